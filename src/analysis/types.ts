@@ -1,0 +1,96 @@
+import type { ContainerSample, NodeSample } from "../sampler/types.js";
+
+/** Stable rule names, used in findings, policies, metrics and events. */
+export const RULE_NAMES = [
+  "CPUThrottling",
+  "CPUStarvation",
+  "MemoryNearLimit",
+  "MemoryPressure",
+  "OOMKill",
+  "IOPressure",
+  "NodePressure",
+] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
+
+export const SEVERITIES = ["critical", "warning", "info"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface RuleConfig {
+  readonly enabled: boolean;
+  readonly threshold: number;
+  /** The condition must hold this long before a finding is raised (0 = at once). */
+  readonly forMs: number;
+  /** A raised finding clears after its condition has been absent this long. */
+  readonly clearAfterMs: number;
+  readonly severity: Severity;
+}
+
+export interface PodRef {
+  readonly uid: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
+/** A container's recent samples, oldest first, with the aggregates most rules need. */
+export interface ContainerWindow {
+  readonly key: string;
+  readonly pod: PodRef;
+  readonly containerId: string;
+  readonly containerName?: string;
+  readonly samples: readonly ContainerSample[];
+  readonly spanMs: number;
+  readonly cpuCores: number;
+  readonly periods: number;
+  readonly throttledPeriods: number;
+  readonly cpuLimitCores: number | null;
+  readonly cpuStallShare?: number;
+  readonly memoryStallShare?: number;
+  readonly memoryFullStallShare?: number;
+  readonly ioStallShare?: number;
+  readonly ioFullStallShare?: number;
+  readonly workingSetBytes?: number;
+  readonly memoryLimitBytes: number | null;
+  readonly memoryLimitShare: number | null;
+  readonly oomKills: number;
+}
+
+export interface NodeWindow {
+  readonly samples: readonly NodeSample[];
+  readonly spanMs: number;
+  readonly cpuStallShare?: number;
+  readonly memoryStallShare?: number;
+  readonly memoryFullStallShare?: number;
+  readonly ioStallShare?: number;
+  readonly ioFullStallShare?: number;
+}
+
+/** What a rule saw in one evaluation, before the lifecycle decides whether it is a finding. */
+export interface Observation {
+  readonly value: number;
+  readonly message: string;
+  readonly evidence?: Readonly<Record<string, string | number>>;
+}
+
+export interface Culprit {
+  readonly pod: PodRef;
+  /** 0..1: how strongly the evidence points at this neighbour. */
+  readonly score: number;
+  readonly evidence: string;
+}
+
+/** A raised (or, for OOMKill, recorded) finding. */
+export interface Finding {
+  readonly rule: RuleName;
+  readonly severity: Severity;
+  readonly policy?: string;
+  readonly pod: PodRef;
+  readonly container?: string;
+  readonly value: number;
+  readonly threshold: number;
+  readonly windowMs: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+  readonly culprit?: Culprit;
+  readonly evidence?: Readonly<Record<string, string | number>>;
+  readonly message: string;
+}
