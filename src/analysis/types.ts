@@ -69,6 +69,7 @@ export interface Observation {
   readonly value: number;
   readonly message: string;
   readonly evidence?: Readonly<Record<string, string | number>>;
+  readonly culprit?: Culprit;
 }
 
 export interface Culprit {
@@ -94,3 +95,36 @@ export interface Finding {
   readonly evidence?: Readonly<Record<string, string | number>>;
   readonly message: string;
 }
+
+export type RuleConfigs = Readonly<Record<RuleName, RuleConfig>>;
+
+/** Defaults as a policy writes them (durations as text). */
+export interface RuleDefaults {
+  readonly threshold: number;
+  readonly for: string;
+  readonly clearAfter: string;
+  readonly severity: Severity;
+}
+
+/** What a container rule may look at besides its own window: the rest of the node. */
+export interface NodeContext {
+  readonly windows: readonly ContainerWindow[];
+  readonly nodeCores: number;
+  readonly configs: RuleConfigs;
+}
+
+export interface ContainerRule {
+  readonly name: RuleName;
+  readonly scope: "container";
+  readonly defaults: RuleDefaults;
+  evaluate(window: ContainerWindow, config: RuleConfig, context: NodeContext): Observation | undefined;
+}
+
+export interface NodeRule {
+  readonly name: RuleName;
+  readonly scope: "node";
+  readonly defaults: RuleDefaults;
+  evaluate(window: NodeWindow, config: RuleConfig): Observation | undefined;
+}
+
+export type Rule = ContainerRule | NodeRule;

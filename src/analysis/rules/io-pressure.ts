@@ -1,0 +1,12 @@
+import type { ContainerRule } from "../types.js";
+import { stallObservation } from "./stall.js";
+
+/** Tasks wait on block IO: PSI `some` share of wall time. */
+export const ioPressure: ContainerRule = {
+  name: "IOPressure",
+  scope: "container",
+  defaults: { threshold: 0.3, for: "5s", clearAfter: "30s", severity: "warning" },
+  evaluate(window, config) {
+    return stallObservation("IO", window.ioStallShare, window.ioFullStallShare, config.threshold);
+  },
+};

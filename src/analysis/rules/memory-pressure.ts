@@ -1,0 +1,12 @@
+import type { ContainerRule } from "../types.js";
+import { stallObservation } from "./stall.js";
+
+/** Tasks stall on memory (reclaim, swap-in, refaults): PSI `some` share of wall time. */
+export const memoryPressure: ContainerRule = {
+  name: "MemoryPressure",
+  scope: "container",
+  defaults: { threshold: 0.2, for: "5s", clearAfter: "30s", severity: "warning" },
+  evaluate(window, config) {
+    return stallObservation("memory", window.memoryStallShare, window.memoryFullStallShare, config.threshold);
+  },
+};

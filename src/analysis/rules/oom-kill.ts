@@ -1,0 +1,19 @@
+import { bytes } from "../format.js";
+import type { ContainerRule } from "../types.js";
+
+/** The kernel OOM-killed a task in the container within the window. Raised at once. */
+export const oomKill: ContainerRule = {
+  name: "OOMKill",
+  scope: "container",
+  defaults: { threshold: 1, for: "0s", clearAfter: "5m", severity: "critical" },
+  evaluate(window, config) {
+    if (window.oomKills < config.threshold) return undefined;
+    const limit = window.memoryLimitBytes === null ? "" : ` at its ${bytes(window.memoryLimitBytes)} memory limit`;
+    const times = window.oomKills === 1 ? "once" : `${window.oomKills} times`;
+    return {
+      value: window.oomKills,
+      message: `OOM-killed ${times}${limit}`,
+      evidence: { oomKills: window.oomKills },
+    };
+  },
+};

@@ -1,0 +1,41 @@
+import fc from "fast-check";
+import { DURATION_SCHEMA_PATTERN, formatDuration, parseDuration } from "./duration.js";
+
+describe("durations", () => {
+  it.each([
+    ["500ms", 500],
+    ["1s", 1000],
+    ["1.5s", 1500],
+    ["5m", 300000],
+    ["12h", 43200000],
+    ["1h30m", 5400000],
+  ])("parses %s", (text, ms) => {
+    expect(parseDuration(text)).toEqual({ ok: true, value: ms });
+  });
+
+  it.each(["", "5", "1x", "s", "-1s", "1s2"])("rejects %p with a message that shows the expected form", (text) => {
+    const parsed = parseDuration(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(/500ms, 1s, 5m, 12h/);
+  });
+
+  it("accepts exactly what the schema pattern accepts", () => {
+    const pattern = new RegExp(DURATION_SCHEMA_PATTERN);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 8 }), (text) => {
+        expect(parseDuration(text).ok).toBe(pattern.test(text));
+      }),
+    );
+  });
+
+  it("formats what it parses back to the same milliseconds", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 86_400_000 }), (ms) => {
+        const rounded = ms < 1000 ? ms : ms < 60000 ? Math.round(ms / 100) * 100 : Math.round(ms / 1000) * 1000;
+        const parsed = parseDuration(formatDuration(rounded));
+        expect(parsed.ok).toBe(true);
+        if (parsed.ok) expect(parsed.value).toBe(rounded);
+      }),
+    );
+  });
+});
