@@ -1,0 +1,15 @@
+export { openStore, DEFAULT_RETENTION, AUTO_RAW_MAX_SPAN_MS } from "./store.js";
+export { SchemaTooNewError, SCHEMA_VERSION } from "./migrations.js";
+export { StoreOpenError } from "./open.js";
+export type {
+  HistoryStore,
+  PodSeries,
+  ContainerSeries,
+  Resolution,
+  Retention,
+  RollupSample,
+  StoreLogger,
+  StoreOptions,
+  StoreStats,
+  StoredTarget,
+} from "./types.js";

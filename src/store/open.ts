@@ -1,0 +1,115 @@
+import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { migrate } from "./migrations.js";
+import type { StoreLogger } from "./types.js";
+
+export const MEMORY_PATH = ":memory:";
+const SIDE_FILES = ["", "-wal", "-shm"] as const;
+
+/** `PRAGMA quick_check` found damage the SQLite engine itself did not trip over. */
+export class CorruptDatabaseError extends Error {
+  constructor(path: string, problems: readonly string[]) {
+    super(`quick_check of ${path} failed: ${problems.slice(0, 3).join("; ")}`);
+    this.name = "CorruptDatabaseError";
+  }
+}
+
+/** The file cannot be opened or written for a reason that moving it aside would not fix. */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(
+      `cannot open the history store at ${path}: ${messageOf(cause)} ` +
+        `(make sure ${dirname(path)} exists and is writable by the agent, or choose another path)`,
+      { cause },
+    );
+    this.name = "StoreOpenError";
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Damage to the file's contents, as opposed to a missing directory, a permission or a lock. */
+export function isCorruption(error: unknown): boolean {
+  if (error instanceof CorruptDatabaseError) return true;
+  if (!(error instanceof Database.SqliteError)) return false;
+  return error.code === "SQLITE_NOTADB" || error.code.startsWith("SQLITE_CORRUPT");
+}
+
+/**
+ * Opens (creating if needed) and migrates the database at `path`. A corrupt file, or one that is not a
+ * database, is moved aside with its -wal and -shm files and a fresh database is created in its place: a node's
+ * history is worth less than an agent that starts. Anything else (a directory that cannot be written, a schema
+ * from a newer build) is thrown, naming the path.
+ */
+export function openDatabase(path: string, logger: StoreLogger, busyTimeoutMs: number): Database.Database {
+  if (path !== MEMORY_PATH) ensureDirectory(path);
+  try {
+    return openAndMigrate(path, busyTimeoutMs);
+  } catch (error) {
+    if (!isCorruption(error)) throw wrapOpenError(path, error);
+    const movedTo = moveAside(path, new Date());
+    logger.warn(
+      { path, movedTo, error: messageOf(error) },
+      `history store ${path} is unreadable (${messageOf(error)}); moved it aside to ${movedTo} and started a fresh history`,
+    );
+  }
+  // A second failure is not retried: with the old file gone it is the disk or the directory, not the data.
+  return openAndMigrate(path, busyTimeoutMs);
+}
+
+function ensureDirectory(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw new StoreOpenError(path, error);
+  }
+}
+
+function wrapOpenError(path: string, error: unknown): unknown {
+  if (error instanceof Database.SqliteError && error.code.startsWith("SQLITE_CANTOPEN")) return new StoreOpenError(path, error);
+  if (error instanceof Database.SqliteError && error.code.startsWith("SQLITE_READONLY")) return new StoreOpenError(path, error);
+  if (error instanceof TypeError && /directory does not exist/.test(error.message)) return new StoreOpenError(path, error);
+  return error;
+}
+
+function openAndMigrate(path: string, busyTimeoutMs: number): Database.Database {
+  const db = new Database(path, { timeout: busyTimeoutMs });
+  try {
+    configure(db, busyTimeoutMs);
+    quickCheck(db, path);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function configure(db: Database.Database, busyTimeoutMs: number): void {
+  db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
+  // WAL lets readers (the API server) run while the agent writes; NORMAL only syncs at checkpoints, so a power
+  // loss can drop the last ticks but never corrupts the file, a good trade for monitoring history.
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+}
+
+function quickCheck(db: Database.Database, path: string): void {
+  const problems = db.pragma("quick_check", { simple: false }) as { quick_check: string }[];
+  const messages = problems.map((row) => row.quick_check);
+  if (messages.length !== 1 || messages[0] !== "ok") throw new CorruptDatabaseError(path, messages);
+}
+
+/** Renames the file and its -wal/-shm to `<path>.corrupt-<timestamp>[-wal|-shm]` and returns the new main path. */
+export function moveAside(path: string, at: Date): string {
+  const movedTo = `${path}.corrupt-${at.toISOString().replace(/[:.]/g, "-")}`;
+  for (const suffix of SIDE_FILES) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
+  }
+  return movedTo;
+}
