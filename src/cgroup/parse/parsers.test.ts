@@ -1,0 +1,403 @@
+import fc from "fast-check";
+import type { ParseError, Result } from "../../util/result.js";
+import {
+  renderCpuMax,
+  renderCpuStatV1,
+  renderCpuStatV2,
+  renderIoStat,
+  renderMemoryEvents,
+  renderMemoryStatV1,
+  renderMemoryStatV2,
+  renderOomControl,
+  renderPressure,
+  renderSingle,
+  renderV2Limit,
+  V1_UNLIMITED_BYTES,
+} from "../render.js";
+import { parsePressure, psiTotals } from "./psi.js";
+import {
+  parseCfsPeriodUs,
+  parseCfsQuotaUs,
+  parseCpuacctUsage,
+  parseCpuShares,
+  parseCpuStatV1,
+  parseMemoryFailcnt,
+  parseMemoryLimitInBytes,
+  parseMemoryStatV1,
+  parseMemoryUsageInBytes,
+  parseOomControl,
+  sharesToWeight,
+} from "./v1.js";
+import {
+  parseCpuMax,
+  parseCpuStatV2,
+  parseCpuWeight,
+  parseIoStat,
+  parseMemoryCurrent,
+  parseMemoryEvents,
+  parseMemoryHigh,
+  parseMemoryMax,
+  parseMemoryStatV2,
+} from "./v2.js";
+
+const U64 = 2n ** 64n - 1n;
+const counter = fc.oneof(fc.bigInt({ min: 0n, max: 1000n }), fc.bigInt({ min: 0n, max: U64 }));
+const limit = fc.oneof(fc.constant(null), fc.bigInt({ min: 0n, max: 2n ** 63n }), fc.bigInt({ min: 0n, max: 2n ** 40n }));
+const asLimit = (b: bigint | null): number | null => (b === null || b >= 2n ** 62n ? null : Number(b));
+const hundredths = fc.integer({ min: 0, max: 10000 }).map((n) => n / 100);
+
+/** Inputs that look partly like kernel files, to reach the parsers' deeper branches. */
+const soupToken = fc.constantFrom(
+  "some", "full", "avg10=", "avg60=1.00", "avg300=0.5", "total=", "total=7", "max", "-1", "0", "1", "100000",
+  "18446744073709551616", "9223372036854771712", "usage_usec", "user_usec", "system_usec", "nr_periods", "nr_throttled",
+  "throttled_time", "inactive_file", "total_inactive_file", "oom_kill", "oom_kill_disable", "under_oom", "low", "high",
+  "oom", "8:0", "rbytes=1", "wbytes=", "rios=2", "wios=3", "=", ":", "\n", " ", "\t", "\r\n", "ä", "\u0000", "__proto__",
+  "constructor", "1.5", "1e9",
+);
+const anyText = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString("latin1")),
+  fc.array(soupToken, { maxLength: 40 }).map((a) => a.join("")),
+  fc.array(soupToken, { maxLength: 40 }).map((a) => a.join(" ")),
+);
+
+const parsers: readonly (readonly [string, (text: string) => Result<unknown, ParseError>])[] = [
+  ["cpu.stat (v2)", parseCpuStatV2],
+  ["cpu.max", parseCpuMax],
+  ["cpu.weight", parseCpuWeight],
+  ["memory.current", parseMemoryCurrent],
+  ["memory.max", parseMemoryMax],
+  ["memory.high", parseMemoryHigh],
+  ["memory.stat (v2)", parseMemoryStatV2],
+  ["memory.events", parseMemoryEvents],
+  ["io.stat", parseIoStat],
+  ["*.pressure", (t) => parsePressure(t)],
+  ["cpuacct.usage", parseCpuacctUsage],
+  ["cpu.stat (v1)", parseCpuStatV1],
+  ["cpu.cfs_quota_us", parseCfsQuotaUs],
+  ["cpu.cfs_period_us", parseCfsPeriodUs],
+  ["cpu.shares", parseCpuShares],
+  ["memory.usage_in_bytes", parseMemoryUsageInBytes],
+  ["memory.limit_in_bytes", parseMemoryLimitInBytes],
+  ["memory.stat (v1)", parseMemoryStatV1],
+  ["memory.oom_control", parseOomControl],
+  ["memory.failcnt", parseMemoryFailcnt],
+];
+
+describe.each(parsers)("%s parser on arbitrary input", (_name, parse) => {
+  test("never throws, and either parses or returns a ParseError", () => {
+    fc.assert(
+      fc.property(anyText, (text) => {
+        const r = parse(text);
+        if (!r.ok) {
+          expect(r.error.kind).toBe("parse");
+          expect(typeof r.error.message).toBe("string");
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test("an empty file is a ParseError, not a value of zeros", () => {
+    // io.stat is the exception: no device has seen I/O yet.
+    if (_name === "io.stat") expect(parse("").ok).toBe(true);
+    else expect(parse("").ok).toBe(false);
+  });
+});
+
+/** Lines in any order, with unknown keys mixed in and sloppy whitespace, as a tolerant parser must accept. */
+function sloppy(lines: readonly string[], unknown: readonly string[]): fc.Arbitrary<string> {
+  return fc
+    .tuple(fc.shuffledSubarray([...lines, ...unknown], { minLength: lines.length + unknown.length }), fc.constantFrom(" ", "  ", "\t"), fc.constantFrom("\n", "\n\n", ""))
+    .map(([shuffled, gap, tail]) => shuffled.map((l) => l.replace(" ", gap)).join("\n") + tail);
+}
+const unknownKeys = fc.uniqueArray(fc.stringMatching(/^zz_[a-z_]{1,10}$/), { maxLength: 4 }).map((ks) => ks.map((k) => `${k} 42`));
+
+describe("cgroup v2 parsers", () => {
+  test("cpu.stat round-trips, with and without the throttling fields", () => {
+    fc.assert(
+      fc.property(counter, counter, counter, fc.option(fc.tuple(counter, counter, counter), { nil: undefined }), (usage, user, system, thr) => {
+        const text = renderCpuStatV2({
+          usageUsec: usage,
+          userUsec: user,
+          systemUsec: system,
+          ...(thr ? { throttling: { nrPeriods: thr[0], nrThrottled: thr[1], throttledUsec: thr[2] } } : {}),
+        });
+        const r = parseCpuStatV2(text);
+        expect(r).toEqual({
+          ok: true,
+          value: {
+            usageUsec: Number(usage),
+            userUsec: Number(user),
+            systemUsec: Number(system),
+            ...(thr ? { nrPeriods: Number(thr[0]), nrThrottled: Number(thr[1]), throttledUsec: Number(thr[2]) } : {}),
+          },
+        });
+      }),
+    );
+  });
+
+  test("cpu.stat keys are found in any order among unknown keys and extra whitespace", () => {
+    fc.assert(
+      fc.property(
+        unknownKeys.chain((u) => sloppy(["usage_usec 10", "user_usec 7", "system_usec 3", "nr_periods 5", "nr_throttled 2", "throttled_usec 900"], u)),
+        (text) => {
+          expect(parseCpuStatV2(text)).toEqual({ ok: true, value: { usageUsec: 10, userUsec: 7, systemUsec: 3, nrPeriods: 5, nrThrottled: 2, throttledUsec: 900 } });
+        },
+      ),
+    );
+  });
+
+  test("the usage-only cpu.stat of a hybrid unified tree parses without throttling fields", () => {
+    const r = parseCpuStatV2("usage_usec 220073729\nuser_usec 182854819\nsystem_usec 37218910\nnice_usec 106491025\n");
+    expect(r).toEqual({ ok: true, value: { usageUsec: 220073729, userUsec: 182854819, systemUsec: 37218910 } });
+  });
+
+  test("cpu.stat without usage_usec is an error naming the key", () => {
+    const r = parseCpuStatV2("user_usec 1\nsystem_usec 2\n");
+    expect(!r.ok && r.error.message).toContain("usage_usec");
+  });
+
+  test("cpu.max round-trips quota and period, max meaning no quota", () => {
+    fc.assert(
+      fc.property(fc.option(fc.integer({ min: 1000, max: 2 ** 40 }), { nil: null }), fc.integer({ min: 1000, max: 1_000_000 }), (quota, period) => {
+        expect(parseCpuMax(renderCpuMax(quota, period))).toEqual({ ok: true, value: { quotaUsec: quota, periodUsec: period } });
+      }),
+    );
+    expect(parseCpuMax("max 100000\n")).toEqual({ ok: true, value: { quotaUsec: null, periodUsec: 100000 } });
+    expect(parseCpuMax("50000 100000")).toEqual({ ok: true, value: { quotaUsec: 50000, periodUsec: 100000 } });
+  });
+
+  test("a cpu.max period of 0 is rejected so no caller divides by zero", () => {
+    expect(parseCpuMax("50000 0").ok).toBe(false);
+    expect(parseCpuMax("50000 100000 7").ok).toBe(false);
+  });
+
+  test("memory.max and memory.high round-trip, max and ≥ 2^62 meaning unlimited", () => {
+    fc.assert(
+      fc.property(limit, (b) => {
+        expect(parseMemoryMax(renderV2Limit(b))).toEqual({ ok: true, value: asLimit(b) });
+        expect(parseMemoryHigh(`  ${renderV2Limit(b)}\n`)).toEqual({ ok: true, value: asLimit(b) });
+      }),
+    );
+  });
+
+  test("memory.current and cpu.weight round-trip", () => {
+    fc.assert(
+      fc.property(counter, fc.integer({ min: 1, max: 10000 }), (bytes, weight) => {
+        expect(parseMemoryCurrent(renderSingle(bytes))).toEqual({ ok: true, value: Number(bytes) });
+        expect(parseCpuWeight(renderSingle(weight))).toEqual({ ok: true, value: weight });
+      }),
+    );
+  });
+
+  test("memory.stat keeps every key, including unknown ones, and exposes inactive_file", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom("anon", "file", "inactive_file", "active_file", "shmem"), counter), counter, (values, inactive) => {
+        const text = renderMemoryStatV2({ ...values, inactive_file: inactive }) + "zz_future_key 5\n";
+        const r = parseMemoryStatV2(text);
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(r.value.inactiveFileBytes).toBe(Number(inactive));
+        expect(r.value.fields.get("anon")).toBe(Number(values.anon ?? 0n));
+        expect(r.value.fields.get("zz_future_key")).toBe(5);
+        expect(r.value.fields.size).toBeGreaterThan(50);
+      }),
+    );
+  });
+
+  test("memory.stat without inactive_file is an error, since the working set needs it", () => {
+    expect(parseMemoryStatV2("anon 1\nfile 2\n").ok).toBe(false);
+  });
+
+  test("memory.events round-trips, oom_group_kill optional for kernels before 5.17", () => {
+    fc.assert(
+      fc.property(counter, counter, counter, counter, counter, fc.option(counter, { nil: undefined }), (low, high, max, oom, oomKill, group) => {
+        const text = renderMemoryEvents({ low, high, max, oom, oomKill, ...(group === undefined ? {} : { oomGroupKill: group }) });
+        expect(parseMemoryEvents(text)).toEqual({
+          ok: true,
+          value: {
+            low: Number(low),
+            high: Number(high),
+            max: Number(max),
+            oom: Number(oom),
+            oomKill: Number(oomKill),
+            ...(group === undefined ? {} : { oomGroupKill: Number(group) }),
+          },
+        });
+      }),
+    );
+  });
+
+  const device = fc.record({
+    major: fc.integer({ min: 0, max: 4095 }),
+    minor: fc.integer({ min: 0, max: 1 << 20 }),
+    readBytes: fc.nat(),
+    writeBytes: fc.nat(),
+    readIos: fc.nat(),
+    writeIos: fc.nat(),
+    discardBytes: fc.nat(),
+    discardIos: fc.nat(),
+  });
+
+  test("io.stat round-trips every device", () => {
+    fc.assert(
+      fc.property(fc.array(device, { maxLength: 5 }), (devices) => {
+        expect(parseIoStat(renderIoStat(devices))).toEqual({ ok: true, value: devices });
+      }),
+    );
+  });
+
+  test("io.stat ignores io.cost and io.latency pairs and defaults missing discard fields to 0", () => {
+    const r = parseIoStat("259:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0 cost.vrate=135.23 cost.usage=0 cost.wait=0\n8:0 rbytes=1 wbytes=2 rios=3 wios=4\n");
+    expect(r).toEqual({
+      ok: true,
+      value: [
+        { major: 259, minor: 0, readBytes: 4096, writeBytes: 8192, readIos: 1, writeIos: 2, discardBytes: 0, discardIos: 0 },
+        { major: 8, minor: 0, readBytes: 1, writeBytes: 2, readIos: 3, writeIos: 4, discardBytes: 0, discardIos: 0 },
+      ],
+    });
+  });
+
+  test("an io.stat line without a device number is an error naming the line", () => {
+    const r = parseIoStat("8:0 rbytes=1 wbytes=2 rios=3 wios=4\nrbytes=1\n");
+    expect(!r.ok && r.error.line).toBe(2);
+  });
+});
+
+describe("PSI parser", () => {
+  const psiLine = fc.record({ avg10: hundredths, avg60: hundredths, avg300: hundredths, totalUsec: fc.bigInt({ min: 0n, max: U64 }) });
+
+  test("some and full lines round-trip; full may be absent (node cpu before 5.13)", () => {
+    fc.assert(
+      fc.property(psiLine, fc.option(psiLine, { nil: undefined }), (some, full) => {
+        const asLine = (l: typeof some): { avg10: number; avg60: number; avg300: number; totalUsec: number } => ({ ...l, totalUsec: Number(l.totalUsec) });
+        const r = parsePressure(renderPressure(some, full));
+        expect(r).toEqual({ ok: true, value: full === undefined ? { some: asLine(some) } : { some: asLine(some), full: asLine(full) } });
+      }),
+    );
+  });
+
+  test("a real cgroup cpu.pressure yields cumulative some and full totals", () => {
+    const r = parsePressure("some avg10=32.77 avg60=6.87 avg300=1.47 total=4516792\nfull avg10=32.77 avg60=6.87 avg300=1.47 total=4516792\n");
+    expect(r.ok && psiTotals(r.value)).toEqual({ someTotalUsec: 4516792, fullTotalUsec: 4516792 });
+  });
+
+  test("cpu.pressure without a full line parses with some only", () => {
+    const r = parsePressure("some avg10=0.00 avg60=0.00 avg300=0.00 total=12\n");
+    expect(r.ok && psiTotals(r.value)).toEqual({ someTotalUsec: 12 });
+  });
+
+  test("a pressure file without a some line is an error", () => {
+    expect(parsePressure("full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n").ok).toBe(false);
+  });
+
+  test("a non-numeric total is an error naming the line", () => {
+    const r = parsePressure("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=x\n", "io.pressure");
+    expect(!r.ok && r.error).toMatchObject({ file: "io.pressure", line: 2 });
+  });
+});
+
+describe("cgroup v1 parsers", () => {
+  test("cpuacct.usage nanoseconds become microseconds exactly, beyond 2^53", () => {
+    fc.assert(
+      fc.property(counter, (ns) => {
+        expect(parseCpuacctUsage(renderSingle(ns))).toEqual({ ok: true, value: { usageUsec: Number(ns / 1000n) } });
+      }),
+    );
+  });
+
+  test("cpu.stat round-trips with throttled_time in nanoseconds converted to microseconds", () => {
+    fc.assert(
+      fc.property(counter, counter, counter, (periods, throttled, ns) => {
+        expect(parseCpuStatV1(renderCpuStatV1({ nrPeriods: periods, nrThrottled: throttled, throttledNs: ns }))).toEqual({
+          ok: true,
+          value: { nrPeriods: Number(periods), nrThrottled: Number(throttled), throttledUsec: Number(ns / 1000n) },
+        });
+      }),
+    );
+  });
+
+  test("a real throttled v1 cpu.stat parses", () => {
+    const r = parseCpuStatV1("nr_periods 61\nnr_throttled 52\nthrottled_time 1737131501\nnr_bursts 0\nburst_time 0\n");
+    expect(r).toEqual({ ok: true, value: { nrPeriods: 61, nrThrottled: 52, throttledUsec: 1737131 } });
+  });
+
+  test("cfs_quota_us of -1 means no quota, and positive quotas round-trip", () => {
+    expect(parseCfsQuotaUs("-1\n")).toEqual({ ok: true, value: null });
+    fc.assert(
+      fc.property(fc.integer({ min: 1000, max: 2 ** 40 }), (q) => {
+        expect(parseCfsQuotaUs(renderSingle(q))).toEqual({ ok: true, value: q });
+      }),
+    );
+  });
+
+  test("cfs_period_us and shares round-trip; a zero period is rejected", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1000, max: 1_000_000 }), fc.integer({ min: 2, max: 262144 }), (period, shares) => {
+        expect(parseCfsPeriodUs(renderSingle(period))).toEqual({ ok: true, value: period });
+        expect(parseCpuShares(renderSingle(shares))).toEqual({ ok: true, value: shares });
+      }),
+    );
+    expect(parseCfsPeriodUs("0\n").ok).toBe(false);
+  });
+
+  test("memory.limit_in_bytes round-trips; the v1 unlimited value is null", () => {
+    expect(parseMemoryLimitInBytes(`${V1_UNLIMITED_BYTES}\n`)).toEqual({ ok: true, value: null });
+    fc.assert(
+      fc.property(limit, (b) => {
+        const text = renderSingle(b ?? V1_UNLIMITED_BYTES);
+        expect(parseMemoryLimitInBytes(text)).toEqual({ ok: true, value: asLimit(b) });
+      }),
+    );
+  });
+
+  test("memory.usage_in_bytes and memory.failcnt round-trip", () => {
+    fc.assert(
+      fc.property(counter, counter, (usage, fails) => {
+        expect(parseMemoryUsageInBytes(renderSingle(usage))).toEqual({ ok: true, value: Number(usage) });
+        expect(parseMemoryFailcnt(renderSingle(fails))).toEqual({ ok: true, value: Number(fails) });
+      }),
+    );
+  });
+
+  test("memory.stat exposes both the local and the hierarchical inactive_file", () => {
+    fc.assert(
+      fc.property(counter, counter, limit, (local, total) => {
+        const r = parseMemoryStatV1(renderMemoryStatV1({ inactive_file: local }, 1n << 30n, { inactive_file: total }));
+        expect(r.ok && [r.value.inactiveFileBytes, r.value.totalInactiveFileBytes]).toEqual([Number(local), Number(total)]);
+      }),
+    );
+  });
+
+  test("memory.oom_control round-trips; oom_kill is optional for kernels before 4.13", () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.boolean(), fc.option(counter, { nil: undefined }), (disable, under, kills) => {
+        const text = renderOomControl({ oomKillDisable: disable, underOom: under, ...(kills === undefined ? {} : { oomKills: kills }) });
+        expect(parseOomControl(text)).toEqual({
+          ok: true,
+          value: { oomKillDisable: disable, underOom: under, ...(kills === undefined ? {} : { oomKills: Number(kills) }) },
+        });
+      }),
+    );
+  });
+
+  test("cpu.shares convert to cpu.weight with the runc/kubelet formula", () => {
+    expect(sharesToWeight(2)).toBe(1);
+    expect(sharesToWeight(1024)).toBe(39);
+    expect(sharesToWeight(102)).toBe(4);
+    expect(sharesToWeight(262144)).toBe(10000);
+    // Out-of-range shares are clamped as the kernel does.
+    expect(sharesToWeight(0)).toBe(1);
+    expect(sharesToWeight(10_000_000)).toBe(10000);
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 262144 }), fc.integer({ min: 2, max: 262144 }), (a, b) => {
+        const [wa, wb] = [sharesToWeight(a), sharesToWeight(b)];
+        expect(wa).toBeGreaterThanOrEqual(1);
+        expect(wa).toBeLessThanOrEqual(10000);
+        if (a <= b) expect(wa).toBeLessThanOrEqual(wb);
+      }),
+    );
+  });
+});
