@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { migrate } from "./migrations.js";
@@ -6,11 +6,13 @@ import type { StoreLogger } from "./types.js";
 
 export const MEMORY_PATH = ":memory:";
 const SIDE_FILES = ["", "-wal", "-shm"] as const;
+/** Every SQLite 3 database file starts with these 16 bytes (sqlite.org/fileformat.html, "The Database Header"). */
+const SQLITE_MAGIC = Buffer.from("SQLite format 3\0", "latin1");
 
-/** `PRAGMA quick_check` found damage the SQLite engine itself did not trip over. */
+/** Damage found by our own checks (header, `PRAGMA quick_check`) rather than raised by SQLite. */
 export class CorruptDatabaseError extends Error {
   constructor(path: string, problems: readonly string[]) {
-    super(`quick_check of ${path} failed: ${problems.slice(0, 3).join("; ")}`);
+    super(`${path}: ${problems.slice(0, 3).join("; ")}`);
     this.name = "CorruptDatabaseError";
   }
 }
@@ -79,6 +81,7 @@ function wrapOpenError(path: string, error: unknown): unknown {
 }
 
 function openAndMigrate(path: string, busyTimeoutMs: number): Database.Database {
+  if (path !== MEMORY_PATH) checkHeader(path);
   const db = new Database(path, { timeout: busyTimeoutMs });
   try {
     configure(db, busyTimeoutMs);
@@ -89,6 +92,23 @@ function openAndMigrate(path: string, busyTimeoutMs: number): Database.Database 
     db.close();
     throw error;
   }
+}
+
+/**
+ * Refuses a non-empty file without the SQLite header before SQLite opens it: SQLite would fail too, but only
+ * after discarding the -wal and -shm files beside it, which we want to keep for whoever looks into it.
+ * An empty file is fine: in WAL mode the data can still be entirely in the -wal.
+ */
+function checkHeader(path: string): void {
+  if (!existsSync(path) || statSync(path).size === 0) return;
+  const head = Buffer.alloc(SQLITE_MAGIC.length);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(SQLITE_MAGIC)) throw new CorruptDatabaseError(path, ["file is not a database (no SQLite header)"]);
 }
 
 function configure(db: Database.Database, busyTimeoutMs: number): void {
@@ -102,7 +122,7 @@ function configure(db: Database.Database, busyTimeoutMs: number): void {
 function quickCheck(db: Database.Database, path: string): void {
   const problems = db.pragma("quick_check", { simple: false }) as { quick_check: string }[];
   const messages = problems.map((row) => row.quick_check);
-  if (messages.length !== 1 || messages[0] !== "ok") throw new CorruptDatabaseError(path, messages);
+  if (messages.length !== 1 || messages[0] !== "ok") throw new CorruptDatabaseError(path, messages.map((m) => `quick_check: ${m}`));
 }
 
 /** Renames the file and its -wal/-shm to `<path>.corrupt-<timestamp>[-wal|-shm]` and returns the new main path. */
