@@ -1,0 +1,248 @@
+/**
+ * The one adapter over the Kubernetes API that the controller and the agent share.
+ *
+ * Why client-node's KubernetesObjectApi and not kubernetes-fluent-client: the fluent client's Apply always
+ * uses field manager `pepr` with strict field validation, its PatchStatus is a JSON merge patch, its watch
+ * caches objects before callbacks run and swallows callback errors, and it throws plain `{status}` objects.
+ * Server-side apply needs our own field managers (`xander-controller`, `xander-agent`) so the two never
+ * overwrite each other's fields, so writes go through KubernetesObjectApi with `application/apply-patch+yaml`.
+ *
+ * Everything this module returns is plain JSON (timestamps as strings), whether it came from a list, a
+ * get or a watch event; every error is a KubeError that names the object.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import {
+  HttpMethod,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  V1DeleteOptions,
+  V1Preconditions,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
+import type { KubeObject } from "../api/meta.js";
+import { isNotFound, kubeError } from "./errors.js";
+import { Informer, type InformerOptions } from "./informer.js";
+import { NAMESPACE, type ResourceKind } from "./resources.js";
+
+export interface ObjectRef extends ResourceKind {
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+export interface ListOptions {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /** Page size; lists are read page by page so a large cluster is not one huge response. */
+  readonly pageSize?: number;
+}
+
+export interface ListResult<T> {
+  readonly items: T[];
+  readonly resourceVersion: string;
+}
+
+export interface ApplyOptions {
+  readonly fieldManager: string;
+  /** Take over fields another manager owns. Controllers force: they are the authority for what they apply. */
+  readonly force?: boolean;
+}
+
+export interface DeleteOptions {
+  /** Only delete this incarnation of the object (a precondition), not one recreated with the same name. */
+  readonly uid?: string;
+  readonly propagationPolicy?: "Background" | "Foreground" | "Orphan";
+}
+
+function deleteBody(uid: string | undefined): V1DeleteOptions | undefined {
+  if (uid === undefined) return undefined;
+  const preconditions = new V1Preconditions();
+  preconditions.uid = uid;
+  const body = new V1DeleteOptions();
+  body.preconditions = preconditions;
+  return body;
+}
+
+const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** JSON round trip: client-node model instances (Date fields, class prototypes) become plain JSON. */
+export function plain(obj: unknown): unknown {
+  return JSON.parse(JSON.stringify(obj));
+}
+
+export function describe(ref: { kind?: string; metadata?: { name?: string; namespace?: string } } | ObjectRef): string {
+  const name = "metadata" in ref ? ref.metadata?.name : (ref as ObjectRef).name;
+  const ns = "metadata" in ref ? ref.metadata?.namespace : (ref as ObjectRef).namespace;
+  return `${ref.kind ?? "object"} ${ns === undefined || ns === "" ? "" : `${ns}/`}${name ?? "<unnamed>"}`;
+}
+
+/** KubernetesObjectApi plus what it lacks: collection paths for watches, and subresource apply. */
+class ObjectApi extends KubernetesObjectApi {
+  async collectionPath(kind: ResourceKind, namespace?: string): Promise<string> {
+    const resource = await this.resource(kind.apiVersion, kind.kind);
+    if (resource === undefined) {
+      throw new Error(`the API server does not serve ${kind.kind} in ${kind.apiVersion} (are the CRDs installed? kubectl apply -f crds/)`);
+    }
+    const parts = [this.apiVersionPath(kind.apiVersion)];
+    if (resource.namespaced && namespace !== undefined) parts.push("namespaces", encodeURIComponent(namespace));
+    parts.push(resource.name);
+    return parts.join("/");
+  }
+
+  async applySubresource<T extends KubernetesObject>(obj: T, subresource: string, fieldManager: string, force: boolean): Promise<T> {
+    const path = `${await this.specUriPath(structuredClone(obj), "patch")}/${subresource}`;
+    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
+    ctx.setHeaderParam("Accept", "application/json, */*;q=0.8");
+    ctx.setHeaderParam("Content-Type", PatchStrategy.ServerSideApply);
+    ctx.setQueryParam("fieldManager", fieldManager);
+    if (force) ctx.setQueryParam("force", "true");
+    ctx.setBody(JSON.stringify(obj));
+    return this.requestPromise<T>(ctx);
+  }
+
+  static of(kc: KubeConfig): ObjectApi {
+    const api = kc.makeApiClient(ObjectApi);
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+}
+
+export class KubeClient {
+  private readonly api: ObjectApi;
+
+  constructor(readonly kubeConfig: KubeConfig) {
+    this.api = ObjectApi.of(kubeConfig);
+  }
+
+  /** From $KUBECONFIG, ~/.kube/config, or the in-cluster service account, in that order. */
+  static fromDefault(): KubeClient {
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    if (kc.getCurrentCluster() === null) {
+      throw new Error("no Kubernetes cluster configured (set KUBECONFIG, or run in a pod with a service account)");
+    }
+    return new KubeClient(kc);
+  }
+
+  /** Whether we run in a pod with a mounted service account (the namespace file exists). */
+  static inCluster(): boolean {
+    return existsSync(`${SERVICE_ACCOUNT_DIR}/namespace`) && process.env.KUBERNETES_SERVICE_HOST !== undefined;
+  }
+
+  /** The pod's own namespace when in a cluster, else undefined. */
+  static podNamespace(): string | undefined {
+    try {
+      return readFileSync(`${SERVICE_ACCOUNT_DIR}/namespace`, "utf8").trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    const header = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) } };
+    try {
+      return plain(await this.api.read(header)) as T;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw kubeError(err, `get ${describe(ref)}`);
+    }
+  }
+
+  async list<T extends KubeObject>(kind: ResourceKind, opts: ListOptions = {}): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let resourceVersion: string | undefined;
+    let token: string | undefined;
+    do {
+      const page = await this.listPage(kind, opts, token);
+      for (const item of page.items) items.push(plain({ apiVersion: kind.apiVersion, kind: kind.kind, ...item }) as T);
+      // The first page's resourceVersion is the snapshot the whole paginated list is consistent with.
+      resourceVersion ??= page.metadata?.resourceVersion ?? "";
+      token = page.metadata?._continue;
+    } while (token !== undefined && token !== "");
+    return { items, resourceVersion };
+  }
+
+  private async listPage(kind: ResourceKind, opts: ListOptions, token: string | undefined): Promise<KubernetesListObject<KubernetesObject>> {
+    try {
+      return await this.api.list(kind.apiVersion, kind.kind, opts.namespace, undefined, undefined, undefined, opts.fieldSelector, opts.labelSelector, opts.pageSize ?? 500, token);
+    } catch (err) {
+      throw kubeError(err, `list ${kind.kind}${opts.namespace === undefined ? "" : ` in ${opts.namespace}`}`);
+    }
+  }
+
+  async create<T extends KubeObject>(obj: T, fieldManager?: string): Promise<T> {
+    try {
+      return plain(await this.api.create(structuredClone(obj) as KubernetesObject, undefined, undefined, fieldManager)) as T;
+    } catch (err) {
+      throw kubeError(err, `create ${describe(obj)}`);
+    }
+  }
+
+  /** A full update; with metadata.resourceVersion set it fails with 409 if the object changed meanwhile. */
+  async replace<T extends KubeObject>(obj: T, fieldManager?: string): Promise<T> {
+    try {
+      return plain(await this.api.replace(structuredClone(obj) as KubernetesObject, undefined, undefined, fieldManager)) as T;
+    } catch (err) {
+      throw kubeError(err, `update ${describe(obj)}`);
+    }
+  }
+
+  /** Server-side apply: the object holds exactly the fields this manager wants to own. Creates if missing. */
+  async apply<T extends KubeObject>(obj: T, opts: ApplyOptions): Promise<T> {
+    try {
+      const applied = await this.api.patch(structuredClone(obj) as KubernetesObject, undefined, undefined, opts.fieldManager, opts.force ?? true, PatchStrategy.ServerSideApply);
+      return plain(applied) as T;
+    } catch (err) {
+      throw kubeError(err, `apply ${describe(obj)} as ${opts.fieldManager}`);
+    }
+  }
+
+  /**
+   * Server-side apply of the status subresource. `obj` carries apiVersion, kind, metadata.name (and
+   * namespace) and the status fields this manager owns; spec is ignored by the apiserver on /status.
+   */
+  async applyStatus<T extends KubeObject>(obj: T, opts: ApplyOptions): Promise<T> {
+    try {
+      return plain(await this.api.applySubresource(structuredClone(obj) as KubernetesObject, "status", opts.fieldManager, opts.force ?? true)) as T;
+    } catch (err) {
+      throw kubeError(err, `apply status of ${describe(obj)} as ${opts.fieldManager}`);
+    }
+  }
+
+  /** Deletes; false if it was already gone (or, with a uid precondition, replaced by a newer incarnation). */
+  async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
+    const spec = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) } };
+    const body = deleteBody(opts.uid);
+    try {
+      await this.api.delete(spec, undefined, undefined, undefined, undefined, opts.propagationPolicy, body);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      const e = kubeError(err, `delete ${describe(ref)}`);
+      if (e.status === 409 && opts.uid !== undefined) return false; // precondition failed: a new incarnation
+      throw e;
+    }
+  }
+
+  /** Creates the namespace unless it exists. */
+  async ensureNamespace(name: string, fieldManager: string): Promise<void> {
+    if ((await this.get({ ...NAMESPACE, name })) !== undefined) return;
+    try {
+      await this.create({ ...NAMESPACE, metadata: { name } }, fieldManager);
+    } catch (err) {
+      if ((err as { status?: number }).status !== 409) throw err;
+    }
+  }
+
+  /** `/api/v1/nodes`, `/apis/xander.io/v1alpha1/nodefindings`, ... (discovered, so CRDs must be installed). */
+  collectionPath(kind: ResourceKind, namespace?: string): Promise<string> {
+    return this.api.collectionPath(kind, namespace);
+  }
+
+  /** A list+watch cache of one kind that restarts itself after errors. Call start(). */
+  informer<T extends KubeObject>(kind: ResourceKind, opts: Omit<InformerOptions, "kind"> = {}): Informer<T> {
+    return new Informer<T>(this, { ...opts, kind });
+  }
+}
