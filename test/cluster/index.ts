@@ -1,0 +1,51 @@
+// The real-control-plane test harness: import from "../cluster/index.js".
+export {
+  startCluster,
+  stopCluster,
+  listClusters,
+  readClusterState,
+  reapOrphanedClusters,
+  killClusterSync,
+  CONTROLLERS,
+  SERVICE_ACCOUNT_ISSUER,
+  SERVICE_CLUSTER_IP_RANGE,
+  ADMIN_USER,
+  type ClusterOptions,
+  type ClusterState,
+  type RunningCluster,
+} from "./cluster.js";
+export { ensureBinaries, type Binaries } from "./binaries.js";
+export { writeKubeconfig, type KubeconfigSpec } from "./kubeconfig.js";
+export { repoRoot, clusterRoot, defaultKubeconfig } from "./paths.js";
+export {
+  TEST_FIELD_MANAGER,
+  kubeconfigPath,
+  loadKubeConfig,
+  poll,
+  statusOf,
+  kubectl,
+  waitForCrdDiscovery,
+  serverSideApply,
+  installCrds,
+  createNode,
+  deleteNode,
+  createNamespace,
+  deleteNamespace,
+  ensureServiceAccount,
+  createPod,
+  setPodStatus,
+  mintPodBoundToken,
+  mintServiceAccountToken,
+  decodeJwt,
+  kubeconfigForToken,
+  type PollOptions,
+  type KubectlResult,
+  type KubectlOptions,
+  type CreateNodeOptions,
+  type CreatePodInput,
+  type ContainerStatusInput,
+  type PodStatusInput,
+  type PodBoundTokenInput,
+  type DecodedJwt,
+} from "./helpers.js";
+export { model, type Plain } from "./model.js";
