@@ -25,6 +25,9 @@ export default {
       displayName: "integration",
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       testTimeout: 120000,
+      // One real control plane (etcd, kube-apiserver, kube-controller-manager) per run.
+      globalSetup: "<rootDir>/test/cluster/global-setup.ts",
+      globalTeardown: "<rootDir>/test/cluster/global-teardown.ts",
     },
   ],
 };

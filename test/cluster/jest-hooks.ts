@@ -1,0 +1,82 @@
+// What the integration project's globalSetup/globalTeardown do: one real control
+// plane per jest run. Workers inherit KUBECONFIG (and XANDER_CLUSTER_DIR) from the
+// jest process. (Loaded through global-setup.ts / global-teardown.ts, see there.)
+//
+// XANDER_CLUSTER=reuse runs the suites against the cluster of `npm run cluster:up`
+// instead, and leaves it running.
+import { join } from "node:path";
+import { clusterRoot } from "./paths.js";
+import { killClusterSync, readClusterState, reapOrphanedClusters, startCluster, stopCluster } from "./cluster.js";
+
+interface Registration {
+  stateDir: string;
+  onSignal: (signal: NodeJS.Signals) => void;
+  onExit: () => void;
+}
+
+const REGISTRATION = Symbol.for("xander.test.cluster");
+
+type WithRegistration = typeof globalThis & { [REGISTRATION]?: Registration };
+
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
+function register(stateDir: string): void {
+  // Interrupted run: stop the cluster gracefully, then exit as the signal would have.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\n[cluster] ${signal}: stopping the test control plane\n`);
+    stopCluster(stateDir)
+      .catch(() => {
+        killClusterSync(stateDir);
+      })
+      .finally(() => process.exit(SIGNAL_EXIT[signal] ?? 1));
+  };
+  // Last resort if jest exits without running globalTeardown (a crash): SIGKILL + rm, synchronously.
+  const onExit = (): void => {
+    killClusterSync(stateDir);
+  };
+  for (const s of SIGNALS) process.once(s, onSignal);
+  process.once("exit", onExit);
+  (globalThis as WithRegistration)[REGISTRATION] = { stateDir, onSignal, onExit };
+}
+
+function unregister(): Registration | undefined {
+  const g = globalThis as WithRegistration;
+  const reg = g[REGISTRATION];
+  if (!reg) return undefined;
+  for (const s of SIGNALS) process.removeListener(s, reg.onSignal);
+  process.removeListener("exit", reg.onExit);
+  g[REGISTRATION] = undefined;
+  return reg;
+}
+
+function reuseDevCluster(): void {
+  const state = readClusterState(join(clusterRoot, "dev"));
+  if (!state) throw new Error("XANDER_CLUSTER=reuse but no `npm run cluster:up` cluster is running");
+  process.env.KUBECONFIG = state.kubeconfigPath;
+  process.env.XANDER_CLUSTER_DIR = state.stateDir;
+  process.stderr.write(`\n[cluster] reusing ${state.server} (${state.kubeconfigPath})\n`);
+}
+
+export async function setup(): Promise<void> {
+  if (process.env.XANDER_CLUSTER === "reuse") {
+    reuseDevCluster();
+    return;
+  }
+  const reaped = await reapOrphanedClusters();
+  if (reaped.length > 0) process.stderr.write(`[cluster] stopped orphaned clusters: ${reaped.join(", ")}\n`);
+
+  const name = `jest-${process.pid}`;
+  register(join(clusterRoot, name));
+  process.stderr.write("\n");
+  const cluster = await startCluster({ name, ownerPid: process.pid, sharedKubeconfig: "if-free" });
+  process.env.KUBECONFIG = cluster.kubeconfigPath;
+  process.env.XANDER_CLUSTER_DIR = cluster.stateDir;
+}
+
+export async function teardown(): Promise<void> {
+  const reg = unregister();
+  if (!reg) return; // XANDER_CLUSTER=reuse, or setup never started a cluster
+  await stopCluster(reg.stateDir);
+  process.stderr.write(`[cluster] stopped ${reg.stateDir}\n`);
+}
