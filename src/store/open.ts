@@ -32,15 +32,31 @@ export class StoreOpenError extends Error {
   }
 }
 
+/**
+ * Errors are read by shape, not `instanceof`: the addon raises errors of the class (and realm) of the first copy
+ * of better-sqlite3 loaded in the process, which is not the one a test runner's fresh module registry sees.
+ */
+function field(error: unknown, name: "code" | "message" | "name"): string | undefined {
+  if (typeof error !== "object" || error === null || !(name in error)) return undefined;
+  const value = (error as Record<string, unknown>)[name];
+  return typeof value === "string" ? value : undefined;
+}
+
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return field(error, "message") ?? String(error);
+}
+
+/** The SQLite result code of an error raised by better-sqlite3, e.g. `SQLITE_CORRUPT`. */
+export function sqliteCode(error: unknown): string | undefined {
+  const code = field(error, "code");
+  return code?.startsWith("SQLITE_") ? code : undefined;
 }
 
 /** Damage to the file's contents, as opposed to a missing directory, a permission or a lock. */
 export function isCorruption(error: unknown): boolean {
   if (error instanceof CorruptDatabaseError) return true;
-  if (!(error instanceof Database.SqliteError)) return false;
-  return error.code === "SQLITE_NOTADB" || error.code.startsWith("SQLITE_CORRUPT");
+  const code = sqliteCode(error) ?? "";
+  return code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT");
 }
 
 /**
@@ -73,11 +89,12 @@ function ensureDirectory(path: string): void {
   }
 }
 
+/** Errors that mean "this place cannot hold a database" get the path and the way out; others pass unchanged. */
 function wrapOpenError(path: string, error: unknown): unknown {
-  if (error instanceof Database.SqliteError && error.code.startsWith("SQLITE_CANTOPEN")) return new StoreOpenError(path, error);
-  if (error instanceof Database.SqliteError && error.code.startsWith("SQLITE_READONLY")) return new StoreOpenError(path, error);
-  if (error instanceof TypeError && /directory does not exist/.test(error.message)) return new StoreOpenError(path, error);
-  return error;
+  const code = sqliteCode(error) ?? "";
+  const unwritable = code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM");
+  const noDirectory = /directory does not exist/.test(messageOf(error));
+  return unwritable || noDirectory ? new StoreOpenError(path, error) : error;
 }
 
 function openAndMigrate(path: string, busyTimeoutMs: number): Database.Database {
