@@ -14,6 +14,10 @@ const common = {
 };
 
 export default {
+  // Integration tests run real workloads for tens of seconds; jest reads this globally, not per project.
+  testTimeout: 120000,
+  // Tests that measure CPU contention must not contend with each other on a 2-core machine.
+  maxWorkers: 1,
   projects: [
     {
       ...common,
@@ -24,7 +28,6 @@ export default {
       ...common,
       displayName: "integration",
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
-      testTimeout: 120000,
       // One real control plane (etcd, kube-apiserver, kube-controller-manager) per run.
       globalSetup: "<rootDir>/test/cluster/global-setup.ts",
       globalTeardown: "<rootDir>/test/cluster/global-teardown.ts",

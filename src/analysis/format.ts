@@ -24,6 +24,7 @@ export function bytes(value: number): string {
 
 /** "orders/api" when the pod's name is known, else "pod 1f2e…" from its UID. */
 export function podLabel(pod: PodRef): string {
+  if (pod.uid === "node") return "node";
   if (pod.name) return pod.namespace ? `${pod.namespace}/${pod.name}` : pod.name;
   return `pod ${pod.uid.slice(0, 8)}`;
 }

@@ -1,4 +1,5 @@
 import type { PsiTotals, RawCounters } from "../cgroup/types.js";
+import { defined } from "../util/object.js";
 import type { ContainerSample, NodeSample, Target } from "./types.js";
 
 /** Node-wide PSI totals from /proc/pressure, read at one instant. */
@@ -28,10 +29,6 @@ function stallShare(previous: number | undefined, current: number | undefined, i
 
 function clamp01(value: number): number {
   return Math.min(1, Math.max(0, value));
-}
-
-function defined<T extends object>(fields: T): T {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as T;
 }
 
 /** Turns two consecutive raw reads of one container into the per-interval values the rules use. */

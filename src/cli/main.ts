@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { ScanError } from "../engine/scan.js";
+import { VERSION } from "../version.js";
+import { registerAgentCommand } from "./agent.js";
+import { registerDemoCommand } from "./demo.js";
+import { registerQueryCommand } from "./query.js";
+import { registerScanCommand } from "./scan.js";
+
+const program = new Command()
+  .name("xander")
+  .description("Finds starved Kubernetes pods, names the noisy neighbour, and maps hidden dependencies between pods.")
+  .version(VERSION)
+  .showHelpAfterError()
+  .addHelpText(
+    "after",
+    `
+Examples:
+  xander demo                          # real noisy neighbour + throttling in throwaway cgroups (root)
+  xander scan --duration 30s           # sample this node's pod cgroups for 30 s and print findings
+  xander scan -o json --duration 10s   # the same, as JSON
+  xander query --db xander.db --pod <uid> --since 10m
+
+Durations accept 500ms, 1s, 5m, 12h.`,
+  );
+
+registerScanCommand(program);
+registerDemoCommand(program);
+registerQueryCommand(program);
+registerAgentCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  // Errors the user can act on carry their own message; anything else is a bug worth a stack.
+  if (error instanceof ScanError) console.error(`xander: ${error.message}`);
+  else console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, rmdirSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import type { CgroupLayout, QosClass } from "../cgroup/types.js";
+
+/** A throwaway kubelet-style pod (cgroupfs driver naming) in the host's real cgroup hierarchies. */
+export interface SandboxPodSpec {
+  readonly name: string;
+  readonly qosClass: QosClass;
+  /** v1 cpu.shares / v2 cpu.weight are derived from this, as the kubelet derives them from requests. */
+  readonly cpuRequestCores?: number;
+  readonly cpuLimitCores?: number;
+  readonly memoryLimitBytes?: number;
+}
+
+export interface SandboxPod {
+  readonly name: string;
+  readonly uid: string;
+  readonly containerId: string;
+  readonly qosClass: QosClass;
+  /** Relative to each hierarchy's mount: `kubepods/<qos>/pod<uid>/<containerId>`. */
+  readonly containerRelPath: string;
+  readonly podRelPath: string;
+}
+
+export interface SandboxProcess {
+  readonly pid: number;
+  readonly exited: Promise<number | null>;
+}
+
+const PERIOD_USEC = 100_000;
+
+/**
+ * Creates kubelet-style pod cgroups and places real processes in them, then removes every cgroup
+ * and process it made. Processes are placed before they exec, so nothing they fork is left behind
+ * in another cgroup, and each runs in its own process group so only our processes are signalled.
+ */
+export class CgroupSandbox {
+  private readonly created: string[] = [];
+  private readonly children: { child: ChildProcess; exited: Promise<number | null> }[] = [];
+  private readonly mounts: readonly string[];
+
+  constructor(private readonly layout: CgroupLayout) {
+    const { cpu, cpuacct, memory } = layout.v1;
+    this.mounts = [...new Set([cpu, cpuacct, memory, layout.unified].filter((m): m is string => m !== undefined))];
+    if (this.mounts.length === 0) throw new Error(`no writable cgroup hierarchy found under ${layout.root}`);
+  }
+
+  addPod(spec: SandboxPodSpec): SandboxPod {
+    const uid = randomUUID();
+    const containerId = randomUUID().replaceAll("-", "") + randomUUID().replaceAll("-", "");
+    const qosDir = spec.qosClass === "guaranteed" ? "kubepods" : `kubepods/${spec.qosClass}`;
+    const podRelPath = `${qosDir}/pod${uid}`;
+    const containerRelPath = `${podRelPath}/${containerId}`;
+    for (const mount of this.mounts) {
+      for (const rel of ["kubepods", qosDir, podRelPath, containerRelPath]) this.mkdir(join(mount, rel));
+    }
+    if (this.layout.version === "v2") this.delegateControllers([qosDir, podRelPath]);
+    this.applyLimits(podRelPath, spec);
+    this.applyLimits(containerRelPath, spec);
+    return { name: spec.name, uid, containerId, qosClass: spec.qosClass, containerRelPath, podRelPath };
+  }
+
+  /** Starts `argv` inside the pod's container cgroup in every hierarchy. */
+  start(pod: SandboxPod, argv: readonly string[]): SandboxProcess {
+    const enter = this.mounts.map((mount) => `echo $$ > '${join(mount, pod.containerRelPath, "cgroup.procs")}'`).join("; ");
+    const quoted = argv.map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+    const child = spawn("sh", ["-c", `${enter}; exec ${quoted}`], { detached: true, stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => {
+      child.once("exit", (code) => { resolve(code); });
+      child.once("error", () => { resolve(null); });
+    });
+    this.children.push({ child, exited });
+    if (child.pid === undefined) throw new Error(`could not start ${argv.join(" ")} in ${pod.containerRelPath}`);
+    return { pid: child.pid, exited };
+  }
+
+  /** A single-threaded busy loop; start several for several threads' worth of demand. */
+  burn(pod: SandboxPod, processes = 1): SandboxProcess[] {
+    return Array.from({ length: processes }, () => this.start(pod, ["sh", "-c", "while :; do :; done"]));
+  }
+
+  /** Stops the processes of one pod's load (all processes started so far, by process group). */
+  async stopAll(): Promise<void> {
+    for (const { child } of this.children) {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    await Promise.all(this.children.map(({ exited }) => exited));
+    this.children.length = 0;
+  }
+
+  /** Kills our processes, then removes our cgroups deepest first in every hierarchy. */
+  async cleanup(): Promise<string[]> {
+    await this.stopAll();
+    const failures: string[] = [];
+    for (const dir of [...this.created].reverse()) {
+      const failure = await removeCgroup(dir);
+      if (failure !== undefined) failures.push(failure);
+    }
+    this.created.length = 0;
+    return failures;
+  }
+
+  /** On pure v2 a child only gets cpu/memory files when every ancestor enables them for its subtree. */
+  private delegateControllers(parents: readonly string[]): void {
+    const unified = this.layout.unified;
+    if (!unified) return;
+    for (const rel of ["", "kubepods", ...parents]) {
+      try {
+        writeFileSync(join(unified, rel, "cgroup.subtree_control"), "+cpu +memory");
+      } catch {
+        // Already enabled, or not delegable here; the limit writes below then fail with the path.
+      }
+    }
+  }
+
+  private mkdir(dir: string): void {
+    if (existsSync(dir)) return;
+    mkdirSync(dir);
+    this.created.push(dir);
+  }
+
+  private applyLimits(relPath: string, spec: SandboxPodSpec): void {
+    const { cpu, memory } = this.layout.v1;
+    const requestCores = spec.cpuRequestCores ?? (spec.qosClass === "besteffort" ? 0.002 : 0.1);
+    if (cpu) {
+      // The kubelet's conversion: shares = milliCPU * 1024 / 1000, at least 2.
+      writeFileSync(join(cpu, relPath, "cpu.shares"), String(Math.max(2, Math.round(requestCores * 1024))));
+      if (spec.cpuLimitCores !== undefined) {
+        writeFileSync(join(cpu, relPath, "cpu.cfs_period_us"), String(PERIOD_USEC));
+        writeFileSync(join(cpu, relPath, "cpu.cfs_quota_us"), String(Math.round(spec.cpuLimitCores * PERIOD_USEC)));
+      }
+    } else if (this.layout.version === "v2" && this.layout.unified) {
+      const weight = Math.max(1, Math.min(10000, Math.round(1 + ((requestCores * 1024 - 2) * 9999) / 262142)));
+      writeFileSync(join(this.layout.unified, relPath, "cpu.weight"), String(weight));
+      if (spec.cpuLimitCores !== undefined) {
+        writeFileSync(join(this.layout.unified, relPath, "cpu.max"), `${Math.round(spec.cpuLimitCores * PERIOD_USEC)} ${PERIOD_USEC}`);
+      }
+    }
+    if (spec.memoryLimitBytes !== undefined) {
+      if (memory) writeFileSync(join(memory, relPath, "memory.limit_in_bytes"), String(spec.memoryLimitBytes));
+      else if (this.layout.unified) writeFileSync(join(this.layout.unified, relPath, "memory.max"), String(spec.memoryLimitBytes));
+    }
+  }
+}
+
+/** rmdir with retries: the kernel takes a moment to tear down the tasks of a killed process. */
+async function removeCgroup(dir: string): Promise<string | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(dir);
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return undefined;
+      if (attempt === 49) return `${dir}: ${code ?? String(error)}`;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}

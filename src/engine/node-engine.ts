@@ -1,0 +1,93 @@
+import { Analyzer, type AnalysisResult, type AnalyzerOptions } from "../analysis/analyzer.js";
+import type { Logger } from "../util/log.js";
+import { Sampler, type CounterReader, type NodePressureReader } from "../sampler/sampler.js";
+import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
+
+/** What the engine needs from the history store; the SQLite store provides it. */
+export interface History {
+  appendTick(tick: Tick, targets: readonly Target[]): void;
+  latestWindow(sinceMs: number): ContainerSample[];
+  nodeSeries(sinceMs: number): NodeSample[];
+}
+
+export interface NodeEngineOptions extends AnalyzerOptions {
+  readonly readCounters: CounterReader;
+  readonly readNodePressure?: NodePressureReader;
+  readonly history?: History;
+  readonly logger: Logger;
+}
+
+export interface EngineTick {
+  readonly tick: Tick;
+  readonly analysis: AnalysisResult;
+  /** Whether this tick reached the history store; analysis goes on either way. */
+  readonly stored: boolean;
+}
+
+/**
+ * The node pipeline shared by `xander scan`, `xander demo` and the agent:
+ * targets -> sampler -> history -> rolling windows -> rules -> findings.
+ * It does not know where targets come from (cgroup walk or the API) nor where findings go.
+ */
+export class NodeEngine {
+  readonly analyzer: Analyzer;
+  private readonly sampler: Sampler;
+  private samplesTaken = 0;
+  private lastHistoryError: string | undefined;
+
+  constructor(private readonly options: NodeEngineOptions) {
+    this.analyzer = new Analyzer(options);
+    this.sampler = new Sampler(options.readCounters, options.readNodePressure);
+  }
+
+  /** Refills the rolling windows from history, so a restart does not forget the last window. */
+  restore(nowMs = Date.now()): number {
+    const history = this.options.history;
+    if (!history) return 0;
+    const sinceMs = nowMs - this.analyzer.windows.lengthMs;
+    try {
+      const samples = history.latestWindow(sinceMs);
+      this.analyzer.windows.seed(samples, history.nodeSeries(sinceMs), nowMs);
+      return samples.length;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "could not restore rolling windows from history; starting with empty windows");
+      return 0;
+    }
+  }
+
+  async tick(targets: readonly Target[], wallMs = Date.now()): Promise<EngineTick> {
+    for (const target of targets) {
+      if (target.podName !== undefined) {
+        this.analyzer.name(target.key, {
+          pod: { uid: target.podUid, ...(target.namespace === undefined ? {} : { namespace: target.namespace }), name: target.podName },
+          ...(target.containerName === undefined ? {} : { containerName: target.containerName }),
+        });
+      }
+    }
+    const tick = await this.sampler.tick(targets, wallMs);
+    this.samplesTaken += tick.containers.length;
+    for (const problem of tick.problems) this.options.logger.warn({ problem }, "cgroup read problem");
+    const stored = this.store(tick, targets);
+    return { tick, analysis: this.analyzer.ingest(tick), stored };
+  }
+
+  get samples(): number {
+    return this.samplesTaken;
+  }
+
+  /** A failing history store must not stop detection: log once per distinct error and go on. */
+  private store(tick: Tick, targets: readonly Target[]): boolean {
+    const history = this.options.history;
+    if (!history) return false;
+    try {
+      history.appendTick(tick, targets);
+      this.lastHistoryError = undefined;
+      return true;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== this.lastHistoryError) this.options.logger.error({ err: error }, "could not write this tick to the history store; detection continues");
+      this.lastHistoryError = message;
+      return false;
+    }
+  }
+}
