@@ -1,0 +1,136 @@
+import { toEffectivePolicy } from "../api/policy.js";
+import type { StarvationPolicy } from "../api/types.generated.js";
+import type { Finding } from "../analysis/types.js";
+import { nodePolicy, policyFor, samplingFor } from "./bindings.js";
+import { eventNote, FindingEvents, worthAnEvent } from "./events.js";
+import { detectDriver, nodePodFromApi, resolveTargets } from "./pods.js";
+import { shouldWrite } from "./reporter.js";
+import { matchesSelector } from "./selector.js";
+import { buildStatus, materialFingerprint, nodeFinding } from "./status.js";
+import { silentLogger } from "../util/log.js";
+
+function policy(name: string, spec: StarvationPolicy["spec"] = {}): ReturnType<typeof toEffectivePolicy> {
+  return toEffectivePolicy({ apiVersion: "xander.io/v1alpha1", kind: "StarvationPolicy", metadata: { name, generation: 1 }, spec });
+}
+
+const finding: Finding = {
+  rule: "CPUStarvation",
+  severity: "warning",
+  policy: "default",
+  pod: { uid: "u1", namespace: "shop", name: "orders" },
+  container: "api",
+  value: 0.62,
+  threshold: 0.3,
+  windowMs: 5000,
+  firstSeenMs: 1_000,
+  lastSeenMs: 9_000,
+  culprit: { pod: { uid: "u2", namespace: "batch", name: "cruncher" }, score: 0.9, evidence: "batch/cruncher used 1.9 cores" },
+  evidence: { ownCores: 0.05 },
+  message: "CPU-starved: runnable but waiting 62% of the time",
+};
+
+describe("label selectors", () => {
+  it.each([
+    [{ matchLabels: { app: "web" } }, { app: "web", tier: "x" }, true],
+    [{ matchLabels: { app: "web" } }, { app: "db" }, false],
+    [{ matchExpressions: [{ key: "tier", operator: "In" as const, values: ["a", "b"] }] }, { tier: "b" }, true],
+    [{ matchExpressions: [{ key: "tier", operator: "NotIn" as const, values: ["a"] }] }, {}, true],
+    [{ matchExpressions: [{ key: "tier", operator: "Exists" as const }] }, {}, false],
+    [{ matchExpressions: [{ key: "tier", operator: "DoesNotExist" as const }] }, {}, true],
+    [undefined, { any: "thing" }, true],
+  ])("%j matches %j: %s", (selector, labels, expected) => {
+    expect(matchesSelector(selector, labels)).toBe(expected);
+  });
+});
+
+describe("policy bindings", () => {
+  const everywhere = policy("default");
+  const shop = policy("shop-only", { selector: { namespaceSelector: { matchLabels: { team: "shop" } } } });
+  const critical = policy("critical-pods", { selector: { podSelector: { matchLabels: { tier: "critical" } } } });
+
+  it("the most specific matching policy governs a pod, and excluded namespaces get none", () => {
+    const pod = { namespace: "shop", labels: { tier: "critical" } };
+    expect(policyFor(pod, { team: "shop" }, [everywhere, shop, critical])?.name).toBe("critical-pods");
+    expect(policyFor({ namespace: "shop", labels: {} }, { team: "shop" }, [everywhere, shop, critical])?.name).toBe("shop-only");
+    expect(policyFor({ namespace: "other", labels: {} }, {}, [shop, critical])).toBeUndefined();
+    expect(policyFor({ namespace: "kube-system", labels: {} }, {}, [everywhere])).toBeUndefined();
+  });
+
+  it("node rules follow the broadest policy; sampling takes the shortest interval and longest window", () => {
+    const fast = policy("fast", { sampling: { interval: "500ms", window: "20s" } });
+    expect(nodePolicy([critical, everywhere])?.name).toBe("default");
+    expect(samplingFor([everywhere, fast], { intervalMs: 9, windowMs: 9 })).toEqual({ intervalMs: 500, windowMs: 20000 });
+    expect(samplingFor([], { intervalMs: 9, windowMs: 9 })).toEqual({ intervalMs: 9, windowMs: 9 });
+  });
+});
+
+describe("pods to cgroups", () => {
+  const apiPod = {
+    metadata: { uid: "1234-5678", name: "orders", namespace: "shop", labels: { app: "orders" } },
+    spec: { nodeName: "n1" },
+    status: { phase: "Running", qosClass: "Burstable", podIP: "10.244.0.5", containerStatuses: [{ name: "api", containerID: "containerd://abc123def456" }, { name: "starting" }] },
+  };
+
+  it("maps uid, qosClass and containerID to the kubelet's cgroup path, and skips finished pods", () => {
+    const pod = nodePodFromApi(apiPod);
+    expect(pod?.containers).toEqual([{ name: "api", containerId: "abc123def456", runtime: "containerd" }]);
+    const resolution = resolveTargets([pod!], [], "systemd", (path) => path === "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234_5678.slice/cri-containerd-abc123def456.scope");
+    expect(resolution.targets).toEqual([
+      expect.objectContaining({ key: "1234-5678/abc123def456", podName: "orders", namespace: "shop", containerName: "api" }),
+    ]);
+    expect(nodePodFromApi({ ...apiPod, status: { ...apiPod.status, phase: "Succeeded" } })).toBeUndefined();
+  });
+
+  it("falls back to the tree walk when the computed path does not exist", () => {
+    const pod = nodePodFromApi(apiPod)!;
+    const walked = [{ podUid: "1234-5678", qosClass: "burstable" as const, driver: "cgroupfs" as const, relPath: "custom/pod1234-5678", containers: [{ containerId: "abc123def456", runtime: "unknown" as const, relPath: "custom/pod1234-5678/abc123def456" }] }];
+    const resolution = resolveTargets([pod], walked, detectDriver(walked), () => false);
+    expect(resolution.targets[0]?.relPath).toBe("custom/pod1234-5678/abc123def456");
+    expect(resolveTargets([pod], [], "systemd", () => false).unresolved).toEqual(["shop/orders/api"]);
+  });
+});
+
+describe("NodeFindings status", () => {
+  it("carries the culprit and string evidence, and bounds the list keeping the most severe", () => {
+    const entry = nodeFinding(finding);
+    expect(entry.culprit).toEqual({ uid: "u2", namespace: "batch", name: "cruncher", score: 0.9 });
+    expect(entry.evidence).toEqual({ ownCores: "0.05", culprit: "batch/cruncher used 1.9 cores" });
+    expect(entry.window).toBe("5s");
+    const critical: Finding = { ...finding, rule: "OOMKill", severity: "critical", culprit: undefined };
+    const status = buildStatus({ findings: [critical, finding], agent: { version: "1", cgroupLayout: "v2", pods: 3, samplesStored: 10 }, maxFindings: 1 });
+    expect(status.findings?.map((f) => f.rule)).toEqual(["OOMKill"]);
+    expect(status.summary).toEqual({ critical: 1, warning: 1, topRisk: "OOMKill shop/orders" });
+  });
+
+  it("a value moving is not a material change; a new culprit is", () => {
+    const base = materialFingerprint([finding]);
+    expect(materialFingerprint([{ ...finding, value: 0.9, lastSeenMs: 99 }])).toBe(base);
+    expect(materialFingerprint([{ ...finding, culprit: { ...finding.culprit!, pod: { uid: "u3" } } }])).not.toBe(base);
+    expect(materialFingerprint([])).not.toBe(base);
+  });
+});
+
+describe("status write pacing", () => {
+  const timing = { heartbeatMs: 60_000, minIntervalMs: 5_000 };
+  it("writes first, on material change after minInterval, and at the heartbeat", () => {
+    expect(shouldWrite({}, "a", 0, timing)).toBe(true);
+    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a" }, "b", 4_000, timing)).toBe(false);
+    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a" }, "b", 5_000, timing)).toBe(true);
+    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a" }, "a", 59_000, timing)).toBe(false);
+    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a" }, "a", 60_000, timing)).toBe(true);
+    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a", retryAtMs: 70_000 }, "b", 65_000, timing)).toBe(false);
+  });
+});
+
+describe("finding events", () => {
+  it("one Event per finding, naming the culprit, not one per tick", async () => {
+    const created: unknown[] = [];
+    const events = new FindingEvents({ create: (obj) => { created.push(obj); return Promise.resolve(obj); } }, "n1", silentLogger());
+    expect(await events.raised([finding], 1000)).toBe(1);
+    expect(await events.raised([finding], 2000)).toBe(0);
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ reason: "CPUStarvation", type: "Warning", regarding: { kind: "Pod", name: "orders", namespace: "shop", uid: "u1" }, related: { name: "cruncher" } });
+    expect(eventNote(finding)).toMatch(/Culprit: batch\/cruncher \(score 0.9\)/);
+    expect(worthAnEvent({ ...finding, pod: { uid: "node" } })).toBe(false);
+  });
+});

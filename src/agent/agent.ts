@@ -1,0 +1,239 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { cpus } from "node:os";
+import type { Server } from "node:http";
+import { detectLayout } from "../cgroup/layout.js";
+import { discoverPods, discoveryMount } from "../cgroup/discover.js";
+import { readCounters } from "../cgroup/read.js";
+import type { CgroupLayout, PodCgroup } from "../cgroup/types.js";
+import { readNodePressure } from "../procfs/pressure.js";
+import { effectivePolicy, type EffectivePolicy } from "../api/policy.js";
+import type { KubeObject } from "../api/meta.js";
+import type { KubeClient } from "../kube/client.js";
+import type { Informer } from "../kube/informer.js";
+import { NAMESPACE, POD, STARVATION_POLICY_KIND } from "../kube/resources.js";
+import { NodeEngine } from "../engine/node-engine.js";
+import { openStore, type HistoryStore } from "../store/index.js";
+import type { Target } from "../sampler/types.js";
+import type { Logger } from "../util/log.js";
+import { sleepUntil } from "../util/time.js";
+import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
+import { serveEndpoints } from "./endpoints.js";
+import { FindingEvents } from "./events.js";
+import { AgentMetrics } from "./metrics.js";
+import { detectDriver, nodePodFromApi, resolveTargets, type NodePod } from "./pods.js";
+import { NodeFindingsReporter } from "./reporter.js";
+import { buildStatus, materialFingerprint } from "./status.js";
+
+export interface AgentOptions {
+  readonly nodeName: string;
+  readonly cgroupRoot: string;
+  readonly procRoot: string;
+  readonly dbPath: string;
+  readonly client: KubeClient;
+  readonly logger: Logger;
+  readonly version: string;
+  /** Listen address for /healthz and /metrics; undefined serves nothing. */
+  readonly metricsAddress?: string;
+}
+
+/** Used until a policy says otherwise, and when none exists. */
+const DEFAULT_SAMPLING = { intervalMs: 1000, windowMs: 5000 };
+const DEFAULT_REPORTING = { heartbeatMs: 60_000, minIntervalMs: 5000, maxFindings: 50 };
+/** The cgroup tree is walked again this often (in ticks) as the fallback for pods whose path is not the computed one. */
+const REDISCOVER_EVERY_TICKS = 10;
+
+interface NamespaceObject extends KubeObject {
+  readonly metadata?: { name?: string; labels?: Record<string, string> };
+}
+
+/**
+ * The DaemonSet agent: pods on this node (from the API) -> cgroups -> sampler -> history ->
+ * analysis -> NodeFindings status, Events and /metrics. Sampling never waits for the API: when it
+ * is unreachable, history and detection go on and status writes back off.
+ */
+export class Agent {
+  readonly metrics = new AgentMetrics();
+  private layout!: CgroupLayout;
+  private store: HistoryStore | undefined;
+  private engine!: NodeEngine;
+  private pods!: Informer<KubeObject>;
+  private policies!: Informer<KubeObject>;
+  private namespaces!: Informer<KubeObject>;
+  private reporter: NodeFindingsReporter;
+  private events: FindingEvents;
+  private server: Server | undefined;
+  private effective: EffectivePolicy[] = [];
+  private policiesDirty = true;
+  private podsDirty = true;
+  private discovered: PodCgroup[] = [];
+  private targets: Target[] = [];
+  private podCount = 0;
+  private tickIndex = 0;
+  private lastSampleMs: number | undefined;
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: AgentOptions) {
+    this.reporter = new NodeFindingsReporter(options.client, options.nodeName, options.logger);
+    this.events = new FindingEvents(options.client, options.nodeName, options.logger);
+  }
+
+  get port(): number | undefined {
+    const address = this.server?.address();
+    return typeof address === "object" && address !== null ? address.port : undefined;
+  }
+
+  async start(): Promise<void> {
+    const { logger, client, nodeName } = this.options;
+    const layout = await detectLayout(this.options.cgroupRoot);
+    if (!layout.ok) throw new Error(layout.error.message);
+    this.layout = layout.value;
+    this.store = openStore(this.options.dbPath, { logger });
+    this.engine = new NodeEngine({
+      windowMs: DEFAULT_SAMPLING.windowMs,
+      nodeCores: cpus().length,
+      readCounters: (relPath) => readCounters(this.layout, relPath),
+      readNodePressure: () => readNodePressure(this.options.procRoot),
+      history: this.store,
+      logger,
+      bindingFor: () => undefined,
+    });
+    const restored = this.engine.restore();
+    logger.info({ node: nodeName, layout: this.layout.version, root: this.layout.root, restoredSamples: restored, db: this.options.dbPath }, "agent starting");
+
+    this.pods = client.informer(POD, { fieldSelector: `spec.nodeName=${nodeName}`, log: logger });
+    this.policies = client.informer(STARVATION_POLICY_KIND, { log: logger });
+    this.namespaces = client.informer(NAMESPACE, { log: logger });
+    // Handlers only mark state dirty; the tick loop does the work.
+    this.pods.on(() => { this.podsDirty = true; });
+    this.policies.on(() => { this.policiesDirty = true; });
+    this.namespaces.on(() => { this.policiesDirty = true; });
+    if (this.options.metricsAddress !== undefined) {
+      this.server = (await serveEndpoints(this.options.metricsAddress, this.metrics.registry, { unhealthy: () => this.unhealthy() })).server;
+    }
+    // Informers sync in the background: sampling starts now even if the API is slow or down.
+    void Promise.all([this.pods.start(), this.policies.start(), this.namespaces.start()]);
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    await Promise.all([this.pods.stop(), this.policies.stop(), this.namespaces.stop()]);
+    await new Promise<void>((resolve) => { if (this.server) this.server.close(() => { resolve(); }); else resolve(); });
+    this.store?.close();
+  }
+
+  private unhealthy(): string | undefined {
+    if (this.lastSampleMs === undefined) return "no sample taken yet";
+    const intervalMs = samplingFor(this.effective, DEFAULT_SAMPLING).intervalMs;
+    if (Date.now() - this.lastSampleMs > Math.max(10 * intervalMs, 30_000)) return `last sample ${new Date(this.lastSampleMs).toISOString()} is stale`;
+    return undefined;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      const startedMs = Date.now();
+      try {
+        await this.tick(startedMs);
+      } catch (error) {
+        // One bad tick must not end the agent; the next one starts from fresh reads.
+        this.options.logger.error({ err: error }, "tick failed; continuing");
+      }
+      const intervalMs = samplingFor(this.effective, DEFAULT_SAMPLING).intervalMs;
+      await sleepUntil(startedMs + intervalMs, this.stopping.signal);
+    }
+  }
+
+  private async tick(nowMs: number): Promise<void> {
+    if (this.policiesDirty) this.reloadPolicies();
+    if (this.podsDirty || this.tickIndex % REDISCOVER_EVERY_TICKS === 0) await this.refreshTargets();
+    this.tickIndex++;
+    const timer = this.metrics.tickSeconds.startTimer();
+    const { tick, analysis, stored } = await this.engine.tick(this.targets, nowMs);
+    timer();
+    this.lastSampleMs = nowMs;
+    this.metrics.ticks.inc();
+    this.metrics.samples.inc(tick.containers.length);
+    if (!stored) this.metrics.storeErrors.inc();
+    this.metrics.findings.reset();
+    for (const finding of analysis.active) this.metrics.findings.inc({ rule: finding.rule, severity: finding.severity });
+
+    this.metrics.events.inc(await this.events.raised(analysis.raised, nowMs));
+    const reporting = this.reporting();
+    const status = buildStatus({
+      findings: analysis.active,
+      agent: {
+        version: this.options.version,
+        cgroupLayout: this.layout.version,
+        lastSampleMs: nowMs,
+        pods: this.podCount,
+        samplesStored: this.store?.stats().samplesStored ?? 0,
+      },
+      maxFindings: reporting.maxFindings,
+    });
+    const outcome = await this.reporter.report(status, materialFingerprint(analysis.active), nowMs, reporting);
+    this.metrics.statusWrites.inc({ outcome });
+    if (outcome === "failed") this.metrics.writeErrors.inc();
+  }
+
+  private reporting(): { heartbeatMs: number; minIntervalMs: number; maxFindings: number } {
+    const policy = nodePolicy(this.effective);
+    return policy ? { heartbeatMs: policy.reporting.heartbeatMs, minIntervalMs: policy.reporting.minIntervalMs, maxFindings: policy.reporting.maxFindings } : DEFAULT_REPORTING;
+  }
+
+  /** Hot reload: thresholds, windows and selectors change without restarting anything. */
+  private reloadPolicies(): void {
+    this.policiesDirty = false;
+    const effective: EffectivePolicy[] = [];
+    for (const object of this.policies.list()) {
+      const result = effectivePolicy(object);
+      if (result.ok) effective.push(result.value);
+      else this.options.logger.warn({ policy: object.metadata?.name, errors: result.error }, `ignoring invalid StarvationPolicy ${object.metadata?.name ?? ""}`);
+    }
+    this.effective = effective;
+    const namespaceLabels = new Map(this.namespaces.list().map((ns) => [ns.metadata?.name ?? "", (ns as NamespaceObject).metadata?.labels ?? {}]));
+    const podsByUid = new Map(this.nodePods().map((pod) => [pod.uid, pod]));
+    const node = nodePolicy(effective);
+    this.engine.analyzer.reconfigure({
+      windowMs: samplingFor(effective, DEFAULT_SAMPLING).windowMs,
+      bindingFor: (ref) => {
+        const pod = podsByUid.get(ref.uid);
+        const policy = pod ? policyFor(pod, namespaceLabels.get(pod.namespace), effective) : undefined;
+        return policy ? bindingOf(policy) : undefined;
+      },
+      ...(node ? { nodeBinding: bindingOf(node) } : {}),
+    });
+    this.options.logger.info({ policies: effective.map((p) => `${p.name}@${p.generation}`) }, "policies loaded");
+  }
+
+  private nodePods(): NodePod[] {
+    return this.pods.list().flatMap((object) => {
+      const pod = nodePodFromApi(object);
+      return pod ? [pod] : [];
+    });
+  }
+
+  private async refreshTargets(): Promise<void> {
+    const podsChanged = this.podsDirty;
+    this.podsDirty = false;
+    const mount = discoveryMount(this.layout);
+    if (mount !== undefined && (this.tickIndex % REDISCOVER_EVERY_TICKS === 0 || podsChanged)) {
+      try {
+        this.discovered = await discoverPods(mount);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, "cannot walk the cgroup tree; using computed paths only");
+      }
+    }
+    const pods = this.nodePods();
+    this.podCount = pods.length;
+    this.metrics.pods.set(pods.length);
+    const resolution = resolveTargets(pods, this.discovered, detectDriver(this.discovered), (relPath) => mount !== undefined && existsSync(join(mount, relPath)));
+    if (resolution.unresolved.length > 0) this.options.logger.debug({ unresolved: resolution.unresolved }, "containers without a cgroup yet");
+    this.targets = resolution.targets;
+    // Pod labels may have changed what selects them.
+    if (podsChanged) this.policiesDirty = true;
+    if (this.policiesDirty) this.reloadPolicies();
+  }
+}

@@ -1,0 +1,104 @@
+import { containerCgroupPath, parseContainerRef, podCgroupPath, qosClassFromApi } from "../cgroup/discover.js";
+import type { CgroupDriver, ContainerRuntime, PodCgroup } from "../cgroup/types.js";
+import type { Target } from "../sampler/types.js";
+import { defined } from "../util/object.js";
+import type { Labels } from "./selector.js";
+
+/** The fields of a Pod the agent uses, as plain JSON from the API. */
+export interface ApiPod {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly uid?: string; readonly labels?: Record<string, string>; readonly deletionTimestamp?: string };
+  readonly spec?: { readonly nodeName?: string; readonly hostNetwork?: boolean };
+  readonly status?: {
+    readonly phase?: string;
+    readonly qosClass?: string;
+    readonly podIP?: string;
+    readonly containerStatuses?: readonly { readonly name: string; readonly containerID?: string }[];
+  };
+}
+
+export interface NodePod {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Labels;
+  readonly qosClass?: ReturnType<typeof qosClassFromApi>;
+  readonly hostNetwork: boolean;
+  readonly podIP?: string;
+  readonly containers: readonly { readonly name: string; readonly containerId: string; readonly runtime: ContainerRuntime }[];
+}
+
+const FINISHED = new Set(["Succeeded", "Failed"]);
+
+/** Pods that hold cgroups worth sampling: not finished, and with a UID. */
+export function nodePodFromApi(pod: ApiPod): NodePod | undefined {
+  const meta = pod.metadata ?? {};
+  if (!meta.uid || !meta.name || !meta.namespace) return undefined;
+  const status = pod.status ?? {};
+  if (FINISHED.has(status.phase ?? "")) return undefined;
+  return {
+    uid: meta.uid,
+    namespace: meta.namespace,
+    name: meta.name,
+    labels: meta.labels ?? {},
+    hostNetwork: pod.spec?.hostNetwork === true,
+    containers: containersOf(status.containerStatuses ?? []),
+    ...defined({ qosClass: status.qosClass === undefined ? undefined : qosClassFromApi(status.qosClass), podIP: status.podIP }),
+  };
+}
+
+/** Containers with a runtime ID; one still being created has none yet and no cgroup either. */
+function containersOf(statuses: readonly { readonly name: string; readonly containerID?: string }[]): NodePod["containers"] {
+  return statuses.flatMap((status) => {
+    const ref = status.containerID === undefined ? undefined : parseContainerRef(status.containerID);
+    return ref ? [{ name: status.name, containerId: ref.containerId, runtime: ref.runtime }] : [];
+  });
+}
+
+export interface Resolution {
+  readonly targets: Target[];
+  /** Containers the API lists whose cgroup was found neither by path nor by the tree walk, e.g. still starting. */
+  readonly unresolved: readonly string[];
+}
+
+/**
+ * Maps API pods to container cgroups. The path computed from uid, qosClass and the container ID is
+ * tried first (cheap, exact); the tree walk (`discovered`) is the fallback for layouts the kubelet
+ * was configured differently for (a custom --cgroup-root, a driver we guessed wrong). `exists` is
+ * the only I/O, passed in so this stays testable.
+ */
+export function resolveTargets(pods: readonly NodePod[], discovered: readonly PodCgroup[], driver: CgroupDriver, exists: (relPath: string) => boolean): Resolution {
+  const byUid = new Map(discovered.map((pod) => [pod.podUid, pod]));
+  const targets: Target[] = [];
+  const unresolved: string[] = [];
+  for (const pod of pods) {
+    const walked = byUid.get(pod.uid);
+    const computedPod = pod.qosClass === undefined ? undefined : podCgroupPath(pod.uid, pod.qosClass, driver);
+    for (const container of pod.containers) {
+      const computed = computedPod === undefined ? undefined : containerCgroupPath(computedPod, container.containerId, container.runtime, driver);
+      const relPath =
+        computed !== undefined && exists(computed)
+          ? computed
+          : walked?.containers.find((c) => c.containerId === container.containerId)?.relPath;
+      if (relPath === undefined) {
+        unresolved.push(`${pod.namespace}/${pod.name}/${container.name}`);
+        continue;
+      }
+      targets.push({
+        key: `${pod.uid}/${container.containerId}`,
+        podUid: pod.uid,
+        containerId: container.containerId,
+        relPath,
+        namespace: pod.namespace,
+        podName: pod.name,
+        containerName: container.name,
+      });
+    }
+  }
+  return { targets, unresolved };
+}
+
+/** The driver the kubelet uses on this host, from what the tree walk found (systemd when unsure: the kubeadm default). */
+export function detectDriver(discovered: readonly PodCgroup[]): CgroupDriver {
+  const cgroupfs = discovered.filter((pod) => pod.driver === "cgroupfs").length;
+  return cgroupfs > discovered.length / 2 ? "cgroupfs" : "systemd";
+}

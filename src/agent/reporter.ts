@@ -1,0 +1,93 @@
+import type { Condition, NodeFindings, NodeFindingsStatus } from "../api/types.generated.js";
+import type { KubeObject } from "../api/meta.js";
+import { backoffMs } from "../kube/backoff.js";
+import { AGENT_FIELD_MANAGER, NODE_FINDINGS_KIND } from "../kube/resources.js";
+import type { Logger } from "../util/log.js";
+
+/** The one call the reporter makes; KubeClient.applyStatus provides it. */
+export interface StatusWriter {
+  applyStatus<T extends KubeObject>(obj: T, opts: { fieldManager: string; force?: boolean }): Promise<T>;
+}
+
+export interface ReportingTiming {
+  readonly heartbeatMs: number;
+  readonly minIntervalMs: number;
+}
+
+export interface WriteState {
+  readonly lastWriteMs?: number;
+  readonly lastFingerprint?: string;
+  /** After a failure, no attempt before this. */
+  readonly retryAtMs?: number;
+}
+
+/**
+ * When to write: on a material change, or at the heartbeat, and never more often than
+ * minInterval. A failed write waits for its backoff; sampling and history carry on meanwhile.
+ */
+export function shouldWrite(state: WriteState, fingerprint: string, nowMs: number, timing: ReportingTiming): boolean {
+  if (state.retryAtMs !== undefined && nowMs < state.retryAtMs) return false;
+  if (state.lastWriteMs === undefined) return true;
+  const sinceMs = nowMs - state.lastWriteMs;
+  if (sinceMs < timing.minIntervalMs) return false;
+  return fingerprint !== state.lastFingerprint || sinceMs >= timing.heartbeatMs;
+}
+
+export type ReportOutcome = "written" | "skipped" | "failed";
+
+/** Exporter: writes this node's NodeFindings status through /status, as field manager xander-agent. */
+export class NodeFindingsReporter {
+  private state: WriteState = {};
+  private failures = 0;
+  private generation: number | undefined;
+  private reportingSinceMs: number | undefined;
+
+  constructor(
+    private readonly writer: StatusWriter,
+    private readonly nodeName: string,
+    private readonly logger: Logger,
+  ) {}
+
+  get lastWriteMs(): number | undefined {
+    return this.state.lastWriteMs;
+  }
+
+  async report(status: Omit<NodeFindingsStatus, "conditions">, fingerprint: string, nowMs: number, timing: ReportingTiming): Promise<ReportOutcome> {
+    if (!shouldWrite(this.state, fingerprint, nowMs, timing)) return "skipped";
+    this.reportingSinceMs ??= nowMs;
+    const body: NodeFindings = {
+      apiVersion: NODE_FINDINGS_KIND.apiVersion as NodeFindings["apiVersion"],
+      kind: "NodeFindings",
+      metadata: { name: this.nodeName },
+      spec: { nodeName: this.nodeName },
+      status: { ...status, conditions: [this.reportingCondition()] },
+    };
+    try {
+      const written = await this.writer.applyStatus(body, { fieldManager: AGENT_FIELD_MANAGER, force: true });
+      this.generation = written.metadata.generation;
+      this.state = { lastWriteMs: nowMs, lastFingerprint: fingerprint };
+      if (this.failures > 0) this.logger.info({ nodeFindings: this.nodeName, after: this.failures }, "NodeFindings status writes succeed again");
+      this.failures = 0;
+      return "written";
+    } catch (error) {
+      this.failures++;
+      const delayMs = backoffMs(this.failures, 1000, 60_000, 0.2);
+      this.state = { ...this.state, retryAtMs: nowMs + delayMs };
+      const status = (error as { status?: number }).status;
+      const hint = status === 404 ? " (the controller creates one NodeFindings per Node; is it running?)" : "";
+      this.logger.warn({ err: error, nodeFindings: this.nodeName, retryInMs: delayMs }, `cannot write status of NodeFindings ${this.nodeName}${hint}; sampling continues`);
+      return "failed";
+    }
+  }
+
+  private reportingCondition(): Condition {
+    return {
+      type: "Reporting",
+      status: "True",
+      ...(this.generation === undefined ? {} : { observedGeneration: this.generation }),
+      lastTransitionTime: new Date(this.reportingSinceMs ?? Date.now()).toISOString(),
+      reason: "AgentReporting",
+      message: `xander-agent on ${this.nodeName} is sampling and reporting`,
+    };
+  }
+}

@@ -1,0 +1,53 @@
+import type { Command } from "commander";
+import { Agent } from "../agent/agent.js";
+import { ScanError } from "../engine/scan.js";
+import { KubeClient } from "../kube/client.js";
+import { createLogger } from "../util/log.js";
+import { VERSION } from "../version.js";
+
+interface AgentFlags {
+  node?: string;
+  cgroupRoot: string;
+  procRoot: string;
+  db: string;
+  metricsAddr: string;
+}
+
+export function registerAgentCommand(program: Command): void {
+  program
+    .command("agent")
+    .description("run the node agent (the DaemonSet): sample this node's pods and write its NodeFindings status")
+    .option("--node <name>", "this node's name (default: $NODE_NAME, from the downward API)")
+    .option("--cgroup-root <dir>", "host cgroup filesystem, mounted read-only", "/sys/fs/cgroup")
+    .option("--proc-root <dir>", "host /proc, mounted read-only", "/proc")
+    .option("--db <file>", "node-local SQLite history", "/var/lib/xander/xander.db")
+    .option("--metrics-addr <addr>", "listen address for /healthz and /metrics", ":9091")
+    .action(async (flags: AgentFlags) => {
+      const nodeName = flags.node ?? process.env.NODE_NAME;
+      if (!nodeName) throw new ScanError("no node name: pass --node or set NODE_NAME (the DaemonSet sets it from spec.nodeName)");
+      const logger = createLogger("agent");
+      const agent = new Agent({
+        nodeName,
+        cgroupRoot: flags.cgroupRoot,
+        procRoot: flags.procRoot,
+        dbPath: flags.db,
+        client: KubeClient.fromDefault(),
+        logger,
+        version: VERSION,
+        metricsAddress: flags.metricsAddr,
+      });
+      await agent.start();
+      logger.info({ node: nodeName, metrics: flags.metricsAddr }, "agent running");
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string): void => {
+          logger.info({ signal }, "shutting down");
+          agent.stop().then(resolve, (error: unknown) => {
+            logger.error({ err: error }, "unclean shutdown");
+            resolve();
+          });
+        };
+        process.once("SIGTERM", () => { shutdown("SIGTERM"); });
+        process.once("SIGINT", () => { shutdown("SIGINT"); });
+      });
+    });
+}
