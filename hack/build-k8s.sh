@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real control-plane binaries the integration tests run against:
-# kube-apiserver and kube-controller-manager (k8s.io/kubernetes), etcd and helm,
-# all from Go modules, into a cache outside the repository keyed by version.
+# kube-apiserver, kube-controller-manager and a matching kubectl (k8s.io/kubernetes),
+# etcd and helm, all from Go modules, into a cache outside the repository keyed by
+# version. Nothing is written inside the repository.
 #
 #   hack/build-k8s.sh            build whatever is missing, print the bin dirs
 #   hack/build-k8s.sh --print    only print the bin dirs (exit 1 if any binary is missing)
@@ -38,9 +39,15 @@ print_dirs() {
   echo "HELM_BIN=$HELM_BIN"
 }
 
+K8S_CMDS=(kube-apiserver kube-controller-manager kubectl)
+
+have_kube() {
+  local c
+  for c in "${K8S_CMDS[@]}"; do [[ -x "$K8S_BIN/$c" ]] || return 1; done
+}
+
 have_all() {
-  [[ -x "$K8S_BIN/kube-apiserver" && -x "$K8S_BIN/kube-controller-manager" \
-    && -x "$ETCD_BIN/etcd" && -x "$HELM_BIN/helm" ]]
+  have_kube && [[ -x "$ETCD_BIN/etcd" && -x "$HELM_BIN/helm" ]]
 }
 
 if [[ "${1:-}" == "--print" ]]; then
@@ -118,8 +125,8 @@ build_helm() {
 }
 
 build_kube() {
-  if [[ -x "$K8S_BIN/kube-apiserver" && -x "$K8S_BIN/kube-controller-manager" ]]; then
-    log "kube-apiserver, kube-controller-manager $K8S_VERSION present"
+  if have_kube; then
+    log "${K8S_CMDS[*]} $K8S_VERSION present"
     return
   fi
   local work; work=$(new_workdir k8s)
@@ -150,7 +157,7 @@ build_kube() {
   } >"$work/go.mod"
   log "  $(wc -w <<<"$mods") staging modules replaced with $staging_ver"
 
-  local pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
+  local pkgs=("${K8S_CMDS[@]/#/k8s.io/kubernetes/cmd/}")
   (cd "$work" && nice -n "$NICE" "$GO" get "${pkgs[@]/%/@$K8S_VERSION}" >"$work/get.log" 2>&1) || {
     log "go get failed:"; tail -n 40 "$work/get.log" >&2; exit 1; }
 
@@ -163,12 +170,12 @@ build_kube() {
     ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=$date"
   done
 
-  log "compiling kube-apiserver and kube-controller-manager $K8S_VERSION (one go build, shared packages once) ..."
+  log "compiling ${K8S_CMDS[*]} $K8S_VERSION (one go build, shared packages compile once) ..."
   local out="$work/out"
   mkdir -p "$out"
   (cd "$work" && run_logged "$work/build.log" "$GO" build -v -trimpath -ldflags "$ldflags" -o "$out/" "${pkgs[@]}")
-  mv -f "$out/kube-apiserver" "$K8S_BIN/kube-apiserver"
-  mv -f "$out/kube-controller-manager" "$K8S_BIN/kube-controller-manager"
+  local c
+  for c in "${K8S_CMDS[@]}"; do mv -f "$out/$c" "$K8S_BIN/$c"; done
   rm -rf "$work"
   log "kube done: $K8S_BIN"
 }

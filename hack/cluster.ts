@@ -20,6 +20,7 @@ async function up(args: string[]): Promise<void> {
   console.log(`control plane running at ${cluster.server}`);
   for (const p of cluster.processes) console.log(`  ${p.name.padEnd(24)} pid ${p.pid}  log ${p.log}`);
   console.log(`kubeconfig: ${defaultKubeconfig}`);
+  console.log(`kubectl of the server's version: ${cluster.binaries.kubectl}`);
   console.log(`export KUBECONFIG=${rel}`);
   console.log("stop with: npm run cluster:down");
 }

@@ -8,6 +8,8 @@ export interface Binaries {
   etcd: string;
   kubeApiserver: string;
   kubeControllerManager: string;
+  /** kubectl of the same Kubernetes version as the apiserver. */
+  kubectl: string;
   helm: string;
 }
 
@@ -47,6 +49,7 @@ function parseDirs(stdout: string): Binaries {
     etcd: join(dir("ETCD_BIN"), "etcd"),
     kubeApiserver: join(k8s, "kube-apiserver"),
     kubeControllerManager: join(k8s, "kube-controller-manager"),
+    kubectl: join(k8s, "kubectl"),
     helm: join(dir("HELM_BIN"), "helm"),
   };
 }

@@ -69,6 +69,8 @@ export interface ClusterOptions {
   log?: (line: string) => void;
   /** How long each component may take to become ready; default 180 s. */
   readyTimeoutMs?: number;
+  /** Extra kube-apiserver flags, e.g. ["--feature-gates=..."]; later flags win. */
+  apiserverArgs?: string[];
 }
 
 export interface ClusterState {
@@ -98,6 +100,7 @@ export interface RunningCluster {
   caFile: string;
   stateDir: string;
   workDir: string;
+  binaries: Binaries;
   processes: readonly ProcessRecord[];
   /** Stops exactly the processes this cluster started and removes its directories. Idempotent. */
   stop(): Promise<void>;
@@ -332,6 +335,7 @@ interface Ctx {
   bins: Binaries;
   log: (line: string) => void;
   timeout: number;
+  extraApiserverArgs: string[];
 }
 
 function start(ctx: Ctx, name: string, bin: string, args: string[]): ProcessRecord {
@@ -354,7 +358,8 @@ async function bringUpEtcd(ctx: Ctx): Promise<void> {
 
 async function bringUpApiserver(ctx: Ctx): Promise<void> {
   const { state, layout } = ctx;
-  const api = start(ctx, "kube-apiserver", ctx.bins.kubeApiserver, apiserverArgs(layout, state.ports.etcdClient, state.ports.apiserver));
+  const args = [...apiserverArgs(layout, state.ports.etcdClient, state.ports.apiserver), ...ctx.extraApiserverArgs];
+  const api = start(ctx, "kube-apiserver", ctx.bins.kubeApiserver, args);
   // The serving certificate appears in --cert-dir shortly after start.
   await waitFor("kube-apiserver serving certificate", ctx.timeout, [api], () =>
     Promise.resolve(existsSync(join(layout.pki, "apiserver.crt"))),
@@ -384,10 +389,10 @@ async function bringUpControllerManager(ctx: Ctx): Promise<void> {
 
 /**
  * The error for a failed start: the cause plus each component's log tail. The logs
- * are copied to .cluster/failed-<name>/ because the work directory is removed.
+ * are copied to .cluster/last-failure/ because the work directory is removed.
  */
 function failureReport(err: unknown, state: ClusterState): Error {
-  const keep = join(clusterRoot, `failed-${state.name}`);
+  const keep = join(clusterRoot, "last-failure");
   rmSync(keep, { recursive: true, force: true });
   mkdirSync(keep, { recursive: true });
   const parts = [`control plane failed to start: ${(err as Error).message}`];
@@ -431,7 +436,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     processes: [],
   };
   saveState(state);
-  const ctx: Ctx = { state, layout, bins, log, timeout: opts.readyTimeoutMs ?? 180_000 };
+  const ctx: Ctx = {
+    state,
+    layout,
+    bins,
+    log,
+    timeout: opts.readyTimeoutMs ?? 180_000,
+    extraApiserverArgs: opts.apiserverArgs ?? [],
+  };
 
   try {
     await bringUpEtcd(ctx);
@@ -467,6 +479,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     caFile: state.caFile,
     stateDir,
     workDir: state.workDir,
+    binaries: bins,
     processes: state.processes,
     stop: () => (stopping ??= stopCluster(stateDir).then(() => undefined)),
   };

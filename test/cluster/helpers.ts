@@ -91,11 +91,21 @@ export interface KubectlOptions {
   timeoutMs?: number;
 }
 
-/** Runs the system kubectl against the test cluster. Never throws on a non-zero exit. */
+/**
+ * The kubectl binary: $KUBECTL, else the one built with the control plane (same
+ * version as the apiserver; the integration globalSetup exports XANDER_KUBECTL),
+ * else kubectl on PATH.
+ */
+export function kubectlBinary(): string {
+  const built = process.env.XANDER_KUBECTL;
+  return process.env.KUBECTL ?? (built && existsSync(built) ? built : "kubectl");
+}
+
+/** Runs kubectl against the test cluster. Never throws on a non-zero exit. */
 export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
   const env = { ...process.env, KUBECONFIG: opts.kubeconfig ?? kubeconfigPath() };
   return new Promise((resolve, reject) => {
-    const child = spawn("kubectl", args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: opts.timeoutMs ?? 60_000 });
+    const child = spawn(kubectlBinary(), args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: opts.timeoutMs ?? 60_000 });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));

@@ -24,6 +24,7 @@ export {
   poll,
   statusOf,
   kubectl,
+  kubectlBinary,
   waitForCrdDiscovery,
   serverSideApply,
   installCrds,

@@ -2,9 +2,12 @@
 // plane per jest run. Workers inherit KUBECONFIG (and XANDER_CLUSTER_DIR) from the
 // jest process. (Loaded through global-setup.ts / global-teardown.ts, see there.)
 //
-// XANDER_CLUSTER=reuse runs the suites against the cluster of `npm run cluster:up`
-// instead, and leaves it running.
+// Environment:
+//   XANDER_CLUSTER=reuse  run against the cluster of `npm run cluster:up` and leave it running
+//   XANDER_CLUSTER_CONTROLLER_MANAGER=0  start no kube-controller-manager
+//   XANDER_CLUSTER_APISERVER_ARGS="--flag=x --other=y"  extra kube-apiserver flags
 import { join } from "node:path";
+import { ensureBinaries } from "./binaries.js";
 import { clusterRoot } from "./paths.js";
 import { killClusterSync, readClusterState, reapOrphanedClusters, startCluster, stopCluster } from "./cluster.js";
 
@@ -50,17 +53,19 @@ function unregister(): Registration | undefined {
   return reg;
 }
 
-function reuseDevCluster(): void {
+async function reuseDevCluster(): Promise<void> {
   const state = readClusterState(join(clusterRoot, "dev"));
   if (!state) throw new Error("XANDER_CLUSTER=reuse but no `npm run cluster:up` cluster is running");
   process.env.KUBECONFIG = state.kubeconfigPath;
   process.env.XANDER_CLUSTER_DIR = state.stateDir;
+  const bins = await ensureBinaries(false).catch(() => undefined);
+  if (bins) process.env.XANDER_KUBECTL = bins.kubectl;
   process.stderr.write(`\n[cluster] reusing ${state.server} (${state.kubeconfigPath})\n`);
 }
 
 export async function setup(): Promise<void> {
   if (process.env.XANDER_CLUSTER === "reuse") {
-    reuseDevCluster();
+    await reuseDevCluster();
     return;
   }
   const reaped = await reapOrphanedClusters();
@@ -69,9 +74,17 @@ export async function setup(): Promise<void> {
   const name = `jest-${process.pid}`;
   register(join(clusterRoot, name));
   process.stderr.write("\n");
-  const cluster = await startCluster({ name, ownerPid: process.pid, sharedKubeconfig: "if-free" });
+  const extra = process.env.XANDER_CLUSTER_APISERVER_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const cluster = await startCluster({
+    name,
+    ownerPid: process.pid,
+    sharedKubeconfig: "if-free",
+    controllerManager: process.env.XANDER_CLUSTER_CONTROLLER_MANAGER !== "0",
+    apiserverArgs: extra,
+  });
   process.env.KUBECONFIG = cluster.kubeconfigPath;
   process.env.XANDER_CLUSTER_DIR = cluster.stateDir;
+  process.env.XANDER_KUBECTL = cluster.binaries.kubectl;
 }
 
 export async function teardown(): Promise<void> {
