@@ -97,6 +97,10 @@ const widget = (namespace: string, name: string, spec: Widget["spec"]): Widget =
   spec,
 });
 
+// Budget for the tests that wait on asynchronous controllers (GC, admission
+// policy enforcement); their polls give up earlier, with a message.
+const SLOW = 90_000;
+
 let ns: string;
 const nodes: string[] = [];
 
@@ -106,12 +110,12 @@ beforeAll(async () => {
   expect(applied.code).toBe(0);
   await waitForCrdDiscovery(GROUP, VERSION, "widgets");
   ns = await createNamespace();
-});
+}, SLOW);
 
 afterAll(async () => {
   for (const n of nodes) await deleteNode(n);
   await deleteNamespace(ns);
-});
+}, SLOW);
 
 test("kubectl version reports the stamped server version", async () => {
   const r = await kubectl(["version", "-o", "json"]);
@@ -174,7 +178,7 @@ test("a watch sees an object created after it started", async () => {
     clearTimeout(timer);
     ctl.abort();
   }
-});
+}, SLOW);
 
 test("server-side apply records the named field manager", async () => {
   const applied = await serverSideApply(widget(ns, "managed", { size: 2, color: "blue" }), "smoke-manager");
@@ -309,7 +313,7 @@ test("deleting a Node garbage-collects objects it owns", async () => {
     },
     { timeoutMs: 60_000 },
   );
-});
+}, SLOW);
 
 test("a ValidatingAdmissionPolicy rejects a violating write once enforced", async () => {
   const policy = `
@@ -358,7 +362,7 @@ spec:
   const ok = await kubectl(["create", "-n", ns, "-f", "-"], { input: JSON.stringify(widget(ns, "small", { size: 4 })) });
   expect(ok.code).toBe(0);
   await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", "smoke-widget-size"]);
-});
+}, SLOW);
 
 function mergePatch(): ReturnType<typeof setHeaderOptions> {
   return setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
