@@ -157,16 +157,6 @@ export interface SampleIdentity {
   readonly containerId: string;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** Copies only defined values, so a decoded sample has the same keys as the sampler's (which omits absent ones). */
-function assignDefined<T extends object>(target: T, fields: Partial<T>): T {
-  for (const [name, value] of Object.entries(fields)) {
-    if (value !== undefined) (target as Record<string, unknown>)[name] = value;
-  }
-  return target;
-}
-
 /** As the sampler computes it: 0 when no CFS period elapsed. */
 export function throttleRatioOf(periods: number | undefined, throttledPeriods: number | undefined): number | undefined {
   if (periods === undefined || throttledPeriods === undefined) return undefined;
@@ -183,21 +173,28 @@ export function memoryLimitShareOf(
   return memoryLimitBytes > 0 ? workingSetBytes / memoryLimitBytes : undefined;
 }
 
-/** Decodes a row in `SAMPLE_COLUMNS` order, written under a tick with the given wall clock and interval. */
+/** A cell that is never NULL in practice (NOT NULL columns, deltas that default to 0). */
+function int(cell: Cell | undefined): number {
+  return cell ?? 0;
+}
+
+/**
+ * Decodes a row in `SAMPLE_COLUMNS` order, written under a tick with the given wall clock and interval.
+ * Every field is present, `undefined` where the signal is absent: one object shape for all rows lets V8 build
+ * the tens of thousands of samples a restart's window refill reads several times faster than adding fields one
+ * by one. For readers of the type, an absent optional field and an undefined one are the same.
+ */
 export function decodeSample(row: readonly Cell[], tickWallMs: number, tickIntervalMs: number, who: SampleIdentity): ContainerSample {
   const periods = unscale(row[4], 1);
   const throttledPeriods = unscale(row[5], 1);
   const workingSetBytes = unscale(row[12], 1 / BYTES_PER_KIB);
   const memoryLimitBytes = unscaleLimit(row[13], 1 / BYTES_PER_KIB);
-  const sample: Mutable<ContainerSample> = {
+  return {
     key: who.key,
     podUid: who.podUid,
     containerId: who.containerId,
-    wallMs: tickWallMs + (row[1] ?? 0),
-    intervalMs: tickIntervalMs + (row[2] ?? 0),
-    oomKills: row[14] ?? 0,
-  };
-  return assignDefined(sample, {
+    wallMs: tickWallMs + int(row[1]),
+    intervalMs: tickIntervalMs + int(row[2]),
     cpuCores: unscale(row[3], CORES_SCALE),
     periods,
     throttledPeriods,
@@ -211,19 +208,21 @@ export function decodeSample(row: readonly Cell[], tickWallMs: number, tickInter
     workingSetBytes,
     memoryLimitBytes,
     memoryLimitShare: memoryLimitShareOf(workingSetBytes, memoryLimitBytes),
-  });
+    oomKills: int(row[14]),
+  };
 }
 
-/** Decodes a row in `NODE_COLUMNS` order. */
+/** Decodes a row in `NODE_COLUMNS` order; absent signals are `undefined`, as in `decodeSample`. */
 export function decodeNodeSample(row: readonly Cell[]): NodeSample {
-  const node: Mutable<NodeSample> = { wallMs: row[1] ?? 0, intervalMs: row[2] ?? 0 };
-  return assignDefined(node, {
+  return {
+    wallMs: int(row[1]),
+    intervalMs: int(row[2]),
     cpuStallShare: unscale(row[3], SHARE_SCALE),
     memoryStallShare: unscale(row[4], SHARE_SCALE),
     memoryFullStallShare: unscale(row[5], SHARE_SCALE),
     ioStallShare: unscale(row[6], SHARE_SCALE),
     ioFullStallShare: unscale(row[7], SHARE_SCALE),
-  });
+  };
 }
 
 export const MINUTE_MS = 60_000;
@@ -232,22 +231,19 @@ export function minuteOf(wallMs: number): number {
   return Math.floor(wallMs / MINUTE_MS);
 }
 
-/** Decodes a row in `ROLLUP_COLUMNS` order. */
+/** Decodes a row in `ROLLUP_COLUMNS` order; absent signals are `undefined`, as in `decodeSample`. */
 export function decodeRollup(row: readonly Cell[], who: SampleIdentity): RollupSample {
   const periods = unscale(row[6], 1);
   const throttledPeriods = unscale(row[7], 1);
   const workingSetBytes = unscale(row[17], 1 / BYTES_PER_KIB);
   const memoryLimitBytes = unscaleLimit(row[19], 1 / BYTES_PER_KIB);
-  const rollup: Mutable<RollupSample> = {
+  return {
     key: who.key,
     podUid: who.podUid,
     containerId: who.containerId,
-    wallMs: ((row[1] ?? 0) + 1) * MINUTE_MS,
-    intervalMs: row[3] ?? 0,
-    oomKills: row[20] ?? 0,
-    sampleCount: row[2] ?? 0,
-  };
-  return assignDefined(rollup, {
+    wallMs: (int(row[1]) + 1) * MINUTE_MS,
+    intervalMs: int(row[3]),
+    sampleCount: int(row[2]),
     cpuCores: unscale(row[4], CORES_SCALE),
     cpuCoresMax: unscale(row[5], CORES_SCALE),
     periods,
@@ -266,5 +262,6 @@ export function decodeRollup(row: readonly Cell[], who: SampleIdentity): RollupS
     workingSetBytesMax: unscale(row[18], 1 / BYTES_PER_KIB),
     memoryLimitBytes,
     memoryLimitShare: memoryLimitShareOf(workingSetBytes, memoryLimitBytes),
-  });
+    oomKills: int(row[20]),
+  };
 }

@@ -51,7 +51,7 @@ describe("appending and reading back", () => {
     expect(s.latestWindow(T0_MS + 1)).toEqual([]);
   });
 
-  test("a sample comes back with the same fields it was written with, absent ones still absent", () => {
+  test("a sample comes back with the values it was written with, absent signals still undefined", () => {
     const s = store();
     const written = sampleOf(web, T0_MS, {
       cpuCores: 0.25,
@@ -66,7 +66,10 @@ describe("appending and reading back", () => {
       oomKills: 1,
     });
     s.appendTick(tickOf(T0_MS, [written]), [web]);
-    expect(s.latestWindow(T0_MS)).toStrictEqual([written]);
+    const [read] = s.latestWindow(T0_MS);
+    expect(read).toEqual(written);
+    expect(read?.memoryStallShare).toBeUndefined();
+    expect(read?.cpuLimitCores).toBeNull();
   });
 
   test("podSeries returns only that pod's containers, each with its target names", () => {
@@ -261,7 +264,7 @@ describe("1-minute rollups", () => {
     s.appendTick(tickOf(minuteStart, [sampleOf(web, minuteStart, { cpuCores: 1 })]), [web]);
     s.appendTick(tickOf(minuteStart + 60_000, []), [web]);
     const [point] = s.podSeries(web.podUid, minuteStart, { resolution: "1m" }).containers[0]?.points ?? [];
-    expect(point).toStrictEqual({
+    expect(point).toEqual({
       key: web.key,
       podUid: web.podUid,
       containerId: web.containerId,
@@ -272,6 +275,8 @@ describe("1-minute rollups", () => {
       cpuCores: 1,
       cpuCoresMax: 1,
     });
+    expect(point?.cpuLimitCores).toBeUndefined();
+    expect(point?.memoryLimitShare).toBeUndefined();
   });
 
   test("podSeries auto serves raw samples for a short recent span and rollups for a long one", () => {

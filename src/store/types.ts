@@ -70,7 +70,10 @@ export interface HistoryStore {
   appendTick(tick: Tick, targets: readonly Target[]): void;
   /** The containers of one pod since `sinceMs`; "auto" picks raw for short recent spans, else 1-minute rollups. */
   podSeries(podUid: string, sinceMs: number, opts?: { readonly resolution?: Resolution | "auto" }): PodSeries;
-  /** Every raw container sample since `sinceMs`, in append (time) order: refills rolling windows after a restart. */
+  /**
+   * Every raw container sample since `sinceMs`, in append (time) order: refills rolling windows after a restart.
+   * Samples read back carry every field; a signal the host did not expose is `undefined`.
+   */
   latestWindow(sinceMs: number): ContainerSample[];
   nodeSeries(sinceMs: number): NodeSample[];
   targets(): StoredTarget[];
