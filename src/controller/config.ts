@@ -1,0 +1,133 @@
+/** The controller's configuration, from flags; parsing and checks are here so the CLI only wires. */
+import { hostname } from "node:os";
+import { VERSION } from "../version.js";
+import { parseDuration } from "../util/duration.js";
+import type { AgentSettings, ResourceRequirements, Toleration } from "./daemonset.js";
+
+export const DEFAULT_NAMESPACE = "xander-system";
+
+export interface ControllerConfig {
+  readonly namespace: string;
+  /** Whether the namespace was chosen by flag or default while running outside a cluster (we create it then). */
+  readonly createNamespace: boolean;
+  readonly identity: string;
+  readonly metricsAddr: string;
+  readonly leaderElect: boolean;
+  readonly leaseName: string;
+  readonly leaseDurationMs: number;
+  readonly resyncMs: number;
+  readonly agent: AgentSettings;
+}
+
+/** The flags as commander hands them over (strings and booleans). */
+export interface ControllerFlags {
+  namespace?: string;
+  metricsAddr: string;
+  leaderElect: boolean;
+  leaseName: string;
+  leaseDuration: string;
+  resync: string;
+  identity?: string;
+  agentImage: string;
+  agentImagePullPolicy: string;
+  agentServiceAccount: string;
+  agentPriorityClass?: string;
+  agentTolerations: string;
+  agentNodeSelector: string;
+  agentResources: string;
+}
+
+export const DEFAULT_AGENT_IMAGE = `ghcr.io/xander/xander:${VERSION}`;
+export const DEFAULT_AGENT_TOLERATIONS = '[{"operator":"Exists"}]';
+export const DEFAULT_AGENT_RESOURCES = '{"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"memory":"256Mi"}}';
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+function durationFlag(flag: string, text: string, minMs: number): number {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new ConfigError(`--${flag}: ${parsed.error}`);
+  if (parsed.value < minMs) throw new ConfigError(`--${flag}: must be at least ${minMs}ms, got ${text}`);
+  return parsed.value;
+}
+
+function jsonFlag(flag: string, text: string, example: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ConfigError(`--${flag}: not valid JSON (${(err as Error).message}); e.g. --${flag} '${example}'`);
+  }
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+}
+
+export function parseTolerations(text: string): Toleration[] {
+  const v = jsonFlag("agent-tolerations", text, DEFAULT_AGENT_TOLERATIONS);
+  if (!Array.isArray(v) || !v.every((t) => typeof t === "object" && t !== null && !Array.isArray(t))) {
+    throw new ConfigError(`--agent-tolerations: expected a JSON array of tolerations, e.g. '${DEFAULT_AGENT_TOLERATIONS}'`);
+  }
+  return v as Toleration[];
+}
+
+export function parseNodeSelector(text: string): Record<string, string> {
+  const v = jsonFlag("agent-node-selector", text, '{"kubernetes.io/os":"linux"}');
+  if (!isStringMap(v)) throw new ConfigError('--agent-node-selector: expected a JSON object of strings, e.g. \'{"node-role.kubernetes.io/worker":""}\'');
+  return v;
+}
+
+export function parseResources(text: string): ResourceRequirements {
+  const v = jsonFlag("agent-resources", text, DEFAULT_AGENT_RESOURCES);
+  const r = v as { requests?: unknown; limits?: unknown } | null;
+  const ok =
+    typeof r === "object" &&
+    r !== null &&
+    !Array.isArray(r) &&
+    Object.keys(r).every((k) => k === "requests" || k === "limits") &&
+    (r.requests === undefined || isStringMap(r.requests)) &&
+    (r.limits === undefined || isStringMap(r.limits));
+  if (!ok) throw new ConfigError(`--agent-resources: expected {"requests": {...}, "limits": {...}} with string quantities, e.g. '${DEFAULT_AGENT_RESOURCES}'`);
+  return r as ResourceRequirements;
+}
+
+function pullPolicy(text: string): AgentSettings["imagePullPolicy"] {
+  if (text === "Always" || text === "IfNotPresent" || text === "Never") return text;
+  throw new ConfigError(`--agent-image-pull-policy: expected Always, IfNotPresent or Never, got ${text}`);
+}
+
+/**
+ * The namespace: the flag, else the pod's own namespace in a cluster, else xander-system. Outside a
+ * cluster the controller creates it if missing (in a cluster, the manifests do, with its RBAC).
+ */
+export function resolveNamespace(flag: string | undefined, podNamespace: string | undefined): { namespace: string; create: boolean } {
+  if (flag !== undefined && flag !== "") return { namespace: flag, create: podNamespace === undefined };
+  if (podNamespace !== undefined) return { namespace: podNamespace, create: false };
+  return { namespace: DEFAULT_NAMESPACE, create: true };
+}
+
+export function controllerConfig(flags: ControllerFlags, podNamespace: string | undefined): ControllerConfig {
+  const { namespace, create } = resolveNamespace(flags.namespace, podNamespace);
+  const leaseDurationMs = durationFlag("lease-duration", flags.leaseDuration, 1000);
+  return {
+    namespace,
+    createNamespace: create,
+    identity: flags.identity ?? `${hostname()}-${process.pid}`,
+    metricsAddr: flags.metricsAddr,
+    leaderElect: flags.leaderElect,
+    leaseName: flags.leaseName,
+    leaseDurationMs,
+    resyncMs: durationFlag("resync", flags.resync, 1000),
+    agent: {
+      namespace,
+      image: flags.agentImage,
+      imagePullPolicy: pullPolicy(flags.agentImagePullPolicy),
+      serviceAccountName: flags.agentServiceAccount,
+      ...(flags.agentPriorityClass === undefined || flags.agentPriorityClass === "" ? {} : { priorityClassName: flags.agentPriorityClass }),
+      tolerations: parseTolerations(flags.agentTolerations),
+      nodeSelector: parseNodeSelector(flags.agentNodeSelector),
+      resources: parseResources(flags.agentResources),
+    },
+  };
+}

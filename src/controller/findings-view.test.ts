@@ -1,0 +1,133 @@
+import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
+import { FindingsView, summarize } from "./findings-view.js";
+
+const NOW = Date.parse("2025-06-01T12:00:00Z");
+const HEARTBEAT = 60_000;
+const ago = (ms: number) => new Date(NOW - ms).toISOString();
+
+function finding(over: Partial<NodeFinding> = {}): NodeFinding {
+  return {
+    rule: "CPUStarvation",
+    severity: "warning",
+    policy: "default",
+    pod: { namespace: "shop", name: "web", uid: "u-web" },
+    value: 0.5,
+    threshold: 0.3,
+    firstSeen: ago(60_000),
+    lastSeen: ago(1000),
+    message: "stalled on CPU",
+    ...over,
+  };
+}
+
+function nf(node: string, lastSampleAgoMs: number | undefined, findings: NodeFinding[] = []): NodeFindings {
+  return {
+    apiVersion: "xander.io/v1alpha1",
+    kind: "NodeFindings",
+    metadata: { name: node },
+    spec: { nodeName: node },
+    status: {
+      ...(lastSampleAgoMs === undefined ? {} : { agent: { lastSample: ago(lastSampleAgoMs) } }),
+      findings,
+    },
+  };
+}
+
+describe("summarize", () => {
+  test("an empty cluster has no nodes, no findings and no risks", () => {
+    const s = summarize([], NOW, HEARTBEAT);
+    expect(s.nodes).toEqual({ total: 0, reporting: 0, stale: 0, staleNodes: [] });
+    expect(s.bySeverity).toEqual({ critical: 0, warning: 0, info: 0 });
+    expect(s.topRisks).toEqual([]);
+  });
+
+  test("counts findings per severity and per rule across nodes", () => {
+    const s = summarize(
+      [
+        nf("a", 1000, [finding(), finding({ rule: "OOMKill", severity: "critical", value: 2, threshold: 1 })]),
+        nf("b", 1000, [finding({ rule: "CPUThrottling" }), finding({ rule: "IOPressure", severity: "info" })]),
+      ],
+      NOW,
+      HEARTBEAT,
+    );
+    expect(s.bySeverity).toEqual({ critical: 1, warning: 2, info: 1 });
+    expect(s.byRule.OOMKill).toEqual({ critical: 1, warning: 0, info: 0 });
+    expect(s.byRule.CPUStarvation.warning).toBe(1);
+    expect(s.byRule.CPUThrottling.warning).toBe(1);
+    expect(s.byRule.IOPressure.info).toBe(1);
+    expect(s.byRule.NodePressure).toEqual({ critical: 0, warning: 0, info: 0 });
+  });
+
+  test("a node is stale once its last report is older than three heartbeats, and one that never reported is stale", () => {
+    const s = summarize([nf("fresh", 3 * HEARTBEAT), nf("old", 3 * HEARTBEAT + 1), nf("never", undefined)], NOW, HEARTBEAT);
+    expect(s.nodes).toEqual({ total: 3, reporting: 1, stale: 2, staleNodes: ["never", "old"] });
+  });
+
+  test("staleness is judged by the heartbeat passed in (each policy has its own)", () => {
+    const nodes = [nf("a", 100_000)];
+    expect(summarize(nodes, NOW, 60_000).nodes.stale).toBe(0);
+    expect(summarize(nodes, NOW, 30_000).nodes.stale).toBe(1);
+  });
+
+  test("findings of a stale node are not counted and never become a top risk", () => {
+    const s = summarize([nf("dead", 10 * HEARTBEAT, [finding({ severity: "critical", rule: "OOMKill" })]), nf("ok", 0, [finding()])], NOW, HEARTBEAT);
+    expect(s.bySeverity.critical).toBe(0);
+    expect(s.topRisks.map((r) => r.node)).toEqual(["ok"]);
+  });
+
+  test("top risks are worst first: severity, then how far past the threshold, then the most recent", () => {
+    const s = summarize(
+      [
+        nf("a", 0, [
+          finding({ pod: { namespace: "x", name: "mild", uid: "1" }, value: 0.31, threshold: 0.3 }),
+          finding({ pod: { namespace: "x", name: "info", uid: "2" }, severity: "info", value: 9, threshold: 0.1 }),
+        ]),
+        nf("b", 0, [
+          finding({ pod: { namespace: "y", name: "oom", uid: "3" }, rule: "OOMKill", severity: "critical", value: 1, threshold: 1 }),
+          finding({ pod: { namespace: "y", name: "bad", uid: "4" }, value: 0.9, threshold: 0.3 }),
+          finding({ pod: { namespace: "y", name: "older", uid: "5" }, value: 0.31, threshold: 0.3, lastSeen: ago(50_000) }),
+        ]),
+      ],
+      NOW,
+      HEARTBEAT,
+      { topN: 10 },
+    );
+    expect(s.topRisks.map((r) => r.pod)).toEqual(["y/oom", "y/bad", "x/mild", "y/older", "x/info"]);
+    expect(s.topRisks[0]).toEqual({ node: "b", rule: "OOMKill", severity: "critical", pod: "y/oom", message: "stalled on CPU" });
+  });
+
+  test("top risks are bounded", () => {
+    const many = Array.from({ length: 30 }, (_, i) => finding({ pod: { namespace: "n", name: `p${i}`, uid: String(i) } }));
+    expect(summarize([nf("a", 0, many)], NOW, HEARTBEAT).topRisks).toHaveLength(5);
+    expect(summarize([nf("a", 0, many)], NOW, HEARTBEAT, { topN: 10 }).topRisks).toHaveLength(10);
+  });
+
+  test("a policy filter keeps only that policy's findings, but counts every node", () => {
+    const s = summarize([nf("a", 0, [finding({ policy: "strict", severity: "critical" }), finding({ policy: "default" })]), nf("b", undefined)], NOW, HEARTBEAT, {
+      policy: "strict",
+    });
+    expect(s.bySeverity).toEqual({ critical: 1, warning: 0, info: 0 });
+    expect(s.nodes.total).toBe(2);
+    expect(s.nodes.stale).toBe(1);
+  });
+
+  test("a node-level finding (no pod) shows an empty pod in top risks", () => {
+    const s = summarize([nf("a", 0, [{ ...finding({ rule: "NodePressure" }), pod: undefined }])], NOW, HEARTBEAT);
+    expect(s.topRisks[0]?.pod).toBe("");
+  });
+});
+
+describe("FindingsView", () => {
+  test("keeps the last cluster-wide summary and recomputes it on refresh", () => {
+    let items: NodeFindings[] = [];
+    let now = NOW;
+    const view = new FindingsView(() => items, () => HEARTBEAT, () => now);
+    expect(view.summary.nodes.total).toBe(0);
+    items = [nf("a", 0, [finding()])];
+    expect(view.summary.nodes.total).toBe(0);
+    expect(view.refresh().bySeverity.warning).toBe(1);
+    now += 10 * HEARTBEAT; // time alone makes the node stale
+    expect(view.refresh().nodes.stale).toBe(1);
+    expect(view.forPolicy("default", 100 * HEARTBEAT).bySeverity.warning).toBe(1);
+  });
+});

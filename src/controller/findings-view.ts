@@ -1,0 +1,148 @@
+/**
+ * The cluster-wide view of NodeFindings: what policy status, metrics and (later) the read API show.
+ * `summarize` is the pure aggregation; FindingsView keeps the latest cluster-wide summary in memory,
+ * recomputed from the NodeFindings watch cache when it changes.
+ */
+import { RULE_NAMES, SEVERITIES, type RuleName, type Severity } from "../analysis/types.js";
+import type { NodeFinding, NodeFindings, TopRisk } from "../api/types.generated.js";
+
+/** An agent that has not reported for this many heartbeats is stale. */
+export const STALE_AFTER_HEARTBEATS = 3;
+export const DEFAULT_TOP_RISKS = 5;
+
+export interface NodeCounts {
+  /** NodeFindings objects seen (one per Node). */
+  readonly total: number;
+  /** Nodes whose agent reported within STALE_AFTER_HEARTBEATS heartbeats. */
+  readonly reporting: number;
+  /** Nodes whose agent never reported, or not within STALE_AFTER_HEARTBEATS heartbeats. */
+  readonly stale: number;
+  readonly staleNodes: readonly string[];
+}
+
+export interface FindingsSummary {
+  readonly nodes: NodeCounts;
+  readonly bySeverity: Readonly<Record<Severity, number>>;
+  readonly byRule: Readonly<Record<RuleName, Readonly<Record<Severity, number>>>>;
+  /** Worst first: severity, then how far past its threshold, then most recent. */
+  readonly topRisks: readonly TopRisk[];
+}
+
+export interface SummarizeOptions {
+  /** Only findings raised under this StarvationPolicy. Node counts are not filtered. */
+  readonly policy?: string;
+  readonly topN?: number;
+}
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
+
+function zeroSeverities(): Record<Severity, number> {
+  return Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+}
+
+/** Milliseconds of the agent's last report, or undefined if it never reported. */
+export function lastReportMs(nf: NodeFindings): number | undefined {
+  const at = nf.status?.agent?.lastSample;
+  if (at === undefined) return undefined;
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function isStale(nf: NodeFindings, nowMs: number, heartbeatMs: number): boolean {
+  const last = lastReportMs(nf);
+  return last === undefined || nowMs - last > STALE_AFTER_HEARTBEATS * heartbeatMs;
+}
+
+interface Ranked {
+  readonly node: string;
+  readonly finding: NodeFinding;
+}
+
+/** How far past its threshold a finding is; a threshold of 0 ranks by the value itself. */
+function excess(f: NodeFinding): number {
+  return f.threshold > 0 ? f.value / f.threshold : f.value;
+}
+
+function podName(f: NodeFinding): string {
+  return f.pod?.name === undefined ? "" : `${f.pod.namespace ?? ""}/${f.pod.name}`;
+}
+
+export function compareRisk(a: Ranked, b: Ranked): number {
+  return (
+    SEVERITY_RANK[a.finding.severity] - SEVERITY_RANK[b.finding.severity] ||
+    excess(b.finding) - excess(a.finding) ||
+    Date.parse(b.finding.lastSeen) - Date.parse(a.finding.lastSeen) ||
+    a.node.localeCompare(b.node) ||
+    podName(a.finding).localeCompare(podName(b.finding))
+  );
+}
+
+function toTopRisk(r: Ranked): TopRisk {
+  const message = r.finding.message.length > 1024 ? `${r.finding.message.slice(0, 1021)}...` : r.finding.message;
+  return { node: r.node, rule: r.finding.rule, severity: r.finding.severity, pod: podName(r.finding), message };
+}
+
+/**
+ * Aggregates NodeFindings at `nowMs`. Findings on stale nodes are left out of the counts and top risks:
+ * an agent that stopped reporting may be describing a pod that is long gone, and the stale count already
+ * says that part of the cluster is not being watched.
+ */
+export function summarize(nodeFindings: readonly NodeFindings[], nowMs: number, heartbeatMs: number, opts: SummarizeOptions = {}): FindingsSummary {
+  const bySeverity = zeroSeverities();
+  const byRule = Object.fromEntries(RULE_NAMES.map((r) => [r, zeroSeverities()])) as Record<RuleName, Record<Severity, number>>;
+  const staleNodes: string[] = [];
+  const ranked: Ranked[] = [];
+  for (const nf of nodeFindings) {
+    const node = nf.metadata.name ?? nf.spec.nodeName;
+    if (isStale(nf, nowMs, heartbeatMs)) {
+      staleNodes.push(node);
+      continue;
+    }
+    for (const f of nf.status?.findings ?? []) {
+      if (opts.policy !== undefined && f.policy !== opts.policy) continue;
+      bySeverity[f.severity]++;
+      byRule[f.rule][f.severity]++;
+      ranked.push({ node, finding: f });
+    }
+  }
+  ranked.sort(compareRisk);
+  staleNodes.sort();
+  return {
+    nodes: { total: nodeFindings.length, reporting: nodeFindings.length - staleNodes.length, stale: staleNodes.length, staleNodes },
+    bySeverity,
+    byRule,
+    topRisks: ranked.slice(0, opts.topN ?? DEFAULT_TOP_RISKS).map(toTopRisk),
+  };
+}
+
+/**
+ * Keeps the cluster-wide summary of the NodeFindings cache in memory. refresh() is cheap to call often:
+ * the controller calls it (debounced) on NodeFindings events and on a timer, since staleness changes
+ * with time alone.
+ */
+export class FindingsView {
+  private current: FindingsSummary;
+
+  constructor(
+    private readonly source: () => readonly NodeFindings[],
+    private readonly heartbeatMs: () => number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.current = summarize([], this.now(), this.heartbeatMs());
+  }
+
+  /** The cluster-wide summary as of the last refresh. */
+  get summary(): FindingsSummary {
+    return this.current;
+  }
+
+  refresh(): FindingsSummary {
+    this.current = summarize(this.source(), this.now(), this.heartbeatMs());
+    return this.current;
+  }
+
+  /** A fresh summary for one policy, judged by that policy's heartbeat. */
+  forPolicy(policy: string, heartbeatMs: number, topN = DEFAULT_TOP_RISKS): FindingsSummary {
+    return summarize(this.source(), this.now(), heartbeatMs, { policy, topN });
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Wires the controller: watch caches, one work queue per reconciler, leader election, and the HTTP server.
+ *
+ * Every replica runs the watches, so a standby's caches are warm and it is ready (/readyz) the moment it
+ * takes over; only the leader runs the reconcilers. Watch callbacks only enqueue keys. Losing the Lease
+ * pauses the reconcilers (waiting for in-flight ones) and the replica stands by again.
+ */
+import type { Logger } from "pino";
+import type { KubeObject } from "../api/meta.js";
+import type { NodeFindings, StarvationPolicy } from "../api/types.generated.js";
+import type { KubeClient } from "../kube/client.js";
+import type { Informer, InformerEvent } from "../kube/informer.js";
+import { kubeLeaseStore, LeaderElector, leaseTimings } from "../kube/leader.js";
+import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, MANAGED_BY, MANAGED_BY_LABEL, NODE } from "../kube/resources.js";
+import { WorkQueue, type ReconcileResult } from "../kube/workqueue.js";
+import { nodeFindingsInformer, policyInformer } from "../kube/xander.js";
+import { startHttpServer, type Readiness, type RunningServer } from "../server/http.js";
+import type { ConfigMap } from "./agent-config.js";
+import { AGENT_KEY, AgentReconciler } from "./agent-reconciler.js";
+import type { Node } from "./cache.js";
+import type { ControllerConfig } from "./config.js";
+import type { DaemonSet } from "./daemonset.js";
+import { FindingsView } from "./findings-view.js";
+import { ControllerMetrics } from "./metrics.js";
+import { NodeReconciler } from "./node-reconciler.js";
+import { PolicyReconciler } from "./policy-reconciler.js";
+import { effectivePolicy } from "../api/policy.js";
+
+/** Policy status reacts to many events (every agent heartbeat); batch them into one reconcile per window. */
+const POLICY_BATCH_MS = 1000;
+const VIEW_REFRESH_MS = 15_000;
+
+interface Queued {
+  readonly queue: WorkQueue;
+  readonly kind: string;
+  readonly handler: (key: string) => Promise<ReconcileResult | undefined>;
+}
+
+export class ControllerManager {
+  readonly metrics = new ControllerMetrics();
+  private readonly nodes: Informer<Node>;
+  private readonly nodeFindings: Informer<NodeFindings>;
+  private readonly policies: Informer<StarvationPolicy>;
+  private readonly daemonSets: Informer<DaemonSet>;
+  private readonly configMaps: Informer<ConfigMap>;
+  private readonly informers: Informer<KubeObject>[];
+  private readonly view: FindingsView;
+  private readonly queues: Queued[];
+  private readonly nodeQueue: WorkQueue;
+  private readonly policyQueue: WorkQueue;
+  private readonly agentQueue: WorkQueue;
+  private readonly elector: LeaderElector | undefined;
+  private readonly nodeUids = new Map<string, string | undefined>();
+  private server: RunningServer | undefined;
+  private viewTimer: NodeJS.Timeout | undefined;
+  private viewDebounce: NodeJS.Timeout | undefined;
+  private leading = false;
+  private leadership: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly cfg: ControllerConfig,
+    private readonly client: KubeClient,
+    private readonly log: Logger,
+  ) {
+    const ns = cfg.namespace;
+    const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+    this.nodes = client.informer<Node>(NODE, { log });
+    this.nodeFindings = nodeFindingsInformer(client, log);
+    this.policies = policyInformer(client, log);
+    this.daemonSets = client.informer<DaemonSet>(DAEMON_SET, { namespace: ns, labelSelector: managed, log });
+    this.configMaps = client.informer<ConfigMap>(CONFIG_MAP, { namespace: ns, labelSelector: managed, log });
+    this.informers = [this.nodes, this.nodeFindings, this.policies, this.daemonSets, this.configMaps] as Informer<KubeObject>[];
+    this.view = new FindingsView(() => this.nodeFindings.list(), () => this.clusterHeartbeatMs());
+
+    const onError = (kind: string) => (key: string, err: unknown, retries: number, delayMs: number) => {
+      this.log.error({ err, kind, key, retries, retryInMs: Math.round(delayMs) }, `reconcile of ${kind} ${key} failed; retrying`);
+    };
+    const resyncMs = cfg.resyncMs;
+    this.nodeQueue = new WorkQueue({
+      name: "nodes",
+      resyncMs,
+      keys: () => new Set([...this.nodes.list(), ...this.nodeFindings.list()].map((o) => o.metadata?.name ?? "")),
+      onError: onError(NodeReconciler.kind),
+      concurrency: 2,
+    });
+    this.policyQueue = new WorkQueue({ name: "policies", resyncMs, keys: () => this.policyNames(), onError: onError(PolicyReconciler.kind) });
+    this.agentQueue = new WorkQueue({ name: "agent", resyncMs, keys: () => [AGENT_KEY], onError: onError(AgentReconciler.kind) });
+
+    const nodeReconciler = new NodeReconciler({ client, nodes: this.nodes, nodeFindings: this.nodeFindings, log });
+    const agentReconciler = new AgentReconciler({
+      client,
+      settings: cfg.agent,
+      policies: this.policies,
+      daemonSets: this.daemonSets,
+      configMaps: this.configMaps,
+      log,
+      onStateChange: () => {
+        this.enqueuePolicies(0);
+      },
+    });
+    const policyReconciler = new PolicyReconciler({
+      client,
+      namespace: ns,
+      policies: this.policies,
+      daemonSets: this.daemonSets,
+      nodes: this.nodes,
+      view: this.view,
+      agentApplyError: () => agentReconciler.applyError,
+      resyncMs,
+      log,
+    });
+    this.queues = [
+      { queue: this.nodeQueue, kind: NodeReconciler.kind, handler: (k) => nodeReconciler.reconcile(k) },
+      { queue: this.policyQueue, kind: PolicyReconciler.kind, handler: (k) => policyReconciler.reconcile(k) },
+      { queue: this.agentQueue, kind: AgentReconciler.kind, handler: () => agentReconciler.reconcile() },
+    ];
+    this.wireEvents();
+    this.metrics.watchQueues(() => this.queues.map(({ queue }) => [queue.name, queue.length] as const));
+    if (cfg.leaderElect) {
+      this.elector = new LeaderElector({
+        store: kubeLeaseStore(client, ns, cfg.leaseName),
+        identity: cfg.identity,
+        leaseDurationMs: cfg.leaseDurationMs,
+        ...leaseTimings(cfg.leaseDurationMs),
+        log,
+        onStartedLeading: () => {
+          this.setLeading(true);
+        },
+        onStoppedLeading: () => {
+          this.setLeading(false);
+        },
+        onNewLeader: (identity) => {
+          if (identity !== cfg.identity) log.info({ leader: identity }, "another replica leads; standing by");
+        },
+      });
+    }
+  }
+
+  private policyNames(): string[] {
+    return this.policies.list().map((p) => p.metadata.name ?? "");
+  }
+
+  /** The shortest heartbeat among valid policies: the cluster-wide view's staleness yardstick. */
+  private clusterHeartbeatMs(): number {
+    let best = Infinity;
+    for (const p of this.policies.list()) {
+      const e = effectivePolicy(p);
+      if (e.ok) best = Math.min(best, e.value.reporting.heartbeatMs);
+    }
+    return Number.isFinite(best) ? best : 60_000;
+  }
+
+  private enqueuePolicies(delayMs: number = POLICY_BATCH_MS): void {
+    for (const name of this.policyNames()) this.policyQueue.addAfter(name, delayMs);
+  }
+
+  private refreshViewSoon(): void {
+    if (this.viewDebounce !== undefined) return;
+    this.viewDebounce = setTimeout(() => {
+      this.viewDebounce = undefined;
+      this.metrics.setFindings(this.view.refresh());
+    }, POLICY_BATCH_MS);
+    this.viewDebounce.unref();
+  }
+
+  private onNode(event: InformerEvent, node: Node): void {
+    const name = node.metadata?.name ?? "";
+    const uid = node.metadata?.uid;
+    // Nodes update every few seconds (kubelet heartbeats); a NodeFindings only cares about name, uid and deletion.
+    const relevant = event !== "update" || this.nodeUids.get(name) !== uid || node.metadata?.deletionTimestamp !== undefined;
+    if (event === "delete") this.nodeUids.delete(name);
+    else this.nodeUids.set(name, uid);
+    if (!relevant) return;
+    this.nodeQueue.add(name);
+    if (event !== "update") this.enqueuePolicies(); // desired node count
+  }
+
+  private wireEvents(): void {
+    this.nodes.on((event, node) => {
+      this.onNode(event, node);
+    });
+    this.nodeFindings.on((_event, nf) => {
+      this.nodeQueue.add(nf.metadata.name ?? "");
+      this.enqueuePolicies();
+      this.refreshViewSoon();
+    });
+    this.policies.on((_event, p) => {
+      this.policyQueue.add(p.metadata.name ?? "");
+      this.agentQueue.add(AGENT_KEY);
+      this.refreshViewSoon();
+    });
+    this.daemonSets.on(() => {
+      this.agentQueue.add(AGENT_KEY);
+      this.enqueuePolicies();
+    });
+    this.configMaps.on(() => {
+      this.agentQueue.add(AGENT_KEY);
+    });
+  }
+
+  readiness(): Readiness {
+    const pending = this.informers.filter((i) => !i.hasSynced()).map((i) => i.kind);
+    return pending.length === 0 ? { ready: true } : { ready: false, reason: `waiting for the watch caches of ${pending.join(", ")}` };
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Starts serving, watching and campaigning. Resolves once the HTTP server listens. */
+  async start(): Promise<void> {
+    this.server = await startHttpServer({ addr: this.cfg.metricsAddr, registry: this.metrics.registry, readiness: () => this.readiness(), log: this.log });
+    if (this.cfg.createNamespace) await this.client.ensureNamespace(this.cfg.namespace, CONTROLLER_FIELD_MANAGER);
+    for (const informer of this.informers) void informer.start();
+    this.viewTimer = setInterval(() => {
+      this.metrics.setFindings(this.view.refresh());
+    }, VIEW_REFRESH_MS);
+    this.viewTimer.unref();
+    if (this.elector === undefined) this.setLeading(true);
+    else this.elector.start();
+    this.log.info({ namespace: this.cfg.namespace, identity: this.cfg.identity, leaderElect: this.cfg.leaderElect }, "controller started");
+  }
+
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
+  /** Leadership changes are serialized: starting waits for the caches, stopping for in-flight reconciles. */
+  private setLeading(leading: boolean): void {
+    this.leadership = this.leadership.then(() => (leading ? this.lead() : this.standBy())).catch((err: unknown) => {
+      this.log.error({ err }, "leadership change failed");
+    });
+  }
+
+  private async lead(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.waitForSync()));
+    if (this.elector !== undefined && !this.elector.isLeader()) return; // lost it while waiting
+    this.leading = true;
+    this.metrics.leader.set(1);
+    this.log.info({ identity: this.cfg.identity }, "leading: reconcilers running");
+    for (const { queue, kind, handler } of this.queues) queue.start((key) => this.metrics.observe(kind, () => handler(key)));
+    // Converge everything once: what changed while standing by produced no reconcile.
+    for (const k of new Set([...this.nodes.list(), ...this.nodeFindings.list()].map((o) => o.metadata?.name ?? ""))) this.nodeQueue.add(k);
+    for (const name of this.policyNames()) this.policyQueue.add(name);
+    this.agentQueue.add(AGENT_KEY);
+  }
+
+  private async standBy(): Promise<void> {
+    if (!this.leading) return;
+    this.leading = false;
+    this.metrics.leader.set(0);
+    await Promise.all(this.queues.map(({ queue }) => queue.pause()));
+    this.log.info({ identity: this.cfg.identity }, "standing by: reconcilers paused");
+  }
+
+  /** Graceful shutdown: stop reconciling, release the Lease, stop watching, close the server. */
+  async stop(): Promise<void> {
+    this.log.info("shutting down");
+    clearInterval(this.viewTimer);
+    clearTimeout(this.viewDebounce);
+    await Promise.all(this.queues.map(({ queue }) => queue.shutdown()));
+    this.leading = false;
+    this.metrics.leader.set(0);
+    await this.elector?.stop();
+    await this.leadership;
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.server?.close();
+    this.log.info("stopped");
+  }
+}

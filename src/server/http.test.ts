@@ -1,0 +1,40 @@
+import { Counter, Registry } from "prom-client";
+import { parseListenAddr, startHttpServer } from "./http.js";
+
+describe("parseListenAddr", () => {
+  test.each([
+    [":8080", { host: "", port: 8080 }],
+    ["127.0.0.1:9000", { host: "127.0.0.1", port: 9000 }],
+    ["[::1]:80", { host: "::1", port: 80 }],
+    ["0", { host: "", port: 0 }],
+  ])("%s", (addr, want) => {
+    expect(parseListenAddr(addr)).toEqual(want);
+  });
+
+  test("rejects nonsense with the address in the message", () => {
+    expect(() => parseListenAddr("localhost")).toThrow(/invalid listen address "localhost"/);
+    expect(() => parseListenAddr(":99999")).toThrow(/invalid port/);
+  });
+});
+
+describe("startHttpServer", () => {
+  test("serves /healthz, /readyz by readiness, /metrics from the registry, and 404 otherwise", async () => {
+    const registry = new Registry();
+    new Counter({ name: "xander_test_total", help: "t", registers: [registry] }).inc(3);
+    let ready = false;
+    const server = await startHttpServer({ addr: "127.0.0.1:0", registry, readiness: () => (ready ? { ready } : { ready, reason: "caches" }) });
+    try {
+      const get = (p: string) => fetch(`http://127.0.0.1:${server.port}${p}`);
+      expect((await get("/healthz")).status).toBe(200);
+      const notReady = await get("/readyz");
+      expect(notReady.status).toBe(503);
+      expect(await notReady.text()).toContain("caches");
+      ready = true;
+      expect((await get("/readyz")).status).toBe(200);
+      expect(await (await get("/metrics")).text()).toContain("xander_test_total 3");
+      expect((await get("/nope")).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
