@@ -11,11 +11,12 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { ensureBinaries, type Binaries } from "./binaries.js";
 import { probe } from "./https.js";
 import { writeKubeconfig } from "./kubeconfig.js";
@@ -112,8 +113,11 @@ function stateFile(stateDir: string): string {
   return join(stateDir, "state.json");
 }
 
+/** Written to a temporary name and renamed, so another process never reads half a file. */
 function saveState(state: ClusterState): void {
-  writeFileSync(stateFile(state.stateDir), JSON.stringify(state, null, 2) + "\n");
+  const file = stateFile(state.stateDir);
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + "\n");
+  renameSync(`${file}.tmp`, file);
 }
 
 export function readClusterState(stateDir: string): ClusterState | undefined {
@@ -165,10 +169,15 @@ function releaseSharedKubeconfig(state: ClusterState): void {
   }
 }
 
+const WORKDIR_PREFIX = "xander-cluster-";
+
 function removeDirs(state: ClusterState): void {
   releaseSharedKubeconfig(state);
-  rmSync(state.workDir, { recursive: true, force: true });
-  rmSync(state.stateDir, { recursive: true, force: true });
+  // Only ever delete directories of the shapes this module creates.
+  if (resolve(dirname(state.workDir)) === resolve(tmpdir()) && basename(state.workDir).startsWith(WORKDIR_PREFIX)) {
+    rmSync(state.workDir, { recursive: true, force: true });
+  }
+  if (resolve(dirname(state.stateDir)) === resolve(clusterRoot)) rmSync(state.stateDir, { recursive: true, force: true });
 }
 
 /**
@@ -243,7 +252,7 @@ interface Layout {
 }
 
 function prepareWorkDir(adminToken: string): Layout {
-  const workDir = mkdtempSync(join(tmpdir(), "xander-cluster-"));
+  const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
   const l: Layout = {
     workDir,
     etcdData: join(workDir, "etcd"),
