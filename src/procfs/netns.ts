@@ -61,9 +61,13 @@ export function netnsId(procRoot: string, pid: number): Result<NetnsInode, ProcR
   return parsed.ok ? parsed : err({ kind: "parse", file, message: parsed.error.message });
 }
 
-/** The host's network namespace is pid 1's (with hostPID, the node's init). */
-export function hostNetnsId(procRoot = "/proc"): Result<NetnsInode, ProcReadError> {
-  return netnsId(procRoot, 1);
+/**
+ * The host's network namespace: pid 1's, the node's init when the agent runs with hostPID. Where pid 1
+ * is not readable (some sandboxes deny its ns links even to root), pass any PID known to run in the
+ * host's namespace, such as the agent's own when it runs with hostNetwork.
+ */
+export function hostNetnsId(procRoot = "/proc", hostPid = 1): Result<NetnsInode, ProcReadError> {
+  return netnsId(procRoot, hostPid);
 }
 
 /**
