@@ -271,7 +271,7 @@ const rulesSchema: JsonSchema = {
   properties: Object.fromEntries(RULE_NAMES.map((n) => [n, ruleSchema(n)])),
   "x-kubernetes-validations": [
     cel(
-      // Every rule is defaulted (default: {} and enabled: true), so each field is always present.
+      // Every rule is defaulted (see expandDefaults), so each field is always present.
       RULE_NAMES.map((n) => `self.${n}.enabled`).join(" || "),
       "at least one rule must be enabled",
       (self: RulesValue) => RULE_NAMES.some((n) => self[n]?.enabled !== false),
@@ -468,7 +468,26 @@ const policyStatusSchema: JsonSchema = {
   },
 };
 
-export const starvationPolicySchema: JsonSchema = {
+function isEmptyObject(v: unknown): boolean {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+}
+
+/**
+ * Replaces each `default: {}` on an object with the object its properties' defaults make up, bottom up.
+ * The apiserver checks a default against the schema, CEL rules included, as written: without applying
+ * the defaults nested inside it. So `default: {}` on `sampling` would fail `duration(self.interval) >= ...`
+ * ("no such key"). Spelled out in full, the defaults also read better in `kubectl explain` and the YAML.
+ */
+export function expandDefaults(schema: JsonSchema): JsonSchema {
+  if (schema.properties === undefined) return schema;
+  const properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, expandDefaults(v)]));
+  const expanded = { ...schema, properties };
+  if (!isEmptyObject(schema.default)) return expanded;
+  const dflt = Object.fromEntries(Object.entries(properties).flatMap(([k, v]) => (v.default === undefined ? [] : [[k, v.default]])));
+  return { ...expanded, default: dflt };
+}
+
+export const starvationPolicySchema: JsonSchema = expandDefaults({
   type: "object",
   title: "StarvationPolicy",
   description: "Which pods Xander watches for starvation, with which thresholds, and how agents report.",
@@ -498,7 +517,7 @@ export const starvationPolicySchema: JsonSchema = {
     },
     status: policyStatusSchema,
   },
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // NodeFindings
