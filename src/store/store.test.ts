@@ -112,6 +112,22 @@ describe("appending and reading back", () => {
   });
 });
 
+describe("failed writes", () => {
+  test("a tick that fails to write leaves nothing of itself behind, and the next tick is stored normally", () => {
+    const s = store();
+    s.appendTick(tickOf(T0_MS, [sampleOf(other, T0_MS)]), [other]);
+    const broken = { ...target(9), podUid: null } as unknown as typeof web; // violates pod_uid NOT NULL
+    expect(() => {
+      s.appendTick(tickOf(T0_MS + 1000, [sampleOf(web, T0_MS + 1000)]), [web, broken]);
+    }).toThrow(/NOT NULL/);
+    expect(s.targets().map((t) => t.key)).toEqual([other.key]);
+    expect(s.latestWindow(0).map((x) => x.key)).toEqual([other.key]);
+    s.appendTick(tickOf(T0_MS + 2000, [sampleOf(web, T0_MS + 2000, { cpuCores: 3 })]), [web]);
+    expect(s.latestWindow(T0_MS + 2000)).toEqual([expect.objectContaining({ key: web.key, cpuCores: 3 })]);
+    expect(s.stats().samplesStored).toBe(2);
+  });
+});
+
 describe("targets", () => {
   test("a vanished target keeps its history and is recorded with the time it went and when it was last seen", () => {
     const s = store();

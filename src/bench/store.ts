@@ -1,0 +1,352 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import Database from "better-sqlite3";
+import type { ContainerSample, Target, Tick } from "../sampler/types.js";
+import { DEFAULT_RETENTION, openStore } from "../store/store.js";
+import type { HistoryStore, Retention } from "../store/types.js";
+import type { BenchResult } from "./types.js";
+
+export interface StoreBenchOptions {
+  readonly containers?: number;
+  /** Simulated history for the size runs. */
+  readonly hours?: number;
+  /** Ticks in the dedicated ingest run. */
+  readonly ingestTicks?: number;
+  readonly queryRuns?: number;
+}
+
+const INTERVAL_MS = 1000;
+const WINDOW_MS = 60_000;
+const T0_MS = Date.UTC(2025, 0, 1);
+const MIB = 1024 * 1024;
+/** One container is replaced this often, so the targets table sees restarts as on a real node. */
+const CHURN_EVERY_TICKS = 600;
+
+/** mulberry32: a small deterministic generator, so every run writes the same history. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Profile {
+  target: Target;
+  readonly cpuBaseCores: number;
+  readonly cpuLimitCores: number | null;
+  readonly memoryLimitBytes: number | null;
+  readonly wsFloorBytes: number;
+  readonly busy: boolean;
+  readonly phase: number;
+  workingSetBytes: number;
+}
+
+function makeTarget(podIndex: number, containerIndex: number, generation: number): Target {
+  const podUid = `5f1c0000-0000-4000-8000-${String(podIndex).padStart(12, "0")}`;
+  const containerId = `${generation.toString(16).padStart(8, "0")}${String(podIndex * 8 + containerIndex).padStart(56, "0")}`;
+  return {
+    key: `${podUid}/${containerId}`,
+    podUid,
+    containerId,
+    relPath: `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${podUid}.slice/cri-containerd-${containerId}.scope`,
+    namespace: `team-${podIndex % 12}`,
+    podName: `svc-${podIndex}-7c9d8f6b5-x2k4q`,
+    containerName: containerIndex === 0 ? "app" : `sidecar-${containerIndex}`,
+  };
+}
+
+function makeProfile(target: Target, rand: () => number): Profile {
+  const wsFloorBytes = Math.round((32 + rand() * 1500) * MIB);
+  const memoryLimitBytes = rand() < 0.25 ? null : Math.round(wsFloorBytes * (1.5 + rand() * 2));
+  return {
+    target,
+    cpuBaseCores: 0.005 + rand() * rand() * 2,
+    cpuLimitCores: rand() < 0.33 ? null : 0.25 + Math.floor(rand() * 16) * 0.25,
+    memoryLimitBytes,
+    wsFloorBytes,
+    busy: rand() < 0.2,
+    phase: rand() * Math.PI * 2,
+    workingSetBytes: wsFloorBytes,
+  };
+}
+
+function cpuFields(p: Profile, wallMs: number, rand: () => number): Partial<ContainerSample> {
+  const diurnal = 1 + 0.3 * Math.sin((2 * Math.PI * wallMs) / 3_600_000 + p.phase);
+  const demand = p.cpuBaseCores * diurnal * (0.7 + 0.6 * rand());
+  const cpuCores = p.cpuLimitCores === null ? demand : Math.min(demand, p.cpuLimitCores);
+  // cgroup v2 counts CFS periods only while a quota is set.
+  const periods = p.cpuLimitCores === null ? 0 : 10;
+  const throttledPeriods = p.cpuLimitCores !== null && demand > 0.9 * p.cpuLimitCores ? Math.floor(rand() * 10) : 0;
+  return {
+    cpuCores,
+    periods,
+    throttledPeriods,
+    throttleRatio: periods > 0 ? throttledPeriods / periods : 0,
+    cpuLimitCores: p.cpuLimitCores,
+  };
+}
+
+function stallFields(p: Profile, rand: () => number): Partial<ContainerSample> {
+  const cpuStallShare = p.busy ? rand() * 0.2 : rand() < 0.3 ? rand() * 0.02 : 0;
+  const memoryStallShare = rand() < 0.05 ? rand() * 0.1 : 0;
+  return {
+    cpuStallShare,
+    memoryStallShare,
+    memoryFullStallShare: memoryStallShare / 2,
+    ioStallShare: rand() < 0.2 ? rand() * 0.05 : 0,
+    ioFullStallShare: rand() < 0.05 ? rand() * 0.02 : 0,
+  };
+}
+
+function memoryFields(p: Profile, rand: () => number): Partial<ContainerSample> {
+  const ceilingBytes = p.memoryLimitBytes ?? p.wsFloorBytes * 2;
+  p.workingSetBytes = Math.min(ceilingBytes, Math.max(p.wsFloorBytes / 2, p.workingSetBytes + Math.round((rand() - 0.5) * MIB)));
+  return {
+    workingSetBytes: p.workingSetBytes,
+    memoryLimitBytes: p.memoryLimitBytes,
+    memoryLimitShare: p.memoryLimitBytes === null ? null : p.workingSetBytes / p.memoryLimitBytes,
+  };
+}
+
+/** A node of `containers` containers (three per pod) producing realistic, varying ticks at 1 s. */
+class SyntheticNode {
+  private readonly rand = random(0x5eed);
+  private readonly profiles: Profile[] = [];
+  private tickCount = 0;
+
+  constructor(containers: number) {
+    for (let i = 0; i < containers; i++) this.profiles.push(makeProfile(makeTarget(Math.floor(i / 3), i % 3, 0), this.rand));
+  }
+
+  targets(): Target[] {
+    return this.profiles.map((p) => p.target);
+  }
+
+  tick(wallMs: number): Tick {
+    const gone = this.churn();
+    const containers = this.profiles.map((p) => this.sample(p, wallMs));
+    const rand = this.rand;
+    const node = { wallMs, intervalMs: INTERVAL_MS, cpuStallShare: rand() * 0.1, memoryStallShare: rand() < 0.1 ? rand() * 0.05 : 0, ioStallShare: rand() * 0.03 };
+    return { wallMs, containers, node, gone, problems: [] };
+  }
+
+  private sample(p: Profile, wallMs: number): ContainerSample {
+    const { key, podUid, containerId } = p.target;
+    // Intervals come from each container's own reads, a millisecond or so apart.
+    const intervalMs = INTERVAL_MS + Math.floor(this.rand() * 3) - 1;
+    const oomKills = this.rand() < 1e-6 ? 1 : 0;
+    return { key, podUid, containerId, wallMs, intervalMs, oomKills, ...cpuFields(p, wallMs, this.rand), ...stallFields(p, this.rand), ...memoryFields(p, this.rand) };
+  }
+
+  private churn(): string[] {
+    this.tickCount++;
+    if (this.tickCount % CHURN_EVERY_TICKS !== 0) return [];
+    const generation = this.tickCount / CHURN_EVERY_TICKS;
+    const index = generation % this.profiles.length;
+    const profile = this.profiles[index];
+    if (!profile) return [];
+    const old = profile.target;
+    profile.target = makeTarget(Math.floor(index / 3), index % 3, generation);
+    return [old.key];
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Appends `ticks` ticks and returns the time spent inside appendTick only (generation excluded). */
+async function ingest(store: HistoryStore, node: SyntheticNode, ticks: number): Promise<{ readonly appendMs: number; readonly lastWallMs: number }> {
+  let appendMs = 0;
+  let wallMs = T0_MS;
+  for (let i = 0; i < ticks; i++) {
+    wallMs = T0_MS + i * INTERVAL_MS;
+    const tick = node.tick(wallMs);
+    const targets = node.targets();
+    const start = performance.now();
+    store.appendTick(tick, targets);
+    appendMs += performance.now() - start;
+    if (i % 3600 === 3599) await yieldToEventLoop();
+  }
+  return { appendMs, lastWallMs: wallMs };
+}
+
+function timeQuery(runs: number, query: () => number): { readonly medianMs: number; readonly rows: number } {
+  let rows = 0;
+  for (let i = 0; i < 3; i++) rows = query();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    rows = query();
+    times.push(performance.now() - start);
+  }
+  return { medianMs: median(times), rows };
+}
+
+interface TableSize {
+  readonly bytes: number;
+  readonly rows: number;
+}
+
+/** Bytes per table (with its indexes) from SQLite's dbstat, read after the store closed and checkpointed. */
+function tableSizes(path: string): Map<string, TableSize> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const sizes = new Map<string, TableSize>();
+    const pages = db.prepare<[], { tbl: string; bytes: number }>(
+      "SELECT m.tbl_name AS tbl, SUM(d.pgsize) AS bytes FROM dbstat d JOIN sqlite_schema m ON m.name = d.name GROUP BY m.tbl_name",
+    );
+    for (const { tbl, bytes } of pages.all()) {
+      const rows = db.prepare<[], number>(`SELECT count(*) FROM "${tbl.replace(/"/g, '""')}"`).pluck().get() ?? 0;
+      sizes.set(tbl, { bytes, rows });
+    }
+    return sizes;
+  } finally {
+    db.close();
+  }
+}
+
+interface HistoryRun {
+  readonly fileBytes: number;
+  readonly appendMs: number;
+  readonly samples: number;
+  readonly tables: Map<string, TableSize>;
+  readonly windowMs: number;
+  readonly windowRows: number;
+  readonly podRawMs: number;
+  readonly podRollupMs: number;
+}
+
+/** Writes `hours` of history through the real append path, with retention and rollups running as in the agent. */
+async function simulateHistory(dir: string, name: string, retention: Retention, containers: number, hours: number, queryRuns: number): Promise<HistoryRun> {
+  const path = join(dir, name);
+  const node = new SyntheticNode(containers);
+  const store = openStore(path, { retention });
+  const ticks = Math.round((hours * 3_600_000) / INTERVAL_MS);
+  const { appendMs, lastWallMs } = await ingest(store, node, ticks);
+  const window = timeQuery(queryRuns, () => store.latestWindow(lastWallMs - WINDOW_MS + INTERVAL_MS).length);
+  const podUid = node.targets()[0]?.podUid ?? "";
+  const podRaw = timeQuery(queryRuns, () => store.podSeries(podUid, lastWallMs - 15 * 60_000, { resolution: "raw" }).containers.length);
+  const podRollup = timeQuery(queryRuns, () => store.podSeries(podUid, lastWallMs - hours * 3_600_000, { resolution: "1m" }).containers.length);
+  store.close();
+  return {
+    fileBytes: statSync(path).size,
+    appendMs,
+    samples: ticks * containers,
+    tables: tableSizes(path),
+    windowMs: window.medianMs,
+    windowRows: window.rows,
+    podRawMs: podRaw.medianMs,
+    podRollupMs: podRollup.medianMs,
+  };
+}
+
+function bytesPerRow(size: TableSize | undefined): number {
+  return size && size.rows > 0 ? round(size.bytes / size.rows) : NaN;
+}
+
+function sizeResults(label: string, run: HistoryRun, hours: number, containers: number, retentionText: string): BenchResult[] {
+  const mb = run.fileBytes / 1e6;
+  const samples = run.tables.get("samples");
+  const rollups = run.tables.get("rollups_1m");
+  return [
+    {
+      name: `store: DB size, ${hours} h at ${containers} containers/1 s, ${label}`,
+      value: round(mb),
+      unit: "MB",
+      target: "≤ 100",
+      pass: mb <= 100,
+      method: `${run.samples} samples through appendTick with fake 1 s timestamps, ${retentionText}; file size after close (WAL checkpointed), free pages included`,
+    },
+    {
+      name: `store: raw sample bytes/row (${label})`,
+      value: bytesPerRow(samples),
+      unit: "B/row",
+      method: `dbstat pages of table samples / its ${samples?.rows ?? 0} rows`,
+    },
+    {
+      name: `store: rollup bytes/row (${label})`,
+      value: bytesPerRow(rollups),
+      unit: "B/row",
+      method: `dbstat pages of table rollups_1m / its ${rollups?.rows ?? 0} rows`,
+    },
+  ];
+}
+
+/**
+ * The store's numbers: ingest rate, the window query that refills rolling windows after a restart, and the
+ * database size for 12 h of history at default retention and with all of it kept raw.
+ */
+export async function benchStore(opts: StoreBenchOptions = {}): Promise<BenchResult[]> {
+  const containers = opts.containers ?? 330;
+  const hours = opts.hours ?? 12;
+  const ingestTicks = opts.ingestTicks ?? 600;
+  const queryRuns = opts.queryRuns ?? 21;
+  const dir = mkdtempSync(join(tmpdir(), "xander-bench-store-"));
+  try {
+    const quick = await simulateHistory(dir, "ingest.db", DEFAULT_RETENTION, containers, ingestTicks / 3600, queryRuns);
+    const ingestRate = quick.samples / (quick.appendMs / 1000);
+    await yieldToEventLoop();
+    const defaults = await simulateHistory(dir, "default.db", DEFAULT_RETENTION, containers, hours, queryRuns);
+    const allRawRetention = { rawMs: (hours + 1) * 3_600_000, rollupMs: (hours + 1) * 3_600_000 };
+    const allRaw = await simulateHistory(dir, "all-raw.db", allRawRetention, containers, hours, queryRuns);
+    const sustained = defaults.samples / (defaults.appendMs / 1000);
+    const windowOk = defaults.windowRows === containers * (WINDOW_MS / INTERVAL_MS);
+    return [
+      {
+        name: "store: ingest rate",
+        value: Math.round(ingestRate),
+        unit: "samples/s",
+        target: "≥ 200000",
+        pass: ingestRate >= 200_000,
+        method: `${ingestTicks} ticks × ${containers} containers, one appendTick (one transaction) per tick, file DB in WAL mode; time inside appendTick only`,
+      },
+      {
+        name: `store: ingest rate sustained over ${hours} h (rollups and retention running)`,
+        value: Math.round(sustained),
+        unit: "samples/s",
+        target: "≥ 200000",
+        pass: sustained >= 200_000,
+        method: `the default-retention size run below, time inside appendTick only`,
+      },
+      {
+        name: `store: latestWindow 60 s × ${containers} containers`,
+        value: round(defaults.windowMs, 2),
+        unit: "ms",
+        target: "≤ 20",
+        pass: defaults.windowMs <= 20 && windowOk,
+        method: `median of ${queryRuns} runs after 3 warm-ups, on the ${hours} h default-retention DB; ${defaults.windowRows} samples returned`,
+      },
+      {
+        name: "store: podSeries 15 min raw (3 containers)",
+        value: round(defaults.podRawMs, 2),
+        unit: "ms",
+        method: `median of ${queryRuns} runs on the ${hours} h default-retention DB`,
+      },
+      {
+        name: `store: podSeries ${hours} h of 1-minute rollups (3 containers)`,
+        value: round(defaults.podRollupMs, 2),
+        unit: "ms",
+        method: `median of ${queryRuns} runs on the ${hours} h default-retention DB`,
+      },
+      ...sizeResults("default retention", defaults, hours, containers, `retention raw ${DEFAULT_RETENTION.rawMs / 3_600_000} h, rollups ${DEFAULT_RETENTION.rollupMs / 3_600_000} h`),
+      ...sizeResults("all raw", allRaw, hours, containers, "nothing pruned (raw retention longer than the run)"),
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
