@@ -7,8 +7,8 @@ import {
   clip,
   flatKeyed,
   integerFields,
-  lines,
   parseCounter,
+  scanLines,
   parseLimit,
   pickCounters,
   singleCounter,
@@ -156,18 +156,23 @@ const DEVICE_RE = /^(\d+):(\d+)$/;
 export function parseIoStat(text: string): Result<IoStatDevice[], ParseError> {
   const file = "io.stat";
   const devices: IoStatDevice[] = [];
-  for (const l of lines(text)) {
-    const device = parseIoStatLine(l.text);
-    if (typeof device === "string") return err(parseError(file, device, l.line));
+  let bad: ParseError | undefined;
+  scanLines(text, (t, line) => {
+    const device = parseIoStatLine(t);
+    if (typeof device === "string") {
+      bad = parseError(file, device, line);
+      return false;
+    }
     devices.push(device);
-  }
-  return ok(devices);
+    return true;
+  });
+  return bad ? err(bad) : ok(devices);
 }
 
-function parseIoStatLine(line: string): IoStatDevice | string {
-  const [dev, ...pairs] = tokens(line);
+function parseIoStatLine(t: readonly string[]): IoStatDevice | string {
+  const [dev, ...pairs] = t;
   const m = DEVICE_RE.exec(dev ?? "");
-  if (!m) return `expected "<major>:<minor> key=value...", got "${clip(line)}"`;
+  if (!m) return `expected "<major>:<minor> key=value...", got "${clip(t.join(" "))}"`;
   const values = { readBytes: 0, writeBytes: 0, readIos: 0, writeIos: 0, discardBytes: 0, discardIos: 0 };
   const seen = new Set<string>();
   for (const pair of pairs) {
