@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFixtureTree } from "./fixture-tree.js";
 import { detectLayout } from "./layout.js";
-import { readCounters, readCountersSync, readProblem } from "./read.js";
+import { CgroupReader, readCounters, readCountersSync, readProblem } from "./read.js";
 import type { CgroupLayout, RawCounters, ReadOutcome } from "./types.js";
 
 const fixtures = fileURLToPath(new URL("../../test/fixtures/cgroup/", import.meta.url));
@@ -279,6 +279,104 @@ describe("readCounters on generated trees", () => {
         const got = counters(readCountersSync(layout, c.relPath));
         expect(got).toEqual({ ...c.expected, problems: [] });
       }
+    }
+  });
+});
+
+describe("CgroupReader (kept-open files)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "xander-reader-"));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("reads exactly what the open-per-read path reads, on every fixture tree", async () => {
+    const cases = [
+      ["v2-systemd-containerd", "kubepods.slice/kubepods-pod5b3e7a9c_2f41_4d8e_b6a0_9c1d2e3f4a5b.slice/cri-containerd-a3f5c7e9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f3a5.scope"],
+      ["v2-cgroupfs-crio", "kubepods/burstable/podb0a7b0a7-5678-4cde-9f01-23456789abcd/crio-1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809"],
+      ["v1-cgroupfs-docker", "kubepods/burstable/pod2e3d4c5b-6a79-4881-9a0b-1c2d3e4f5a6b/7d793037a0760186574b0282f2f435e77d793037a0760186574b0282f2f435e7"],
+      ["hybrid-systemd-containerd", "kubepods.slice/kubepods-pod6f1c2b9e_3d4a_4c8e_9b7a_0e5d2f1a8c43.slice/cri-containerd-3b2f9c1d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c.scope"],
+    ] as const;
+    for (const [tree, rel] of cases) {
+      const layout = await layoutOf(path.join(fixtures, tree));
+      const reader = new CgroupReader(layout);
+      try {
+        const want = counters(readCountersSync(layout, rel));
+        expect(counters(reader.read(rel))).toEqual(want);
+        expect(counters(reader.read(rel))).toEqual(want);
+        expect(reader.openFiles).toBeGreaterThan(0);
+      } finally {
+        reader.close();
+      }
+      expect(reader.openFiles).toBe(0);
+    }
+  });
+
+  test("a file rewritten in place is read fresh through the kept descriptor", async () => {
+    const root = path.join(dir, "tree");
+    const tree = await writeFixtureTree(root, { version: "v2", driver: "systemd", runtime: "containerd", pods: 1, containersPerPod: 1 });
+    const layout = await layoutOf(root);
+    const c = tree.pods[0]!.containers[0]!;
+    const reader = new CgroupReader(layout);
+    try {
+      expect(counters(reader.read(c.relPath)).cpuUsageUsec).toBe(c.expected.cpuUsageUsec);
+      const next = await writeFixtureTree(root, { version: "v2", driver: "systemd", runtime: "containerd", pods: 1, containersPerPod: 1, tick: 1 });
+      const want = next.pods[0]!.containers[0]!.expected.cpuUsageUsec;
+      expect(want).not.toBe(c.expected.cpuUsageUsec);
+      expect(counters(reader.read(c.relPath)).cpuUsageUsec).toBe(want);
+    } finally {
+      reader.close();
+    }
+  });
+
+  test("a vanished cgroup is gone and its descriptors are released", async () => {
+    const root = path.join(dir, "tree");
+    const tree = await writeFixtureTree(root, { version: "v2", driver: "systemd", runtime: "containerd", pods: 2, containersPerPod: 1 });
+    const layout = await layoutOf(root);
+    const [a, b] = tree.pods.map((p) => p.containers[0]!.relPath);
+    const reader = new CgroupReader(layout);
+    try {
+      reader.read(a!);
+      reader.read(b!);
+      const perCgroup = reader.openFiles / 2;
+      rmSync(path.join(root, a!), { recursive: true });
+      expect(reader.read(a!)).toEqual({ kind: "gone", relPath: a });
+      expect(reader.openFiles).toBe(perCgroup);
+    } finally {
+      reader.close();
+    }
+  });
+
+  test("retain closes the files of cgroups that are no longer targets", async () => {
+    const root = path.join(dir, "tree");
+    const tree = await writeFixtureTree(root, { version: "hybrid", driver: "cgroupfs", runtime: "docker", pods: 3, containersPerPod: 1 });
+    const layout = await layoutOf(root);
+    const rels = tree.pods.map((p) => p.containers[0]!.relPath);
+    const reader = new CgroupReader(layout);
+    try {
+      for (const r of rels) reader.read(r);
+      const perCgroup = reader.openFiles / 3;
+      reader.retain([rels[1]!]);
+      expect(reader.openFiles).toBe(perCgroup);
+    } finally {
+      reader.close();
+    }
+  });
+
+  test("no more descriptors than maxOpenFiles are kept, and reads beyond it still work", async () => {
+    const root = path.join(dir, "tree");
+    const tree = await writeFixtureTree(root, { version: "v2", driver: "systemd", runtime: "containerd", pods: 3, containersPerPod: 2 });
+    const layout = await layoutOf(root);
+    const reader = new CgroupReader(layout, { maxOpenFiles: 5 });
+    try {
+      for (const pod of tree.pods) {
+        for (const c of pod.containers) expect(counters(reader.read(c.relPath))).toEqual({ ...c.expected, problems: [] });
+      }
+      expect(reader.openFiles).toBe(5);
+    } finally {
+      reader.close();
     }
   });
 });

@@ -6,8 +6,7 @@
  *   hybrid: the v1 files, plus PSI from `<unified>/<relPath>/*.pressure`, and unified `cpu.stat`
  *           usage when cpuacct is unavailable.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
+import { closeSync, existsSync, openSync, statfsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parsePressure, psiTotals } from "./parse/psi.js";
 import {
@@ -33,7 +32,7 @@ import {
   parseMemoryMax,
   parseMemoryStatV2,
 } from "./parse/v2.js";
-import { errnoCode, readSmallFileSync } from "./fs.js";
+import { errnoCode, readFd, readSmallFileSync } from "./fs.js";
 import type { CgroupLayout, RawCounters, ReadOutcome } from "./types.js";
 import type { ParseError, Result } from "../util/result.js";
 
@@ -161,37 +160,55 @@ function planFor(layout: CgroupLayout): readonly PlannedFile[] {
 
 const WAY_OUT = "run as root or mount the host cgroupfs read-only";
 
-/** Reads the cgroup at `relPath` (relative to each hierarchy mount). Never rejects. */
+/** Fetches one planned file's text; throws the fs error. */
+type Fetch = (index: number, file: string) => string;
+
+const openAndRead: Fetch = (_index, file) => readSmallFileSync(file);
+
+/**
+ * Reads the cgroup at `relPath` (relative to each hierarchy mount), opening and closing each file.
+ * Never rejects. For a tick over hundreds of cgroups, `CgroupReader` is cheaper.
+ */
 export function readCounters(layout: CgroupLayout, relPath: string, options: ReadOptions = {}): Promise<ReadOutcome> {
   return Promise.resolve(readCountersSync(layout, relPath, options));
 }
 
 /**
- * The synchronous core of `readCounters`, for callers reading hundreds of cgroups per tick.
- * A vanished cgroup (its directory in the first hierarchy is gone) is `{kind: "gone"}`; a garbled,
- * missing or unreadable file drops its fields and adds a problem naming the file.
+ * The synchronous core of `readCounters`. A vanished cgroup (its directory in the first
+ * hierarchy is gone) is `{kind: "gone"}`; a garbled, missing or unreadable file drops its fields
+ * and adds a problem naming the file.
  */
 export function readCountersSync(layout: CgroupLayout, relPath: string, options: ReadOptions = {}): ReadOutcome {
-  const plan = planFor(layout);
+  return readWith(planFor(layout), relPath, options, openAndRead);
+}
+
+function readWith(plan: readonly PlannedFile[], relPath: string, options: ReadOptions, fetch: Fetch): ReadOutcome {
   const withLimits = options.limits ?? true;
+  const rel = trimSlashes(relPath);
   const monoMs = performance.now();
   const wallMs = Date.now();
   const acc: Acc = {};
   const problems: string[] = [];
-  for (const { spec, mount } of plan) {
-    if (skipped(spec, acc, withLimits)) continue;
-    const file = path.join(mount, relPath, spec.name);
-    const text = readOrProblem(file, problems);
+  for (let i = 0; i < plan.length; i++) {
+    const planned = plan[i];
+    if (planned === undefined || skipped(planned.spec, acc, withLimits)) continue;
+    // String concatenation: path.join per file measured ~1 µs, a third of the read itself.
+    const file = `${planned.mount}/${rel}/${planned.spec.name}`;
+    const text = fetchOrProblem(fetch, i, file, problems);
     if (text === GONE) {
-      if (isGone(plan, relPath)) return { kind: "gone", relPath };
+      if (isGone(plan, rel)) return { kind: "gone", relPath };
       problems.push(`cannot read ${file}: no such file (is the controller enabled for this cgroup?)`);
       continue;
     }
     if (text === undefined) continue;
-    const e = spec.apply(text, acc);
+    const e = planned.spec.apply(text, acc);
     if (e !== undefined) problems.push(parseProblem(file, e));
   }
   return { kind: "read", counters: { monoMs, wallMs, ...finish(acc) }, problems };
+}
+
+function trimSlashes(relPath: string): string {
+  return relPath.replace(/^\/+|\/+$/g, "");
 }
 
 function skipped(spec: FileSpec, acc: Acc, withLimits: boolean): boolean {
@@ -205,12 +222,12 @@ function parseProblem(file: string, e: ParseError): string {
 
 const GONE = Symbol("gone");
 
-function readOrProblem(file: string, problems: string[]): string | undefined | typeof GONE {
+function fetchOrProblem(fetch: Fetch, index: number, file: string, problems: string[]): string | undefined | typeof GONE {
   try {
-    return readSmallFileSync(file);
+    return fetch(index, file);
   } catch (e) {
     const code = errnoCode(e);
-    // ENODEV: the cgroup was removed between open and read.
+    // ENODEV: the cgroup was removed while its file was open.
     if (code === "ENOENT" || code === "ENOTDIR" || code === "ENODEV") return GONE;
     problems.push(readProblem(file, code));
     return undefined;
@@ -223,9 +240,118 @@ export function readProblem(file: string, code: string): string {
   return `cannot read ${file}: ${code}`;
 }
 
-function isGone(plan: readonly PlannedFile[], relPath: string): boolean {
+function isGone(plan: readonly PlannedFile[], rel: string): boolean {
   const first = plan[0];
-  return first === undefined || !existsSync(path.join(first.mount, relPath));
+  return first === undefined || !existsSync(`${first.mount}/${rel}`);
+}
+
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+function isCgroupFs(dir: string): boolean {
+  try {
+    const type = statfsSync(dir).type;
+    return type === CGROUP_SUPER_MAGIC || type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+export interface CgroupReaderOptions {
+  /**
+   * Keep each file open between reads and re-read it from offset 0; kernfs regenerates the content
+   * on such a read. Default true. Measured on the reference VM: 2310 re-reads of kept descriptors
+   * cost ~2.9 ms CPU against ~7.4 ms for open/read/close.
+   */
+  readonly keepOpen?: boolean;
+  /** At most this many descriptors are kept; beyond it files are opened per read. Default 8192. */
+  readonly maxOpenFiles?: number;
+}
+
+/**
+ * Reads cgroups of one layout tick after tick, keeping their files open. Call `retain` with the
+ * current targets (or `close`) so descriptors of cgroups no longer read are released; a cgroup found
+ * gone releases its own. Not safe to share between concurrent users (it is synchronous anyway).
+ */
+export class CgroupReader {
+  private readonly plan: readonly PlannedFile[];
+  private readonly keepOpen: boolean;
+  private readonly maxOpenFiles: number;
+  /** relPath → descriptor per plan index. */
+  private readonly fds = new Map<string, (number | undefined)[]>();
+  private openCount = 0;
+  /** On cgroupfs a removed cgroup's open files fail with ENODEV, so no per-read directory check is needed. */
+  private readonly kernelReportsGone: boolean;
+
+  constructor(layout: CgroupLayout, options: CgroupReaderOptions = {}) {
+    this.plan = planFor(layout);
+    this.keepOpen = options.keepOpen ?? true;
+    this.maxOpenFiles = options.maxOpenFiles ?? 8192;
+    this.kernelReportsGone = this.plan.every((p) => isCgroupFs(p.mount));
+  }
+
+  /** Descriptors currently held open. */
+  get openFiles(): number {
+    return this.openCount;
+  }
+
+  read(relPath: string, options: ReadOptions = {}): ReadOutcome {
+    if (!this.keepOpen) return readWith(this.plan, relPath, options, openAndRead);
+    // A kept descriptor of a removed regular file (a fixture tree) still reads its old content, so
+    // there the directory is checked first; cgroupfs fails such reads with ENODEV instead.
+    if (!this.kernelReportsGone && isGone(this.plan, trimSlashes(relPath))) {
+      this.forget(relPath);
+      return { kind: "gone", relPath };
+    }
+    const fds = this.fds.get(relPath) ?? [];
+    this.fds.set(relPath, fds);
+    const outcome = readWith(this.plan, relPath, options, (index, file) => this.fetchKept(fds, index, file));
+    if (outcome.kind === "gone") this.forget(relPath);
+    return outcome;
+  }
+
+  /** Closes the files of every cgroup not in `relPaths`. */
+  retain(relPaths: Iterable<string>): void {
+    const keep = new Set(relPaths);
+    for (const relPath of [...this.fds.keys()]) if (!keep.has(relPath)) this.forget(relPath);
+  }
+
+  forget(relPath: string): void {
+    const fds = this.fds.get(relPath);
+    if (fds === undefined) return;
+    for (const fd of fds) if (fd !== undefined) this.closeFd(fd);
+    this.fds.delete(relPath);
+  }
+
+  close(): void {
+    for (const relPath of [...this.fds.keys()]) this.forget(relPath);
+  }
+
+  private fetchKept(fds: (number | undefined)[], index: number, file: string): string {
+    let fd = fds[index];
+    if (fd === undefined) {
+      if (this.openCount >= this.maxOpenFiles) return readSmallFileSync(file);
+      fd = openSync(file, "r");
+      fds[index] = fd;
+      this.openCount++;
+    }
+    try {
+      return readFd(fd);
+    } catch (e) {
+      fds[index] = undefined;
+      this.closeFd(fd);
+      throw e;
+    }
+  }
+
+  private closeFd(fd: number): void {
+    this.openCount--;
+    try {
+      closeSync(fd);
+    } catch {
+      // Already closed; nothing left to release.
+    }
+  }
 }
 
 function finish(acc: Acc): Fields {
