@@ -4,7 +4,6 @@ import { cpus } from "node:os";
 import type { Server } from "node:http";
 import { detectLayout } from "../cgroup/layout.js";
 import { discoverPods, discoveryMount } from "../cgroup/discover.js";
-import { readCounters } from "../cgroup/read.js";
 import type { CgroupLayout, PodCgroup } from "../cgroup/types.js";
 import { readNodePressure } from "../procfs/pressure.js";
 import { effectivePolicy, type EffectivePolicy } from "../api/policy.js";
@@ -12,6 +11,7 @@ import type { KubeObject } from "../api/meta.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Informer } from "../kube/informer.js";
 import { NAMESPACE, POD, STARVATION_POLICY_KIND } from "../kube/resources.js";
+import { keptOpenReader } from "../engine/readers.js";
 import { NodeEngine } from "../engine/node-engine.js";
 import { openStore, type HistoryStore } from "../store/index.js";
 import type { Target } from "../sampler/types.js";
@@ -56,6 +56,7 @@ export class Agent {
   readonly metrics = new AgentMetrics();
   private layout!: CgroupLayout;
   private store: HistoryStore | undefined;
+  private reader: ReturnType<typeof keptOpenReader> | undefined;
   private engine!: NodeEngine;
   private pods!: Informer<KubeObject>;
   private policies!: Informer<KubeObject>;
@@ -90,10 +91,12 @@ export class Agent {
     if (!layout.ok) throw new Error(layout.error.message);
     this.layout = layout.value;
     this.store = openStore(this.options.dbPath, { logger });
+    this.reader = keptOpenReader(this.layout);
     this.engine = new NodeEngine({
       windowMs: DEFAULT_SAMPLING.windowMs,
       nodeCores: cpus().length,
-      readCounters: (relPath) => readCounters(this.layout, relPath),
+      readCounters: this.reader.read,
+      retainCgroups: this.reader.retain,
       readNodePressure: () => readNodePressure(this.options.procRoot),
       history: this.store,
       logger,
@@ -122,6 +125,7 @@ export class Agent {
     await this.loop;
     await Promise.all([this.pods.stop(), this.policies.stop(), this.namespaces.stop()]);
     await new Promise<void>((resolve) => { if (this.server) this.server.close(() => { resolve(); }); else resolve(); });
+    this.reader?.close();
     this.store?.close();
   }
 

@@ -12,6 +12,11 @@ export interface SandboxPodSpec {
   readonly cpuRequestCores?: number;
   readonly cpuLimitCores?: number;
   readonly memoryLimitBytes?: number;
+  /** Use the API server's UID and a container ID of our choosing, so the agent can map the Pod to this cgroup. */
+  readonly uid?: string;
+  readonly containerId?: string;
+  /** Container cgroups to create (default 1); processes start in the first. */
+  readonly containers?: number;
 }
 
 export interface SandboxPod {
@@ -21,6 +26,8 @@ export interface SandboxPod {
   readonly qosClass: QosClass;
   /** Relative to each hierarchy's mount: `kubepods/<qos>/pod<uid>/<containerId>`. */
   readonly containerRelPath: string;
+  /** Every container cgroup of the pod, the first being `containerRelPath`. */
+  readonly containerRelPaths: readonly string[];
   readonly podRelPath: string;
 }
 
@@ -48,18 +55,19 @@ export class CgroupSandbox {
   }
 
   addPod(spec: SandboxPodSpec): SandboxPod {
-    const uid = randomUUID();
-    const containerId = randomUUID().replaceAll("-", "") + randomUUID().replaceAll("-", "");
+    const uid = spec.uid ?? randomUUID();
+    const containerId = spec.containerId ?? randomContainerId();
     const qosDir = spec.qosClass === "guaranteed" ? "kubepods" : `kubepods/${spec.qosClass}`;
     const podRelPath = `${qosDir}/pod${uid}`;
-    const containerRelPath = `${podRelPath}/${containerId}`;
+    const containerRelPaths = [containerId, ...Array.from({ length: (spec.containers ?? 1) - 1 }, randomContainerId)].map((id) => `${podRelPath}/${id}`);
+    const containerRelPath = containerRelPaths[0] ?? `${podRelPath}/${containerId}`;
     for (const mount of this.mounts) {
-      for (const rel of ["kubepods", qosDir, podRelPath, containerRelPath]) this.mkdir(join(mount, rel));
+      for (const rel of ["kubepods", qosDir, podRelPath, ...containerRelPaths]) this.mkdir(join(mount, rel));
     }
     if (this.layout.version === "v2") this.delegateControllers([qosDir, podRelPath]);
     this.applyLimits(podRelPath, spec);
-    this.applyLimits(containerRelPath, spec);
-    return { name: spec.name, uid, containerId, qosClass: spec.qosClass, containerRelPath, podRelPath };
+    for (const rel of containerRelPaths) this.applyLimits(rel, spec);
+    return { name: spec.name, uid, containerId, qosClass: spec.qosClass, containerRelPath, containerRelPaths, podRelPath };
   }
 
   /** Starts `argv` inside the pod's container cgroup in every hierarchy. */
@@ -164,4 +172,9 @@ async function removeCgroup(dir: string): Promise<string | undefined> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+/** 64 hex characters, like a containerd or docker container ID. */
+export function randomContainerId(): string {
+  return randomUUID().replaceAll("-", "") + randomUUID().replaceAll("-", "");
 }

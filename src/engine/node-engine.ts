@@ -12,6 +12,8 @@ export interface History {
 
 export interface NodeEngineOptions extends AnalyzerOptions {
   readonly readCounters: CounterReader;
+  /** Lets the reader release what it holds for cgroups no longer sampled (kept-open files). */
+  readonly retainCgroups?: (relPaths: Iterable<string>) => void;
   readonly readNodePressure?: NodePressureReader;
   readonly history?: History;
   readonly logger: Logger;
@@ -65,6 +67,7 @@ export class NodeEngine {
       }
     }
     const tick = await this.sampler.tick(targets, wallMs);
+    this.options.retainCgroups?.(targets.map((target) => target.relPath));
     this.samplesTaken += tick.containers.length;
     for (const problem of tick.problems) this.options.logger.warn({ problem }, "cgroup read problem");
     const stored = this.store(tick, targets);

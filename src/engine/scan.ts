@@ -1,7 +1,6 @@
 import { cpus } from "node:os";
 import { detectLayout } from "../cgroup/layout.js";
 import { discoverPods, discoveryMount } from "../cgroup/discover.js";
-import { readCounters } from "../cgroup/read.js";
 import type { CgroupLayout } from "../cgroup/types.js";
 import { readNodePressure } from "../procfs/pressure.js";
 import type { AnalysisResult } from "../analysis/analyzer.js";
@@ -10,6 +9,7 @@ import { openStore, type HistoryStore } from "../store/index.js";
 import type { Target } from "../sampler/types.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
+import { keptOpenReader } from "./readers.js";
 import { NodeEngine } from "./node-engine.js";
 import { targetsFromCgroups } from "./targets.js";
 
@@ -52,7 +52,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const podMount = discoveryMount(layout);
   if (podMount === undefined) throw new ScanError(`no cpu, memory or unified cgroup hierarchy under ${options.cgroupRoot} to find pods in`);
   const store: HistoryStore | undefined = options.dbPath ? openStore(options.dbPath, { logger: options.logger }) : undefined;
-  const engine = engineFor(layout, options, store);
+  const reader = keptOpenReader(layout);
+  const engine = engineFor(layout, options, store, reader);
   engine.restore();
 
   const oomKills: Finding[] = [];
@@ -70,16 +71,18 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       await sleepUntil(Math.min(startedMs + options.intervalMs, deadline), options.signal);
     }
   } finally {
+    reader.close();
     store?.close();
   }
   return { layout, findings: withEndedOomKills(last?.active ?? [], oomKills), pods: discovery.pods, samples: engine.samples };
 }
 
-function engineFor(layout: CgroupLayout, options: ScanOptions, store: HistoryStore | undefined): NodeEngine {
+function engineFor(layout: CgroupLayout, options: ScanOptions, store: HistoryStore | undefined, reader: ReturnType<typeof keptOpenReader>): NodeEngine {
   return new NodeEngine({
     windowMs: options.windowMs,
     nodeCores: cpus().length,
-    readCounters: (relPath) => readCounters(layout, relPath),
+    readCounters: reader.read,
+    retainCgroups: reader.retain,
     readNodePressure: () => readNodePressure(options.procRoot),
     ...(store ? { history: store } : {}),
     logger: options.logger,

@@ -2,8 +2,14 @@ import type { RawCounters, ReadOutcome } from "../cgroup/types.js";
 import { deriveNodeSample, deriveSample, type NodePressureTotals } from "./derive.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "./types.js";
 
-/** Reads one cgroup's counters; the cgroup layer provides the real one, bound to a layout. */
-export type CounterReader = (relPath: string) => Promise<ReadOutcome>;
+/**
+ * Reads one cgroup's counters; the cgroup layer provides the real one, bound to a layout.
+ * `limits` asks for the limit files too; they change only on a resize, so most ticks skip them.
+ */
+export type CounterReader = (relPath: string, options: { readonly limits: boolean }) => Promise<ReadOutcome>;
+
+/** Limit files are re-read this often (in ticks), and on a target's first read. */
+const LIMITS_EVERY_TICKS = 10;
 /** Reads node-wide PSI; undefined when the kernel has no PSI. */
 export type NodePressureReader = () => Promise<NodePressureTotals | undefined>;
 
@@ -14,6 +20,7 @@ export type NodePressureReader = () => Promise<NodePressureTotals | undefined>;
 export class Sampler {
   private readonly previous = new Map<string, { readonly target: Target; readonly counters: RawCounters }>();
   private previousNode: NodePressureTotals | undefined;
+  private ticks = 0;
 
   constructor(
     private readonly readCounters: CounterReader,
@@ -21,8 +28,9 @@ export class Sampler {
   ) {}
 
   async tick(targets: readonly Target[], wallMs = Date.now()): Promise<Tick> {
+    const refreshLimits = this.ticks++ % LIMITS_EVERY_TICKS === 0;
     const [outcomes, node] = await Promise.all([
-      Promise.all(targets.map(async (target) => ({ target, outcome: await this.safeRead(target) }))),
+      Promise.all(targets.map(async (target) => ({ target, outcome: await this.safeRead(target, refreshLimits || !this.previous.has(target.key)) }))),
       this.nodeSample(wallMs),
     ]);
     const containers: ContainerSample[] = [];
@@ -38,8 +46,10 @@ export class Sampler {
       problems.push(...outcome.problems);
       const before = this.previous.get(target.key);
       // A target whose cgroup path changed (container restarted) starts over rather than mixing counters.
-      if (before && before.target.relPath === target.relPath) containers.push(deriveSample(target, before.counters, outcome.counters, wallMs));
-      this.previous.set(target.key, { target, counters: outcome.counters });
+      const sameCgroup = before !== undefined && before.target.relPath === target.relPath;
+      const counters = sameCgroup ? withLimitsFrom(before.counters, outcome.counters) : outcome.counters;
+      if (sameCgroup) containers.push(deriveSample(target, before.counters, counters, wallMs));
+      this.previous.set(target.key, { target, counters });
     }
     for (const key of [...this.previous.keys()]) {
       if (seen.has(key)) continue;
@@ -54,9 +64,9 @@ export class Sampler {
     return this.previous.size;
   }
 
-  private async safeRead(target: Target): Promise<ReadOutcome> {
+  private async safeRead(target: Target, limits: boolean): Promise<ReadOutcome> {
     try {
-      return await this.readCounters(target.relPath);
+      return await this.readCounters(target.relPath, { limits });
     } catch (error) {
       // Readers should not throw; if one does, losing one target for one tick beats losing the tick.
       const message = error instanceof Error ? error.message : String(error);
@@ -71,4 +81,15 @@ export class Sampler {
     this.previousNode = current;
     return previous && current ? deriveNodeSample(previous, current, wallMs) : undefined;
   }
+}
+
+/** Limits not read this tick carry over from the previous read. */
+function withLimitsFrom(previous: RawCounters, current: RawCounters): RawCounters {
+  return {
+    ...current,
+    ...(current.cpuLimitCores === undefined && previous.cpuLimitCores !== undefined ? { cpuLimitCores: previous.cpuLimitCores } : {}),
+    ...(current.cpuWeight === undefined && previous.cpuWeight !== undefined ? { cpuWeight: previous.cpuWeight } : {}),
+    ...(current.memoryLimitBytes === undefined && previous.memoryLimitBytes !== undefined ? { memoryLimitBytes: previous.memoryLimitBytes } : {}),
+    ...(current.memoryHighBytes === undefined && previous.memoryHighBytes !== undefined ? { memoryHighBytes: previous.memoryHighBytes } : {}),
+  };
 }

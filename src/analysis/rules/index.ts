@@ -21,6 +21,9 @@ export function defaultRuleConfig(rule: Rule): RuleConfig {
   };
 }
 
+const DEFAULT_CONFIGS: RuleConfigs = Object.freeze(Object.fromEntries(RULES.map((rule) => [rule.name, defaultRuleConfig(rule)])) as Record<RuleName, RuleConfig>);
+
+/** The built-in rule settings (shared and frozen: callers never modify them). */
 export function defaultRuleConfigs(): RuleConfigs {
-  return Object.fromEntries(RULES.map((rule) => [rule.name, defaultRuleConfig(rule)])) as Record<RuleName, RuleConfig>;
+  return DEFAULT_CONFIGS;
 }

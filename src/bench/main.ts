@@ -1,0 +1,31 @@
+import { writeFileSync } from "node:fs";
+import { benchStore } from "./store.js";
+import { benchTickFixture, benchTickRealCgroups } from "./tick.js";
+import type { BenchResult } from "./types.js";
+
+/**
+ * `npm run bench`: measures tick cost, SQLite ingest, window queries and history size, prints a
+ * table, and writes bench-results.json. Each number carries its method; BENCHMARKS.md explains them.
+ */
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const suites: [string, () => Promise<BenchResult[]>][] = [
+    ["tick-fixture", benchTickFixture],
+    ["tick-real", () => benchTickRealCgroups()],
+    ["store", () => benchStore()],
+  ];
+  const all: BenchResult[] = [];
+  for (const [name, run] of suites) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    console.error(`running ${name} ...`);
+    all.push(...(await run()));
+  }
+  for (const result of all) {
+    const verdict = result.pass === undefined ? "" : result.pass ? "ok" : "MISSED";
+    console.log(`${result.name.padEnd(62)} ${String(result.value).padStart(12)} ${result.unit.padEnd(14)} ${(result.target ?? "").padEnd(10)} ${verdict}`);
+  }
+  writeFileSync("bench-results.json", JSON.stringify(all, null, 2));
+  if (all.some((result) => result.pass === false)) process.exitCode = 1;
+}
+
+await main();
