@@ -56,30 +56,46 @@ export class AgentReconciler {
   }
 
   private async converge(): Promise<void> {
-    const { client, settings, policies, daemonSets, configMaps, log } = this.deps;
-    const ns = settings.namespace;
-    const all = policies.list();
+    const all = this.deps.policies.list();
     if (all.length === 0) {
-      // No policy, nothing to watch: remove the agents (ours only, by label).
-      for (const [kind, live] of [
-        [DAEMON_SET, daemonSets.get(AGENT_NAME, ns)],
-        [CONFIG_MAP, configMaps.get(AGENT_CONFIG_MAP, ns)],
-      ] as const) {
-        if (live?.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) continue;
-        if (await client.delete({ ...kind, name: live.metadata.name ?? "", namespace: ns })) log.info({ kind: kind.kind }, "no StarvationPolicy left; deleted the agent's objects");
-      }
+      await this.removeAgent();
       return;
     }
-    const cm = agentConfigMap(ns, all);
-    if (!isSubset(cm, configMaps.get(AGENT_CONFIG_MAP, ns))) {
-      await client.apply(cm, { fieldManager: CONTROLLER_FIELD_MANAGER, force: true });
-      log.info({ configMap: `${ns}/${AGENT_CONFIG_MAP}`, policies: all.length }, "applied agent configuration");
+    await this.applyConfig(all);
+    await this.applyDaemonSet();
+  }
+
+  /** No policy, nothing to watch: remove the agents (ours only, by label). */
+  private async removeAgent(): Promise<void> {
+    const { client, settings, daemonSets, configMaps, log } = this.deps;
+    const ns = settings.namespace;
+    const owned = [
+      [DAEMON_SET, daemonSets.get(AGENT_NAME, ns)],
+      [CONFIG_MAP, configMaps.get(AGENT_CONFIG_MAP, ns)],
+    ] as const;
+    for (const [kind, live] of owned) {
+      if (live?.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) continue;
+      if (await client.delete({ ...kind, name: live.metadata.name ?? "", namespace: ns })) log.info({ kind: kind.kind }, "no StarvationPolicy left; deleted the agent's objects");
     }
+  }
+
+  private async applyConfig(policies: readonly StarvationPolicy[]): Promise<void> {
+    const { client, settings, configMaps, log } = this.deps;
+    const cm = agentConfigMap(settings.namespace, policies);
+    if (isSubset(cm, configMaps.get(AGENT_CONFIG_MAP, settings.namespace))) return;
+    await client.apply(cm, { fieldManager: CONTROLLER_FIELD_MANAGER, force: true });
+    log.info({ configMap: `${settings.namespace}/${AGENT_CONFIG_MAP}`, policies: policies.length }, "applied agent configuration");
+  }
+
+  private async applyDaemonSet(): Promise<void> {
+    const { client, settings, daemonSets, log } = this.deps;
     const ds = agentDaemonSet(settings);
-    const live = daemonSets.get(AGENT_NAME, ns);
-    if (!isSubset(ds, live)) {
-      await client.apply(ds, { fieldManager: CONTROLLER_FIELD_MANAGER, force: true });
-      log.info({ daemonSet: `${ns}/${AGENT_NAME}`, image: settings.image }, live === undefined ? "created agent DaemonSet" : "repaired agent DaemonSet drift");
+    const live = daemonSets.get(AGENT_NAME, settings.namespace);
+    if (isSubset(ds, live)) return;
+    // The cache may lag our own last apply; a no-op apply leaves resourceVersion (and the log) alone.
+    const applied = await client.apply(ds, { fieldManager: CONTROLLER_FIELD_MANAGER, force: true });
+    if (applied.metadata?.resourceVersion !== live?.metadata?.resourceVersion) {
+      log.info({ daemonSet: `${settings.namespace}/${AGENT_NAME}`, image: settings.image, existed: live !== undefined }, "applied agent DaemonSet");
     }
   }
 }

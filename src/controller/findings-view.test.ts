@@ -36,7 +36,7 @@ function nf(node: string, lastSampleAgoMs: number | undefined, findings: NodeFin
 describe("summarize", () => {
   test("an empty cluster has no nodes, no findings and no risks", () => {
     const s = summarize([], NOW, HEARTBEAT);
-    expect(s.nodes).toEqual({ total: 0, reporting: 0, stale: 0, staleNodes: [] });
+    expect(s.nodes).toEqual({ total: 0, reporting: 0, stale: 0, pending: 0, staleNodes: [] });
     expect(s.bySeverity).toEqual({ critical: 0, warning: 0, info: 0 });
     expect(s.topRisks).toEqual([]);
   });
@@ -60,7 +60,13 @@ describe("summarize", () => {
 
   test("a node is stale once its last report is older than three heartbeats, and one that never reported is stale", () => {
     const s = summarize([nf("fresh", 3 * HEARTBEAT), nf("old", 3 * HEARTBEAT + 1), nf("never", undefined)], NOW, HEARTBEAT);
-    expect(s.nodes).toEqual({ total: 3, reporting: 1, stale: 2, staleNodes: ["never", "old"] });
+    expect(s.nodes).toEqual({ total: 3, reporting: 1, stale: 2, pending: 0, staleNodes: ["never", "old"] });
+  });
+
+  test("a node that joined less than three heartbeats ago and has not reported yet is pending, not stale", () => {
+    const joined = (ageMs: number) => ({ ...nf(`joined-${ageMs}`, undefined), metadata: { name: `joined-${ageMs}`, creationTimestamp: ago(ageMs) } });
+    const s = summarize([joined(HEARTBEAT), joined(4 * HEARTBEAT)], NOW, HEARTBEAT);
+    expect(s.nodes).toEqual({ total: 2, reporting: 0, stale: 1, pending: 1, staleNodes: [`joined-${4 * HEARTBEAT}`] });
   });
 
   test("staleness is judged by the heartbeat passed in (each policy has its own)", () => {

@@ -15,8 +15,10 @@ export interface NodeCounts {
   readonly total: number;
   /** Nodes whose agent reported within STALE_AFTER_HEARTBEATS heartbeats. */
   readonly reporting: number;
-  /** Nodes whose agent never reported, or not within STALE_AFTER_HEARTBEATS heartbeats. */
+  /** Nodes whose agent has not reported within STALE_AFTER_HEARTBEATS heartbeats (see isStale). */
   readonly stale: number;
+  /** Nodes added recently whose agent has not reported yet: neither reporting nor stale. */
+  readonly pending: number;
   readonly staleNodes: readonly string[];
 }
 
@@ -48,9 +50,15 @@ export function lastReportMs(nf: NodeFindings): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/**
+ * Whether the node's agent is overdue: its last report, or for an agent that never reported the creation
+ * of the NodeFindings (a node that just joined gets the same grace as a missed heartbeat), is older than
+ * STALE_AFTER_HEARTBEATS heartbeats.
+ */
 export function isStale(nf: NodeFindings, nowMs: number, heartbeatMs: number): boolean {
-  const last = lastReportMs(nf);
-  return last === undefined || nowMs - last > STALE_AFTER_HEARTBEATS * heartbeatMs;
+  const created = nf.metadata.creationTimestamp === undefined ? Number.NaN : Date.parse(nf.metadata.creationTimestamp);
+  const since = lastReportMs(nf) ?? (Number.isNaN(created) ? undefined : created);
+  return since === undefined || nowMs - since > STALE_AFTER_HEARTBEATS * heartbeatMs;
 }
 
 interface Ranked {
@@ -92,12 +100,15 @@ export function summarize(nodeFindings: readonly NodeFindings[], nowMs: number, 
   const byRule = Object.fromEntries(RULE_NAMES.map((r) => [r, zeroSeverities()])) as Record<RuleName, Record<Severity, number>>;
   const staleNodes: string[] = [];
   const ranked: Ranked[] = [];
+  let reporting = 0;
   for (const nf of nodeFindings) {
     const node = nf.metadata.name ?? nf.spec.nodeName;
     if (isStale(nf, nowMs, heartbeatMs)) {
       staleNodes.push(node);
       continue;
     }
+    if (lastReportMs(nf) === undefined) continue; // pending: nothing reported yet
+    reporting++;
     for (const f of nf.status?.findings ?? []) {
       if (opts.policy !== undefined && f.policy !== opts.policy) continue;
       bySeverity[f.severity]++;
@@ -108,7 +119,7 @@ export function summarize(nodeFindings: readonly NodeFindings[], nowMs: number, 
   ranked.sort(compareRisk);
   staleNodes.sort();
   return {
-    nodes: { total: nodeFindings.length, reporting: nodeFindings.length - staleNodes.length, stale: staleNodes.length, staleNodes },
+    nodes: { total: nodeFindings.length, reporting, stale: staleNodes.length, pending: nodeFindings.length - reporting - staleNodes.length, staleNodes },
     bySeverity,
     byRule,
     topRisks: ranked.slice(0, opts.topN ?? DEFAULT_TOP_RISKS).map(toTopRisk),

@@ -107,5 +107,8 @@ describe("jsonEqual and isSubset", () => {
     expect(isSubset(desired, { spec: { template: { containers: [{ name: "a", image: "evil:2" }] } } })).toBe(false);
     expect(isSubset(desired, undefined)).toBe(false);
     expect(isSubset(desired, { spec: { template: { containers: [] } } })).toBe(false);
+    // the API omits zero values
+    expect(isSubset({ hostPID: false, n: 0, s: "" }, {})).toBe(true);
+    expect(isSubset({ hostPID: false }, { hostPID: true })).toBe(false);
   });
 });

@@ -123,13 +123,19 @@ function sameInstant(a: string, b: string): boolean {
   return RFC3339.test(a) && RFC3339.test(b) && Date.parse(a) === Date.parse(b);
 }
 
+function isZero(v: unknown): boolean {
+  return v === false || v === 0 || v === "";
+}
+
 /**
  * Whether every field of `desired` has the same value in `live` (which may have more: defaults, status,
- * other managers' fields). Lists must match element by element. Used to skip applies that would change
- * nothing; a false negative only costs a no-op apply.
+ * other managers' fields, and it drops zero values). Lists must match element by element. Used to skip
+ * applies that would change nothing; a false negative only costs a no-op apply.
  */
 export function isSubset(desired: unknown, live: unknown): boolean {
   if (desired === undefined) return true;
+  // Go's omitempty: the API drops false, 0 and "" (hostPID: false comes back absent).
+  if (live === undefined && isZero(desired)) return true;
   if (typeof desired !== "object" || desired === null) return jsonEqual(desired, live);
   if (typeof live !== "object" || live === null) return false;
   if (Array.isArray(desired)) {
