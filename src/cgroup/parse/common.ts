@@ -138,16 +138,6 @@ function singleSpace(text: string, from: number, to: number): number {
   return sp > from && sp < to - 1 && text.lastIndexOf(" ", to - 1) === sp ? sp : -1;
 }
 
-/** Non-empty lines with surrounding whitespace removed, numbered from 1 as in the file. */
-export function lines(text: string): { readonly line: number; readonly text: string }[] {
-  const out: { line: number; text: string }[] = [];
-  scanLines(text, (t, line) => {
-    out.push({ line, text: t.join(" ") });
-    return true;
-  });
-  return out;
-}
-
 export function tokens(line: string): string[] {
   const out: string[] = [];
   scanLines(line, (t) => {
