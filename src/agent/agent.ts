@@ -5,13 +5,12 @@ import type { Server } from "node:http";
 import { detectLayout } from "../cgroup/layout.js";
 import { discoverPods, discoveryMount } from "../cgroup/discover.js";
 import type { CgroupLayout, PodCgroup } from "../cgroup/types.js";
-import { readNodePressure } from "../procfs/pressure.js";
 import { effectivePolicy, type EffectivePolicy } from "../api/policy.js";
 import type { KubeObject } from "../api/meta.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Informer } from "../kube/informer.js";
 import { NAMESPACE, POD, STARVATION_POLICY_KIND } from "../kube/resources.js";
-import { keptOpenReader } from "../engine/readers.js";
+import { keptOpenReader, nodeReader } from "../engine/readers.js";
 import { NodeEngine } from "../engine/node-engine.js";
 import { openStore, type HistoryStore } from "../store/index.js";
 import type { Target } from "../sampler/types.js";
@@ -97,7 +96,7 @@ export class Agent {
       nodeCores: cpus().length,
       readCounters: this.reader.read,
       retainCgroups: this.reader.retain,
-      readNodePressure: () => readNodePressure(this.options.procRoot),
+      readNodePressure: nodeReader(this.options.procRoot),
       history: this.store,
       logger,
       bindingFor: () => undefined,

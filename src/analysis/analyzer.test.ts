@@ -77,6 +77,27 @@ describe("analyzer", () => {
     expect(engine.active().filter((f) => f.rule === "CPUStarvation")).toEqual([]);
   });
 
+  it("starvation by processes outside pods names no pod as culprit", () => {
+    const engine = analyzer();
+    for (let s = 1; s <= 20; s++) {
+      const t = s * 1000;
+      engine.ingest(
+        tick(
+          t,
+          [
+            sample("victim", "c", t, { cpuCores: 0.1, periods: 0, throttledPeriods: 0, cpuStallShare: 0.6 }),
+            sample("small", "c", t, { cpuCores: 0.2, cpuStallShare: 0.1 }),
+          ],
+          { cpuCores: 1.95, cpuStallShare: 0.5 },
+        ),
+      );
+    }
+    const finding = engine.active().find((f) => f.rule === "CPUStarvation");
+    expect(finding).toBeDefined();
+    expect(finding?.culprit).toBeUndefined();
+    expect(finding?.message).toMatch(/processes outside pods took 1.65 cores/);
+  });
+
   it("raises OOMKill on the tick the kill is seen, as critical", () => {
     const engine = analyzer();
     engine.ingest(tick(1000, [sample("p", "c", 1000, { workingSetBytes: 10, memoryLimitBytes: 100, memoryLimitShare: 0.1 })]));

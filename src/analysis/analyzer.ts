@@ -100,10 +100,11 @@ export class Analyzer {
       if (!first) continue;
       windows.push(summarizeContainer(key, samples, this.names.get(key) ?? { pod: { uid: first.podUid } }));
     }
+    const node = this.windows.node();
     for (const window of windows) {
       const binding = this.bindingFor(window.pod);
       if (!binding) continue;
-      const context: NodeContext = { windows, nodeCores: this.options.nodeCores, configs: binding.configs };
+      const context: NodeContext = { windows, node, nodeCores: this.options.nodeCores, configs: binding.configs };
       for (const rule of RULES) {
         if (rule.scope !== "container") continue;
         const config = binding.configs[rule.name];

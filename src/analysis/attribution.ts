@@ -1,5 +1,5 @@
 import { cores, pct, podLabel } from "./format.js";
-import type { ContainerWindow, Culprit, PodRef } from "./types.js";
+import type { ContainerWindow, Culprit, NodeWindow, PodRef } from "./types.js";
 
 /** A neighbour must take at least this much CPU during the stall to be named at all. */
 const MIN_CULPRIT_CORES = 0.1;
@@ -20,8 +20,10 @@ export interface RankedNeighbour {
 export interface Attribution {
   /** Cores the victim's own pod used while it stalled. */
   readonly ownCoresDuringStall: number;
-  /** Cores all other pods used while the victim stalled. */
+  /** Cores all other pods, and processes outside pods, used while the victim stalled. */
   readonly neighbourCoresDuringStall: number;
+  /** Cores used by processes outside any pod (system daemons, the kubelet, builds) while the victim stalled. */
+  readonly outsidePodsCoresDuringStall: number;
   readonly stalledIntervals: number;
   readonly ranked: readonly RankedNeighbour[];
   readonly culprit?: Culprit;
@@ -32,7 +34,7 @@ export interface Attribution {
  * closely their usage tracked the victim's stall. Samples of one tick share a timestamp, which is
  * what lines the series up.
  */
-export function attributeStarvation(victim: ContainerWindow, windows: readonly ContainerWindow[], stallThreshold: number): Attribution {
+export function attributeStarvation(victim: ContainerWindow, windows: readonly ContainerWindow[], stallThreshold: number, node?: NodeWindow): Attribution {
   const stallByTime = new Map<number, number>();
   for (const sample of victim.samples) {
     if (sample.cpuStallShare !== undefined) stallByTime.set(sample.wallMs, sample.cpuStallShare);
@@ -47,7 +49,9 @@ export function attributeStarvation(victim: ContainerWindow, windows: readonly C
 
   const neighbours = [...usageByPod.values()].filter((entry) => entry.pod.uid !== victim.pod.uid);
   const usages = neighbours.map((entry) => ({ entry, usage: meanAt(entry.usageByTime, stalledTimes) }));
-  const neighbourCoresDuringStall = usages.reduce((total, { usage }) => total + usage, 0);
+  const podNeighbourCores = usages.reduce((total, { usage }) => total + usage, 0);
+  const outsidePodsCoresDuringStall = meanAt(outsidePodsByTime(node, usageByPod), stalledTimes);
+  const neighbourCoresDuringStall = podNeighbourCores + outsidePodsCoresDuringStall;
 
   const times = [...stallByTime.keys()];
   const stallSeries = times.map((time) => stallByTime.get(time) ?? 0);
@@ -62,10 +66,13 @@ export function attributeStarvation(victim: ContainerWindow, windows: readonly C
     .sort((a, b) => b.score - a.score);
 
   const top = ranked[0];
-  const culprit = top && qualifies(top, ownCoresDuringStall) ? toCulprit(top, victim, stalledTimes.length) : undefined;
+  // When processes outside pods took more than any pod, no pod is to blame.
+  const culprit =
+    top && qualifies(top, ownCoresDuringStall) && top.usageCoresDuringStall > outsidePodsCoresDuringStall ? toCulprit(top, victim, stalledTimes.length) : undefined;
   return {
     ownCoresDuringStall,
     neighbourCoresDuringStall,
+    outsidePodsCoresDuringStall,
     stalledIntervals: stalledTimes.length,
     ranked,
     ...(culprit ? { culprit } : {}),
@@ -86,6 +93,18 @@ function toCulprit(top: RankedNeighbour, victim: ContainerWindow, stalledInterva
       `${podLabel(top.pod)} used ${cores(top.usageCoresDuringStall)} cores (${pct(top.usageShare)} of neighbour CPU) ` +
       `during ${stalledIntervals} stalled intervals of ${podLabel(victim.pod)}; usage/stall correlation ${corr}`,
   };
+}
+
+/** Node CPU minus every pod's CPU, per tick: what runs outside pods. Empty without node CPU samples. */
+function outsidePodsByTime(node: NodeWindow | undefined, usageByPod: ReadonlyMap<string, PodUsage>): Map<number, number> {
+  const outside = new Map<number, number>();
+  for (const sample of node?.samples ?? []) {
+    if (sample.cpuCores === undefined) continue;
+    let podCores = 0;
+    for (const entry of usageByPod.values()) podCores += entry.usageByTime.get(sample.wallMs) ?? 0;
+    outside.set(sample.wallMs, Math.max(0, sample.cpuCores - podCores));
+  }
+  return outside;
 }
 
 interface PodUsage {

@@ -109,6 +109,8 @@ export interface RuleDefaults {
 /** What a container rule may look at besides its own window: the rest of the node. */
 export interface NodeContext {
   readonly windows: readonly ContainerWindow[];
+  /** The node's own window: node-wide PSI and CPU, which shows load from outside pods. */
+  readonly node?: NodeWindow;
   readonly nodeCores: number;
   readonly configs: RuleConfigs;
 }

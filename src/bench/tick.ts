@@ -7,10 +7,9 @@ import { writeFixtureTree } from "../cgroup/fixture-tree.js";
 import { detectLayout } from "../cgroup/layout.js";
 import type { CgroupLayout } from "../cgroup/types.js";
 import { CgroupSandbox } from "../demo/sandbox.js";
-import { keptOpenReader } from "../engine/readers.js";
+import { keptOpenReader, nodeReader } from "../engine/readers.js";
 import { NodeEngine } from "../engine/node-engine.js";
 import { targetsFromCgroups } from "../engine/targets.js";
-import { readNodePressure } from "../procfs/pressure.js";
 import { silentLogger } from "../util/log.js";
 import type { BenchResult } from "./types.js";
 
@@ -39,7 +38,7 @@ async function measureTicks(layout: CgroupLayout, procRoot: string): Promise<Tic
     nodeCores: cpus().length,
     readCounters: reader.read,
     retainCgroups: reader.retain,
-    readNodePressure: () => readNodePressure(procRoot),
+    readNodePressure: nodeReader(procRoot),
     logger: silentLogger(),
   });
   let wallMs = Date.now();

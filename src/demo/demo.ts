@@ -117,5 +117,9 @@ function explain(findings: readonly Finding[], pods: DemoOutcome["pods"], say: (
   if (calmFindings.length === 0) say(`  ${podLabel(pods.calm)} has no findings.`);
   else missed.push(`no findings on ${podLabel(pods.calm)} (got ${calmFindings.map((f) => f.rule).join(", ")})`);
   for (const miss of missed) say(`  MISSED: ${miss}`);
+  const outside = Math.max(0, ...findings.map((f) => Number(f.evidence?.outsidePodsCores ?? 0)));
+  if (missed.length > 0 && outside >= 0.5) {
+    say(`  This node was busy outside pods (${outside.toFixed(2)} cores for other processes), so the demo pods starved each other less than they were starved by it. Run the demo on an idle node.`);
+  }
   return missed;
 }

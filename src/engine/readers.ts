@@ -1,6 +1,8 @@
 import { CgroupReader } from "../cgroup/read.js";
 import type { CgroupLayout } from "../cgroup/types.js";
-import type { CounterReader } from "../sampler/sampler.js";
+import { readNodePressureSync } from "../procfs/pressure.js";
+import { readNodeCpuBusyUsec } from "../procfs/stat.js";
+import type { CounterReader, NodePressureReader } from "../sampler/sampler.js";
 
 /**
  * The cgroup reader a long-running sampler should use: files stay open between ticks (kernfs
@@ -13,5 +15,14 @@ export function keptOpenReader(layout: CgroupLayout): { read: CounterReader; ret
     read: (relPath, options) => Promise.resolve(reader.read(relPath, options)),
     retain: (relPaths) => { reader.retain(relPaths); },
     close: () => { reader.close(); },
+  };
+}
+
+/** Node-wide PSI plus the node's busy CPU time, so attribution can see load from outside pods. */
+export function nodeReader(procRoot: string): NodePressureReader {
+  return () => {
+    const pressure = readNodePressureSync(procRoot);
+    const busy = readNodeCpuBusyUsec(procRoot);
+    return Promise.resolve(busy.ok ? { ...pressure, cpuBusyUsec: busy.value } : pressure);
   };
 }

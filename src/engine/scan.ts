@@ -2,14 +2,13 @@ import { cpus } from "node:os";
 import { detectLayout } from "../cgroup/layout.js";
 import { discoverPods, discoveryMount } from "../cgroup/discover.js";
 import type { CgroupLayout } from "../cgroup/types.js";
-import { readNodePressure } from "../procfs/pressure.js";
 import type { AnalysisResult } from "../analysis/analyzer.js";
 import type { Finding, PodRef } from "../analysis/types.js";
 import { openStore, type HistoryStore } from "../store/index.js";
 import type { Target } from "../sampler/types.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
-import { keptOpenReader } from "./readers.js";
+import { keptOpenReader, nodeReader } from "./readers.js";
 import { NodeEngine } from "./node-engine.js";
 import { targetsFromCgroups } from "./targets.js";
 
@@ -83,7 +82,7 @@ function engineFor(layout: CgroupLayout, options: ScanOptions, store: HistorySto
     nodeCores: cpus().length,
     readCounters: reader.read,
     retainCgroups: reader.retain,
-    readNodePressure: () => readNodePressure(options.procRoot),
+    readNodePressure: nodeReader(options.procRoot),
     ...(store ? { history: store } : {}),
     logger: options.logger,
   });

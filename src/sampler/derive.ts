@@ -9,6 +9,8 @@ export interface NodePressureTotals {
   readonly cpu?: PsiTotals;
   readonly memory?: PsiTotals;
   readonly io?: PsiTotals;
+  /** Busy CPU time of the whole node (/proc/stat), for what processes outside pods take. */
+  readonly cpuBusyUsec?: number;
 }
 
 /**
@@ -89,6 +91,7 @@ export function deriveNodeSample(previous: NodePressureTotals, current: NodePres
     wallMs: tickWallMs,
     intervalMs,
     ...defined({
+      cpuCores: mapDefined(counterDelta(previous.cpuBusyUsec, current.cpuBusyUsec), (busyUsec) => busyUsec / intervalUsec),
       cpuStallShare: stallShare(previous.cpu?.someTotalUsec, current.cpu?.someTotalUsec, intervalUsec),
       memoryStallShare: stallShare(previous.memory?.someTotalUsec, current.memory?.someTotalUsec, intervalUsec),
       memoryFullStallShare: stallShare(previous.memory?.fullTotalUsec, current.memory?.fullTotalUsec, intervalUsec),
@@ -96,4 +99,8 @@ export function deriveNodeSample(previous: NodePressureTotals, current: NodePres
       ioFullStallShare: stallShare(previous.io?.fullTotalUsec, current.io?.fullTotalUsec, intervalUsec),
     }),
   };
+}
+
+function mapDefined<T, U>(value: T | undefined, map: (value: T) => U): U | undefined {
+  return value === undefined ? undefined : map(value);
 }

@@ -45,6 +45,8 @@ export interface ContainerSample {
 export interface NodeSample {
   readonly wallMs: number;
   readonly intervalMs: number;
+  /** Cores the whole node used (pods and everything else). */
+  readonly cpuCores?: number;
   readonly cpuStallShare?: number;
   readonly memoryStallShare?: number;
   readonly memoryFullStallShare?: number;

@@ -17,20 +17,23 @@ export const cpuStarvation: ContainerRule = {
     const throttleRatio = window.periods > 0 ? window.throttledPeriods / window.periods : 0;
     if (throttleRatio >= context.configs.CPUThrottling.threshold) return undefined;
 
-    const attribution = attributeStarvation(window, context.windows, config.threshold);
+    const attribution = attributeStarvation(window, context.windows, config.threshold, context.node);
     // Its own threads outnumber the cores it gets: contention with itself, not with a neighbour.
     if (attribution.neighbourCoresDuringStall < attribution.ownCoresDuringStall) return undefined;
 
     const culprit = attribution.culprit;
     const blame = culprit
       ? `; ${podLabel(culprit.pod)} took ${cores(attribution.ranked[0]?.usageCoresDuringStall ?? 0)} cores meanwhile`
-      : `; neighbours took ${cores(attribution.neighbourCoresDuringStall)} cores meanwhile`;
+      : attribution.outsidePodsCoresDuringStall >= attribution.neighbourCoresDuringStall / 2
+        ? `; processes outside pods took ${cores(attribution.outsidePodsCoresDuringStall)} cores meanwhile`
+        : `; neighbours took ${cores(attribution.neighbourCoresDuringStall)} cores meanwhile`;
     return {
       value: stallShare,
       message: `CPU-starved: runnable but waiting ${pct(stallShare)} of the time while using ${cores(attribution.ownCoresDuringStall)} cores${blame}`,
       evidence: {
         ownCores: round(attribution.ownCoresDuringStall),
         neighbourCores: round(attribution.neighbourCoresDuringStall),
+        outsidePodsCores: round(attribution.outsidePodsCoresDuringStall),
         throttleRatio: round(throttleRatio),
         stalledIntervals: attribution.stalledIntervals,
       },

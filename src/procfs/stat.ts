@@ -1,0 +1,32 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { err, ok, parseError, type ParseError, type Result } from "../util/result.js";
+
+/** USER_HZ: /proc/stat counts in these ticks on every Linux architecture Kubernetes runs on. */
+const USER_HZ = 100;
+
+/**
+ * Parses the aggregate `cpu` line of /proc/stat into busy CPU time in microseconds: everything but
+ * idle and iowait. Guest time is already included in user and nice, so it is not added again.
+ */
+export function parseProcStatBusy(text: string, file = "/proc/stat"): Result<number, ParseError> {
+  const line = text.split("\n", 1)[0] ?? "";
+  const fields = line.trim().split(/\s+/);
+  if (fields[0] !== "cpu") return err(parseError(file, 'first line is not the aggregate "cpu" line', 1));
+  const values = fields.slice(1, 9).map(Number);
+  if (values.length < 4 || values.some((value) => !Number.isSafeInteger(value) || value < 0)) {
+    return err(parseError(file, "expected at least 4 non-negative integer tick counts on the cpu line", 1));
+  }
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = values;
+  return ok(((user + nice + system + irq + softirq + steal) * 1_000_000) / USER_HZ);
+}
+
+/** Busy CPU µs of the whole node, or undefined (with the reason logged by the caller) when unreadable. */
+export function readNodeCpuBusyUsec(procRoot = "/proc"): Result<number, ParseError> {
+  const file = join(procRoot, "stat");
+  try {
+    return parseProcStatBusy(readFileSync(file, "latin1"), file);
+  } catch (error) {
+    return err(parseError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`));
+  }
+}
