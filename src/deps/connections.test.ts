@@ -56,6 +56,17 @@ describe("classifyConnections", () => {
     ).toEqual([]);
   });
 
+  it("a sidecar's redirected leg (from the pod's own IP to a loopback listener) is the pod talking to itself", () => {
+    expect(
+      summary([
+        sock("127.0.0.1:15001", "0.0.0.0:0", "LISTEN"),
+        sock("10.244.0.2:43000", "10.96.0.10:80"), // the app's socket keeps the original destination
+        sock("127.0.0.1:15001", "10.244.0.2:43000"), // the proxy's accepted end
+        sock("10.244.0.2:44000", "10.244.5.5:8080"), // the proxy's upstream
+      ]),
+    ).toEqual(["outbound 10.96.0.10:80", "outbound 10.244.5.5:8080"]);
+  });
+
   it("a loopback socket to a non-loopback peer is not talking to itself", () => {
     expect(summary([sock("127.0.0.1:40000", "10.244.9.9:53")])).toEqual(["outbound 10.244.9.9:53"]);
   });
@@ -83,7 +94,7 @@ describe("property: classification", () => {
             (l) => l.localPort === c.localPort && (l.localAddress === c.localAddress || l.localAddress === "::" || (l.localAddress === "0.0.0.0" && !c.localAddress.includes(":"))),
           );
           expect(c.direction).toBe(covered ? "inbound" : "outbound");
-          expect(c.localAddress === c.remoteAddress).toBe(false);
+          expect(sockets.some((s) => s.localAddress === c.remoteAddress && s.localAddress !== "0.0.0.0" && s.localAddress !== "::")).toBe(false);
         }
       }),
     );

@@ -45,12 +45,13 @@ export interface Connection {
 /** The connections among one namespace's sockets (tcp and tcp6 together), classified by direction. */
 export function classifyConnections(sockets: readonly Socket[]): Connection[] {
   const listening = listenPorts(sockets);
+  const own = ownAddresses(sockets);
   const out: Connection[] = [];
   for (const s of sockets) {
     const recent = RECENT_STATES.has(s.state);
     if (!recent && !OPEN_STATES.has(s.state)) continue;
     if (isUnspecified(s.remoteAddress) || s.remotePort === 0) continue;
-    if (talksToItself(s)) continue;
+    if (talksToItself(s, own)) continue;
     const direction: Direction = isListenedOn(listening, s.localAddress, s.localPort) ? "inbound" : "outbound";
     out.push({
       direction,
@@ -86,9 +87,20 @@ function isListenedOn(listening: ReadonlyMap<number, ReadonlySet<string>>, local
   return addresses.has("::") || (addresses.has("0.0.0.0") && isIpv4(localAddress));
 }
 
-/** A pod talking to itself: loopback at both ends, or its own address at both ends. */
-function talksToItself(s: Socket): boolean {
-  return (isLoopback(s.localAddress) && isLoopback(s.remoteAddress)) || s.localAddress === s.remoteAddress;
+/**
+ * A pod talking to itself: loopback at both ends, or a peer that is one of the namespace's own
+ * addresses. The second catches a sidecar proxy's redirected leg (iptables REDIRECT: local
+ * 127.0.0.1:15001, remote the pod's own IP) and a pod dialling its own IP.
+ */
+function talksToItself(s: Socket, own: ReadonlySet<string>): boolean {
+  return (isLoopback(s.localAddress) && isLoopback(s.remoteAddress)) || own.has(s.remoteAddress);
+}
+
+/** Addresses the namespace's sockets are bound to: its interfaces' addresses, as far as sockets show them. */
+function ownAddresses(sockets: readonly Socket[]): Set<string> {
+  const own = new Set<string>();
+  for (const s of sockets) if (!isUnspecified(s.localAddress)) own.add(s.localAddress);
+  return own;
 }
 
 export function isIpv4(address: string): boolean {
