@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { benchShortConnections } from "./deps.js";
 import { benchStore } from "./store.js";
 import { benchTickFixture, benchTickRealCgroups } from "./tick.js";
 import type { BenchResult } from "./types.js";
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     ["tick-fixture", benchTickFixture],
     ["tick-real", () => benchTickRealCgroups()],
     ["store", () => benchStore()],
+    ["deps", () => benchShortConnections()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {
