@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { ScanError } from "../engine/scan.js";
 import { VERSION } from "../version.js";
 import { registerAgentCommand } from "./agent.js";
+import { registerControllerCommand } from "./controller.js";
 import { registerDemoCommand } from "./demo.js";
 import { registerQueryCommand } from "./query.js";
 import { registerScanCommand } from "./scan.js";
@@ -28,6 +29,7 @@ registerScanCommand(program);
 registerDemoCommand(program);
 registerQueryCommand(program);
 registerAgentCommand(program);
+registerControllerCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Errors the user can act on carry their own message; anything else is a bug worth a stack.
