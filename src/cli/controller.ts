@@ -6,6 +6,7 @@ import {
   DEFAULT_AGENT_IMAGE,
   DEFAULT_AGENT_RESOURCES,
   DEFAULT_AGENT_TOLERATIONS,
+  DEFAULT_AGENT_UPDATE_STRATEGY,
   DEFAULT_NAMESPACE,
   type ControllerFlags,
 } from "../controller/config.js";
@@ -31,6 +32,7 @@ export function registerControllerCommand(program: Command): void {
     .option("--agent-tolerations <json>", "the agent pods' tolerations, a JSON array", DEFAULT_AGENT_TOLERATIONS)
     .option("--agent-node-selector <json>", "extra nodeSelector for the agent pods, a JSON object", "{}")
     .option("--agent-resources <json>", "the agent container's resources, JSON", DEFAULT_AGENT_RESOURCES)
+    .option("--agent-update-strategy <json>", "the agent DaemonSet's updateStrategy, JSON", DEFAULT_AGENT_UPDATE_STRATEGY)
     .option("--log-level <level>", "pino log level", process.env.XANDER_LOG_LEVEL ?? "info")
     .addHelpText(
       "after",

@@ -2,7 +2,7 @@
 import { hostname } from "node:os";
 import { VERSION } from "../version.js";
 import { parseDuration } from "../util/duration.js";
-import type { AgentSettings, ResourceRequirements, Toleration } from "./daemonset.js";
+import { DEFAULT_UPDATE_STRATEGY, type AgentSettings, type ResourceRequirements, type Toleration, type UpdateStrategy } from "./daemonset.js";
 
 export const DEFAULT_NAMESPACE = "xander-system";
 
@@ -35,10 +35,13 @@ export interface ControllerFlags {
   agentTolerations: string;
   agentNodeSelector: string;
   agentResources: string;
+  /** JSON; absent means DEFAULT_UPDATE_STRATEGY. */
+  agentUpdateStrategy?: string;
 }
 
 export const DEFAULT_AGENT_IMAGE = `ghcr.io/xander/xander:${VERSION}`;
 export const DEFAULT_AGENT_TOLERATIONS = '[{"operator":"Exists"}]';
+export const DEFAULT_AGENT_UPDATE_STRATEGY = JSON.stringify(DEFAULT_UPDATE_STRATEGY);
 export const DEFAULT_AGENT_RESOURCES = '{"requests":{"cpu":"50m","memory":"64Mi"},"limits":{"memory":"256Mi"}}';
 
 export class ConfigError extends Error {
@@ -92,6 +95,27 @@ export function parseResources(text: string): ResourceRequirements {
   return r as ResourceRequirements;
 }
 
+const intOrPercent = (v: unknown): boolean => v === undefined || (typeof v === "number" && Number.isInteger(v) && v >= 0) || (typeof v === "string" && /^\d+%?$/.test(v));
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function validRollingUpdate(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (!isObject(v) || !Object.keys(v).every((k) => k === "maxUnavailable" || k === "maxSurge")) return false;
+  return intOrPercent(v.maxUnavailable) && intOrPercent(v.maxSurge);
+}
+
+/** A DaemonSetUpdateStrategy: RollingUpdate (maxUnavailable/maxSurge as a count or a percentage) or OnDelete. */
+export function parseUpdateStrategy(text: string): UpdateStrategy {
+  const v = jsonFlag("agent-update-strategy", text, DEFAULT_AGENT_UPDATE_STRATEGY);
+  const ok =
+    isObject(v) &&
+    Object.keys(v).every((k) => k === "type" || k === "rollingUpdate") &&
+    (v.type === "RollingUpdate" ? validRollingUpdate(v.rollingUpdate) : v.type === "OnDelete" && v.rollingUpdate === undefined);
+  if (!ok) throw new ConfigError(`--agent-update-strategy: expected {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "10%"}} or {"type": "OnDelete"}, e.g. '${DEFAULT_AGENT_UPDATE_STRATEGY}'`);
+  return v;
+}
+
 function pullPolicy(text: string): AgentSettings["imagePullPolicy"] {
   if (text === "Always" || text === "IfNotPresent" || text === "Never") return text;
   throw new ConfigError(`--agent-image-pull-policy: expected Always, IfNotPresent or Never, got ${text}`);
@@ -128,6 +152,7 @@ export function controllerConfig(flags: ControllerFlags, podNamespace: string | 
       tolerations: parseTolerations(flags.agentTolerations),
       nodeSelector: parseNodeSelector(flags.agentNodeSelector),
       resources: parseResources(flags.agentResources),
+      updateStrategy: parseUpdateStrategy(flags.agentUpdateStrategy ?? DEFAULT_AGENT_UPDATE_STRATEGY),
     },
   };
 }

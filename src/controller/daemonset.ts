@@ -30,6 +30,15 @@ export interface ResourceRequirements {
   limits?: Record<string, string>;
 }
 
+/** apps/v1 DaemonSetUpdateStrategy. */
+export interface UpdateStrategy {
+  type?: "RollingUpdate" | "OnDelete";
+  rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string };
+}
+
+/** A node without its agent only loses visibility; roll 10% of nodes at a time. */
+export const DEFAULT_UPDATE_STRATEGY: UpdateStrategy = { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } };
+
 export interface AgentSettings {
   readonly namespace: string;
   readonly image: string;
@@ -39,6 +48,8 @@ export interface AgentSettings {
   readonly tolerations: readonly Toleration[];
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly resources: ResourceRequirements;
+  /** Default: DEFAULT_UPDATE_STRATEGY. */
+  readonly updateStrategy?: UpdateStrategy;
 }
 
 export interface DaemonSet extends KubeObject {
@@ -111,8 +122,7 @@ export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
     metadata: { name: AGENT_NAME, namespace: cfg.namespace, labels: { ...AGENT_LABELS } },
     spec: {
       selector: { matchLabels: { ...AGENT_SELECTOR } },
-      // A node without its agent only loses visibility; roll 10% of nodes at a time.
-      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } },
+      updateStrategy: structuredClone(cfg.updateStrategy ?? DEFAULT_UPDATE_STRATEGY),
       template: {
         metadata: { labels: { ...AGENT_LABELS } },
         spec: {
