@@ -39,7 +39,7 @@ describe("agentDaemonSet", () => {
   });
 
   test("runs the agent on the host's cgroupfs and /proc, read-only, with node-local state", () => {
-    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db"]);
+    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464"]);
     expect(pod.hostPID).toBe(false);
     expect(agent.volumeMounts).toEqual(
       expect.arrayContaining([

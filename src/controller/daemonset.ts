@@ -139,7 +139,7 @@ export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
               name: "agent",
               image: cfg.image,
               imagePullPolicy: cfg.imagePullPolicy,
-              args: ["agent", "--cgroup-root", HOST_CGROUP, "--proc-root", HOST_PROC, "--db", `${STATE_DIR}/xander.db`],
+              args: ["agent", "--cgroup-root", HOST_CGROUP, "--proc-root", HOST_PROC, "--db", `${STATE_DIR}/xander.db`, "--metrics-addr", `:${AGENT_METRICS_PORT}`],
               env: [
                 { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
