@@ -128,8 +128,9 @@ export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
         spec: {
           serviceAccountName: cfg.serviceAccountName,
           ...optional("priorityClassName", cfg.priorityClassName),
-          // The agent reads other pods' /proc/<pid> through the host's /proc mount; it does not need to
-          // share the host PID namespace for that.
+          // Not needed for what the agent reads today (cgroup files, /proc/pressure, /proc/stat). Dependency
+          // mapping would need it: the kernel prints cgroup.procs in the reader's PID namespace, so from a
+          // private one every other pod's pid reads as 0 and /host/proc/<pid>/net/tcp cannot be found.
           hostPID: false,
           tolerations: cfg.tolerations.map((t) => ({ ...t })),
           nodeSelector: { "kubernetes.io/os": "linux", ...cfg.nodeSelector },
@@ -152,14 +153,17 @@ export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
               readinessProbe: { ...(httpGet("/readyz") as object), periodSeconds: 10 },
               livenessProbe: { ...(httpGet("/healthz") as object), periodSeconds: 20, failureThreshold: 3 },
               securityContext: {
-                // Root to read every pod's cgroup files; no privilege, a read-only root filesystem, and
-                // only SYS_PTRACE, which the kernel requires to readlink /proc/<pid>/ns/net of other users'
-                // processes (network namespace identity for the dependency map).
+                // cgroup files, /proc/pressure and /proc/stat are world-readable, so no capability is
+                // needed; uid 0 only to write the history in the root-owned hostPath /var/lib/xander.
+                // No SYS_PTRACE: with the host /proc mounted it would open every process's environ, mem
+                // and root filesystem on the node, and the agent reads no /proc/<pid> entries today
+                // (readlink of /proc/<pid>/ns/net for dependency mapping would need it, with hostPID).
                 runAsUser: 0,
                 privileged: false,
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"], add: ["SYS_PTRACE"] },
+                capabilities: { drop: ["ALL"] },
+                seccompProfile: { type: "RuntimeDefault" },
               },
               volumeMounts: [
                 { name: "host-cgroup", mountPath: HOST_CGROUP, readOnly: true, mountPropagation: "HostToContainer" },
