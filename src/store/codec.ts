@@ -33,9 +33,12 @@ export function sampleId(tickId: number, targetId: number): number {
   return tickId * TICK_STRIDE + targetId;
 }
 
-export function splitSampleId(id: number): { readonly tickId: number; readonly targetId: number } {
-  const tickId = Math.floor(id / TICK_STRIDE);
-  return { tickId, targetId: id - tickId * TICK_STRIDE };
+export function tickIdOf(sampleRowId: number): number {
+  return Math.floor(sampleRowId / TICK_STRIDE);
+}
+
+export function targetIdOf(sampleRowId: number): number {
+  return sampleRowId % TICK_STRIDE;
 }
 
 export type Cell = number | null;

@@ -5,6 +5,7 @@ export type {
   HistoryStore,
   PodSeries,
   ContainerSeries,
+  EdgeRecord,
   Resolution,
   Retention,
   RollupSample,

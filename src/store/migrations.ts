@@ -106,6 +106,31 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: "dependency edges: one row per edge, upserted on every poll that sees it",
+    up(db) {
+      // One row per edge, not per poll: what is kept is who talked to whom, when first and last, and the
+      // counts of the last poll that saw it. Inbound edges key on the local listen port with a NULL peer
+      // port stored as -1 (a NULL in a primary key would make every inbound row distinct).
+      db.exec(`
+        CREATE TABLE edges (
+          pod_uid TEXT NOT NULL,
+          direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+          peer_ip TEXT NOT NULL,
+          port INTEGER NOT NULL,
+          connections INTEGER NOT NULL,
+          recent_connections INTEGER NOT NULL,
+          peak_connections INTEGER NOT NULL,
+          observations INTEGER NOT NULL,
+          first_seen_ms INTEGER NOT NULL,
+          last_seen_ms INTEGER NOT NULL,
+          PRIMARY KEY (pod_uid, direction, peer_ip, port)
+        ) WITHOUT ROWID;
+        CREATE INDEX edges_last_seen_ms ON edges (last_seen_ms);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

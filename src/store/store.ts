@@ -30,11 +30,13 @@ import {
   encodeSample,
   minuteOf,
   sampleId,
-  splitSampleId,
+  targetIdOf,
+  tickIdOf,
 } from "./codec.js";
 import { MEMORY_PATH, openDatabase } from "./open.js";
 import { ROLLUP_SQL } from "./rollup.js";
 import type {
+  EdgeRecord,
   HistoryStore,
   PodSeries,
   Resolution,
@@ -148,6 +150,7 @@ class SqliteHistoryStore implements HistoryStore {
 
   private readonly stmt;
   private readonly appendTx: (tick: Tick, targets: readonly Target[]) => void;
+  private readonly appendEdgesTx: (edges: readonly EdgeRecord[]) => void;
 
   constructor(
     private readonly db: Database.Database,
@@ -202,11 +205,31 @@ class SqliteHistoryStore implements HistoryStore {
       nodeSince: db
         .prepare<[number], Cell[]>(`SELECT ${NODE_COLUMNS.join(", ")} FROM node_samples WHERE wall_ms >= ? ORDER BY tick_id`)
         .raw(),
+      upsertEdge: db.prepare(
+        `INSERT INTO edges (pod_uid, direction, peer_ip, port, connections, recent_connections, peak_connections, observations,
+           first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (pod_uid, direction, peer_ip, port) DO UPDATE SET
+           connections = excluded.connections, recent_connections = excluded.recent_connections,
+           peak_connections = max(peak_connections, excluded.peak_connections),
+           observations = max(observations, excluded.observations),
+           first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
+           last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`,
+      ),
+      deleteEdgesBefore: db.prepare("DELETE FROM edges WHERE last_seen_ms < ?"),
+      edgesSince: db
+        .prepare<[number], EdgeRow>(
+          `SELECT pod_uid, direction, peer_ip, port, connections, recent_connections, peak_connections, observations,
+             first_seen_ms, last_seen_ms FROM edges WHERE last_seen_ms >= ? ORDER BY last_seen_ms DESC, pod_uid, direction, peer_ip, port`,
+        )
+        .raw(),
       countSamples: db.prepare<[], number>("SELECT count(*) FROM samples").pluck(),
       countRollups: db.prepare<[], number>("SELECT count(*) FROM rollups_1m").pluck(),
     };
     this.appendTx = db.transaction((tick: Tick, targets: readonly Target[]) => {
       this.writeTick(tick, targets);
+    });
+    this.appendEdgesTx = db.transaction((edges: readonly EdgeRecord[]) => {
+      this.writeEdges(edges);
     });
     this.loadState();
     db.transaction(() => {
@@ -257,9 +280,9 @@ class SqliteHistoryStore implements HistoryStore {
     if (!rows.every((row, i) => i === 0 || (row[0] ?? 0) > (rows[i - 1]?.[0] ?? 0))) rows.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
     const samples: ContainerSample[] = [];
     for (const row of rows) {
-      const { tickId, targetId } = splitSampleId(row[0] ?? 0);
-      const tick = ticks.get(tickId);
-      const cached = this.byId.get(targetId);
+      const id = row[0] ?? 0;
+      const tick = ticks.get(tickIdOf(id));
+      const cached = this.byId.get(targetIdOf(id));
       // Ticks past `first` whose wall clock is older than `sinceMs` exist only if the clock stepped back.
       if (tick && cached) samples.push(decodeSample(row, tick[1] ?? 0, tick[2] ?? 0, cached.target));
     }
@@ -268,6 +291,14 @@ class SqliteHistoryStore implements HistoryStore {
 
   nodeSeries(sinceMs: number): NodeSample[] {
     return this.stmt.nodeSince.all(sinceMs).map(decodeNodeSample);
+  }
+
+  appendEdges(edges: readonly EdgeRecord[]): void {
+    if (edges.length > 0) this.appendEdgesTx(edges);
+  }
+
+  edges(sinceMs: number): EdgeRecord[] {
+    return this.stmt.edgesSince.all(sinceMs).map(edgeFromRow);
   }
 
   targets(): StoredTarget[] {
@@ -324,6 +355,28 @@ class SqliteHistoryStore implements HistoryStore {
     this.stmt.addSamplesStored.run(tick.containers.length);
     this.closeMinuteIfPassed(wallMs);
     this.pruneIfDue(wallMs);
+  }
+
+  private writeEdges(edges: readonly EdgeRecord[]): void {
+    let newestMs = -Infinity;
+    for (const e of edges) {
+      const port = e.direction === "outbound" ? e.peer.port : e.localPort;
+      this.stmt.upsertEdge.run(
+        e.fromPodUid,
+        e.direction,
+        e.peer.ip,
+        port ?? -1,
+        e.connections,
+        e.recentConnections,
+        e.peakConnections,
+        e.observations,
+        Math.round(e.firstSeenMs),
+        Math.round(e.lastSeenMs),
+      );
+      newestMs = Math.max(newestMs, e.lastSeenMs);
+    }
+    // Edges follow the rollups' retention: a caller seen yesterday is still worth knowing.
+    this.stmt.deleteEdgesBefore.run(Math.round(newestMs - this.retention.rollupMs));
   }
 
   /** Records that a target is live at `wallMs`, inserting it or refreshing its names; returns its cache entry. */
@@ -489,6 +542,16 @@ class SqliteHistoryStore implements HistoryStore {
       this.byKey.delete(cached.target.key);
     }
   }
+}
+
+type EdgeRow = [string, string, string, number, number, number, number, number, number, number];
+
+function edgeFromRow(row: EdgeRow): EdgeRecord {
+  const [fromPodUid, direction, ip, port, connections, recentConnections, peakConnections, observations, firstSeenMs, lastSeenMs] = row;
+  const counts = { connections, recentConnections, peakConnections, observations, firstSeenMs, lastSeenMs };
+  return direction === "outbound"
+    ? { fromPodUid, direction, peer: { ip, port }, localPort: null, ...counts }
+    : { fromPodUid, direction: "inbound", peer: { ip, port: null }, localPort: port, ...counts };
 }
 
 /** A sample for a target the caller did not list: the store still records it, with the identity the sample carries. */

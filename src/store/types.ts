@@ -62,6 +62,24 @@ export interface StoreStats {
   readonly fileBytes: number;
 }
 
+/**
+ * A dependency edge as stored: the shape of the dependency tracker's edges (src/deps), restated here so the
+ * store imports nothing of the analysis. Outbound edges carry the peer's port and no local port; inbound
+ * edges the local listen port and no peer port.
+ */
+export interface EdgeRecord {
+  readonly fromPodUid: string;
+  readonly direction: "inbound" | "outbound";
+  readonly peer: { readonly ip: string; readonly port: number | null };
+  readonly localPort: number | null;
+  readonly connections: number;
+  readonly recentConnections: number;
+  readonly peakConnections: number;
+  readonly observations: number;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+}
+
 /** The node-local history: one writer (the agent), queries for windows, charts and status. */
 export interface HistoryStore {
   readonly path: string;
@@ -77,6 +95,13 @@ export interface HistoryStore {
   latestWindow(sinceMs: number): ContainerSample[];
   nodeSeries(sinceMs: number): NodeSample[];
   targets(): StoredTarget[];
+  /**
+   * Upserts the edges one dependency poll saw, in one transaction: counts and lastSeen are the newest,
+   * firstSeen the earliest, peak the largest. Edges last seen before the rollup retention are dropped.
+   */
+  appendEdges(edges: readonly EdgeRecord[]): void;
+  /** Edges last seen at or after `sinceMs`, most recently seen first. */
+  edges(sinceMs: number): EdgeRecord[];
   stats(): StoreStats;
   /** Flushes last-seen times, checkpoints and truncates the write-ahead log, and closes the file. */
   close(): void;
