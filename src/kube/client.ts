@@ -15,6 +15,7 @@ import {
   HttpMethod,
   KubeConfig,
   KubernetesObjectApi,
+  Observable,
   PatchStrategy,
   V1DeleteOptions,
   V1Preconditions,
@@ -65,6 +66,9 @@ function deleteBody(uid: string | undefined): V1DeleteOptions | undefined {
   return body;
 }
 
+/** Every non-watch request; lists are paged (500 per page), so one page never takes this long. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** JSON round trip: client-node model instances (Date fields, class prototypes) become plain JSON. */
@@ -105,6 +109,15 @@ class ObjectApi extends KubernetesObjectApi {
   static of(kc: KubeConfig): ObjectApi {
     const api = kc.makeApiClient(ObjectApi);
     api.setDefaultNamespace(kc);
+    // client-node sets no timeout: a request on a connection the apiserver never answers (restart, network
+    // partition) would hang its reconcile, or the leader's Lease renewal, forever.
+    api.configuration.middleware.push({
+      pre: (ctx) => {
+        ctx.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+        return new Observable(Promise.resolve(ctx));
+      },
+      post: (rsp) => new Observable(Promise.resolve(rsp)),
+    });
     return api;
   }
 }

@@ -48,13 +48,13 @@ describe("CRDs on the real apiserver", () => {
       expect(conditions).toMatchObject({ Established: "True", NamesAccepted: "True" });
       expect(conditions).not.toHaveProperty("NonStructuralSchema");
     }
-  });
+  }, 30_000);
 
   test("kubectl explain shows the schema's documentation", async () => {
     const explained = await kubectl(["explain", "starvationpolicy.spec.sampling.interval"]);
     expect(explained.code).toBe(0);
     expect(explained.stdout).toContain("Time between two samples of every cgroup.");
-  });
+  }, 30_000);
 
   test.each(examples)("kubectl apply of examples/%s succeeds, and the apiserver defaults it exactly as validatePolicy does", async (file) => {
     const doc = parse(readFileSync(join(examplesDir, file), "utf8")) as StarvationPolicy;
@@ -67,11 +67,11 @@ describe("CRDs on the real apiserver", () => {
     const local = validatePolicy(doc);
     expect(local.ok).toBe(true);
     if (local.ok) expect(stored.spec).toEqual(local.value.spec);
-  });
+  }, 30_000);
 
   test(`at least 10 invalid policies are covered (${INVALID_POLICIES.length})`, () => {
     expect(INVALID_POLICIES.length).toBeGreaterThanOrEqual(10);
-  });
+  }, 30_000);
 
   test.each(INVALID_POLICIES.map((c) => [c.name, c] as const))("kubectl apply rejects %s, naming the field and why", async (_name, c) => {
     const name = `invalid-${c.name}-${suffix}`;
@@ -84,7 +84,7 @@ describe("CRDs on the real apiserver", () => {
     const local = validatePolicy(JSON.parse(policyDoc(name, c.spec)));
     expect(local.ok ? [] : local.error.filter((e) => e.field === c.field && `${e.field}: ${e.message}`.includes(c.message))).toHaveLength(1);
     expect((await kubectl(["get", "starvationpolicy", name])).code).not.toBe(0);
-  });
+  }, 30_000);
 
   test("kubectl get sp shows Ready, Nodes, Critical, Warning and Age from the status", async () => {
     const name = `columns-${suffix}`;
@@ -114,7 +114,7 @@ describe("CRDs on the real apiserver", () => {
     expect(rows[1]?.[5]).toMatch(/^\d+s$/);
     // the short name and the category resolve too
     expect((await kubectl(["get", "xander", "-o", "name"])).stdout).toContain(`starvationpolicy.xander.io/${name}`);
-  });
+  }, 30_000);
 
   test("kubectl get nf shows Critical, Warning, Top Risk, Last Sample and Age from the agent's status", async () => {
     const name = `columns-node-${suffix}`;
@@ -146,7 +146,7 @@ describe("CRDs on the real apiserver", () => {
     expect(rows[1]?.[4]).toMatch(/^(2\d|3\d)s$/);
     const managers = (await kubectl(["get", "nf", name, "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}"])).stdout;
     expect(managers.split(" ")).toContain("xander-agent");
-  });
+  }, 30_000);
 
   test("NodeFindings: spec.nodeName must equal the name and cannot change", async () => {
     const name = `immutable-${suffix}`;
@@ -159,7 +159,7 @@ describe("CRDs on the real apiserver", () => {
     const changed = await kubectl(["patch", "nf", name, "--type=merge", "-p", '{"spec":{"nodeName":"moved"}}']);
     expect(changed.code).not.toBe(0);
     expect(changed.stderr).toContain("nodeName is immutable");
-  });
+  }, 30_000);
 
   test("NodeFindings status is bounded: 201 findings are rejected", async () => {
     const name = `bounded-${suffix}`;
@@ -168,5 +168,5 @@ describe("CRDs on the real apiserver", () => {
     const t = new Date().toISOString();
     const finding = { rule: "CPUThrottling" as const, severity: "warning" as const, value: 0.5, threshold: 0.25, firstSeen: t, lastSeen: t, message: "throttled" };
     await expect(applyNodeFindingsStatus(client, name, { findings: Array.from({ length: 201 }, () => finding) })).rejects.toThrow(/status.findings: Too many: 201: must have at most 200 items/);
-  });
+  }, 30_000);
 });
