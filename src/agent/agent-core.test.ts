@@ -4,7 +4,7 @@ import type { Finding } from "../analysis/types.js";
 import { nodePolicy, policyFor, samplingFor } from "./bindings.js";
 import { eventNote, FindingEvents, worthAnEvent } from "./events.js";
 import { detectDriver, nodePodFromApi, resolveTargets } from "./pods.js";
-import { shouldWrite } from "./reporter.js";
+import { writeReason } from "./reporter.js";
 import { matchesSelector } from "./selector.js";
 import { buildStatus, materialFingerprint, nodeFinding } from "./status.js";
 import { silentLogger } from "../util/log.js";
@@ -113,12 +113,12 @@ describe("NodeFindings status", () => {
 describe("status write pacing", () => {
   const timing = { heartbeatMs: 60_000, minIntervalMs: 5_000 };
   it("writes first, on material change after minInterval, and at the heartbeat", () => {
-    expect(shouldWrite({}, "a", 0, timing)).toBe(true);
-    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a" }, "b", 4_000, timing)).toBe(false);
-    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a" }, "b", 5_000, timing)).toBe(true);
-    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a" }, "a", 59_000, timing)).toBe(false);
-    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a" }, "a", 60_000, timing)).toBe(true);
-    expect(shouldWrite({ lastWriteMs: 0, lastFingerprint: "a", retryAtMs: 70_000 }, "b", 65_000, timing)).toBe(false);
+    expect(writeReason({}, "a", 0, timing)).toBe("first");
+    expect(writeReason({ lastWriteMs: 0, lastFingerprint: "a" }, "b", 4_000, timing)).toBeUndefined();
+    expect(writeReason({ lastWriteMs: 0, lastFingerprint: "a" }, "b", 5_000, timing)).toBe("change");
+    expect(writeReason({ lastWriteMs: 0, lastFingerprint: "a" }, "a", 59_000, timing)).toBeUndefined();
+    expect(writeReason({ lastWriteMs: 0, lastFingerprint: "a" }, "a", 60_000, timing)).toBe("heartbeat");
+    expect(writeReason({ lastWriteMs: 0, lastFingerprint: "a", retryAtMs: 70_000 }, "b", 65_000, timing)).toBeUndefined();
   });
 });
 

@@ -176,9 +176,10 @@ export class Agent {
       },
       maxFindings: reporting.maxFindings,
     });
-    const outcome = await this.reporter.report(status, materialFingerprint(analysis.active), nowMs, reporting);
-    this.metrics.statusWrites.inc({ outcome });
-    if (outcome === "failed") this.metrics.writeErrors.inc();
+    const report = await this.reporter.report(status, materialFingerprint(analysis.active), nowMs, reporting);
+    if (report.outcome === "skipped") return;
+    this.metrics.statusWrites.inc({ outcome: report.outcome, reason: report.reason });
+    if (report.outcome === "failed") this.metrics.writeErrors.inc();
   }
 
   private reporting(): { heartbeatMs: number; minIntervalMs: number; maxFindings: number } {

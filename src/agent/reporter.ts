@@ -21,19 +21,22 @@ export interface WriteState {
   readonly retryAtMs?: number;
 }
 
+export type WriteReason = "first" | "change" | "heartbeat";
+
 /**
- * When to write: on a material change, or at the heartbeat, and never more often than
+ * When to write, and why: on a material change, or at the heartbeat, and never more often than
  * minInterval. A failed write waits for its backoff; sampling and history carry on meanwhile.
  */
-export function shouldWrite(state: WriteState, fingerprint: string, nowMs: number, timing: ReportingTiming): boolean {
-  if (state.retryAtMs !== undefined && nowMs < state.retryAtMs) return false;
-  if (state.lastWriteMs === undefined) return true;
+export function writeReason(state: WriteState, fingerprint: string, nowMs: number, timing: ReportingTiming): WriteReason | undefined {
+  if (state.retryAtMs !== undefined && nowMs < state.retryAtMs) return undefined;
+  if (state.lastWriteMs === undefined) return "first";
   const sinceMs = nowMs - state.lastWriteMs;
-  if (sinceMs < timing.minIntervalMs) return false;
-  return fingerprint !== state.lastFingerprint || sinceMs >= timing.heartbeatMs;
+  if (sinceMs < timing.minIntervalMs) return undefined;
+  if (fingerprint !== state.lastFingerprint) return "change";
+  return sinceMs >= timing.heartbeatMs ? "heartbeat" : undefined;
 }
 
-export type ReportOutcome = "written" | "skipped" | "failed";
+export type ReportOutcome = { readonly outcome: "skipped" } | { readonly outcome: "written" | "failed"; readonly reason: WriteReason };
 
 /** Exporter: writes this node's NodeFindings status through /status, as field manager xander-agent. */
 export class NodeFindingsReporter {
@@ -53,7 +56,8 @@ export class NodeFindingsReporter {
   }
 
   async report(status: Omit<NodeFindingsStatus, "conditions">, fingerprint: string, nowMs: number, timing: ReportingTiming): Promise<ReportOutcome> {
-    if (!shouldWrite(this.state, fingerprint, nowMs, timing)) return "skipped";
+    const reason = writeReason(this.state, fingerprint, nowMs, timing);
+    if (reason === undefined) return { outcome: "skipped" };
     this.reportingSinceMs ??= nowMs;
     const body: NodeFindings = {
       apiVersion: NODE_FINDINGS_KIND.apiVersion as NodeFindings["apiVersion"],
@@ -68,7 +72,7 @@ export class NodeFindingsReporter {
       this.state = { lastWriteMs: nowMs, lastFingerprint: fingerprint };
       if (this.failures > 0) this.logger.info({ nodeFindings: this.nodeName, after: this.failures }, "NodeFindings status writes succeed again");
       this.failures = 0;
-      return "written";
+      return { outcome: "written", reason };
     } catch (error) {
       this.failures++;
       const delayMs = backoffMs(this.failures, 1000, 60_000, 0.2);
@@ -76,7 +80,7 @@ export class NodeFindingsReporter {
       const status = (error as { status?: number }).status;
       const hint = status === 404 ? " (the controller creates one NodeFindings per Node; is it running?)" : "";
       this.logger.warn({ err: error, nodeFindings: this.nodeName, retryInMs: delayMs }, `cannot write status of NodeFindings ${this.nodeName}${hint}; sampling continues`);
-      return "failed";
+      return { outcome: "failed", reason };
     }
   }
 

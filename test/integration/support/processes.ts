@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { repoRoot } from "../../cluster/index.js";
+
+/** A Xander process (controller or agent) started from the built CLI, with its log in a file. */
+export interface XanderProcess {
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  readonly exited: Promise<number | null>;
+  log(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startXander(args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = {}): XanderProcess {
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, [join(repoRoot, "dist/cli/main.js"), ...args], {
+    env: { ...process.env, XANDER_LOG_LEVEL: "debug", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { resolve(code); }));
+  return {
+    child,
+    logFile,
+    exited,
+    log: () => readFileSync(logFile, "utf8"),
+    stop: async (signal: NodeJS.Signals = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** A free loopback port, for a process's metrics listener. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => { resolve(port); });
+    });
+  });
+}
+
+/** Reads one counter or gauge value from a Prometheus text page. */
+export function metricValue(page: string, name: string, labels = ""): number {
+  const line = page.split("\n").find((l) => l.startsWith(`${name}${labels} `) || (labels === "" && l.startsWith(`${name} `)));
+  return line === undefined ? 0 : Number(line.split(" ").pop());
+}
