@@ -128,7 +128,7 @@ describe("xander controller", () => {
     const pod = ds.spec.template.spec;
     const agent = pod.containers[0]!;
     expect(agent.image).toBe(image);
-    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db"]);
+    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464"]);
     expect(agent.env.find((e) => e.name === "NODE_NAME")?.valueFrom?.fieldRef?.fieldPath).toBe("spec.nodeName");
     expect(pod.hostPID ?? false).toBe(false);
     expect(pod.serviceAccountName).toBe("xander-agent");
