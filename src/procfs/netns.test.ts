@@ -93,6 +93,13 @@ describe("pickLivePid", () => {
     expect(!result.ok && result.error).toMatchObject({ kind: "empty", file });
   });
 
+  it("says denied, naming hostPID, when cgroup.procs shows PIDs from outside this PID namespace as 0", () => {
+    fakeProcess(12, { netns: 1 });
+    const file = procs("pod", "0\n0\n12\n");
+    const result = pickLivePid(file, path.join(root, "proc"));
+    expect(!result.ok && result.error).toMatchObject({ kind: "denied", file, message: expect.stringMatching(/hostPID: true/) as unknown });
+  });
+
   it("says gone when the cgroup itself has vanished", () => {
     const file = path.join(root, "cgroup", "nope", "cgroup.procs");
     const result = pickLivePid(file, path.join(root, "proc"));

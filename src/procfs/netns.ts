@@ -87,9 +87,11 @@ export function pickLivePid(cgroupProcsFile: string, procRoot = "/proc"): Result
     if (line === "") continue;
     if (!/^\d+$/.test(line)) return err({ kind: "parse", file: cgroupProcsFile, message: `not a PID: "${line.slice(0, 40)}"`, line: i + 1 });
     const pid = Number(line);
+    // cgroup v2 lists a process outside the reader's PID namespace as 0 (v1 leaves it out altogether).
+    if (pid === 0) return err({ kind: "denied", file: cgroupProcsFile, message: `${cgroupProcsFile} lists PID 0: this process is not in the host's PID namespace (run the agent with hostPID: true)` });
     if (isLive(procRoot, pid)) return ok(pid);
   }
-  return err({ kind: "empty", file: cgroupProcsFile, message: `no live process in ${cgroupProcsFile} (container exited or not started yet)` });
+  return err({ kind: "empty", file: cgroupProcsFile, message: `no live process in ${cgroupProcsFile} (container exited or not started yet; or, on cgroup v1, this process is not in the host's PID namespace: run with hostPID: true)` });
 }
 
 /**
