@@ -119,6 +119,22 @@ describe("EdgeTracker", () => {
     expect(t.size).toBe(0);
   });
 
+  it("restores remembered edges within the TTL without overwriting what it already tracks", () => {
+    const before = new EdgeTracker({ ttlMs: 60_000 });
+    before.observe(1_000, [edge(3), edge(1, "10.0.0.9")]);
+    before.observe(50_000, [edge(2)]);
+    const after = new EdgeTracker({ ttlMs: 60_000 });
+    after.observe(70_000, [edge(7)]);
+    after.restore(70_000, before.edges());
+    // 10.0.0.9 was last seen at 1 s: 69 s ago, past the TTL. The tracked edge keeps its own counts.
+    expect(after.edges().map((e) => [e.peer.ip, e.connections, e.firstSeenMs])).toEqual([["10.96.0.10", 7, 70_000]]);
+    const restarted = new EdgeTracker({ ttlMs: 60_000 });
+    restarted.restore(55_000, before.edges());
+    expect(restarted.edges()).toEqual(before.edges());
+    restarted.observe(60_000, [], new Set(["pod-a"]));
+    expect(restarted.edges()[0]).toMatchObject({ connections: 0, firstSeenMs: 1_000, lastSeenMs: 50_000, observations: 2 });
+  });
+
   it("refuses a TTL that would expire everything at once", () => {
     expect(() => new EdgeTracker({ ttlMs: 0 })).toThrow(RangeError);
   });

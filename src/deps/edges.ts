@@ -197,6 +197,19 @@ export class EdgeTracker {
     for (const [k] of oldestFirst.slice(0, this.byKey.size - this.maxEdges)) this.byKey.delete(k);
   }
 
+  /**
+   * Puts back edges remembered elsewhere (the node-local history, after a restart) that are within the
+   * TTL and not tracked already, so a restart neither forgets a pod's callers nor resets firstSeen.
+   */
+  restore(nowMs: number, edges: readonly Edge[]): void {
+    for (const e of edges) {
+      const k = edgeKey(e);
+      if (nowMs - e.lastSeenMs > this.ttlMs || this.byKey.has(k)) continue;
+      this.byKey.set(k, { ...e, peer: { ...e.peer } });
+    }
+    this.expire(nowMs);
+  }
+
   /** A pod that left the node: its edges go at once rather than at the TTL. */
   forgetPod(podUid: string): void {
     for (const [k, e] of this.byKey) if (e.fromPodUid === podUid) this.byKey.delete(k);
