@@ -580,11 +580,19 @@ const dependencySchema: JsonSchema = {
   required: ["from", "to", "kind"],
   properties: {
     from: str('The pod on this node as "namespace/name".', 317),
-    to: str('The peer: "namespace/name" for pods and services, "ip:port" for external peers.', 317),
+    to: str('The peer: "namespace/name" for pods and services, the IP address for external peers.', 317),
     kind: { type: "string", enum: ["Pod", "Service", "External"], description: "What the peer is." },
-    port: { type: "integer", format: "int32", minimum: 0, maximum: 65535, description: "The server port." },
-    direction: { type: "string", enum: ["inbound", "outbound"], description: "Who opened the connection." },
-    connections: int("Connections seen in the last scan."),
+    port: {
+      type: "integer",
+      format: "int32",
+      minimum: 0,
+      maximum: 65535,
+      description: "The server port: the port dialled (a Service's own port) when outbound, the local listen port when inbound.",
+    },
+    direction: { type: "string", enum: ["inbound", "outbound"], description: "Who opened the connection: outbound when the pod on this node did." },
+    connections: int("Open connections seen in the last scan."),
+    recentConnections: int("Connections closed within the last minute (TIME_WAIT) seen in the last scan: how short calls show."),
+    firstSeen: { ...DATE_TIME, description: "When the edge was first seen." },
     lastSeen: { ...DATE_TIME, description: "When the edge was last seen." },
   },
 };

@@ -254,16 +254,20 @@ export interface NodeFinding {
 export interface Dependency {
   /** The pod on this node as "namespace/name". */
   from: string;
-  /** The peer: "namespace/name" for pods and services, "ip:port" for external peers. */
+  /** The peer: "namespace/name" for pods and services, the IP address for external peers. */
   to: string;
   /** What the peer is. */
   kind: "Pod" | "Service" | "External";
-  /** The server port. */
+  /** The server port: the port dialled (a Service's own port) when outbound, the local listen port when inbound. */
   port?: number;
-  /** Who opened the connection. */
+  /** Who opened the connection: outbound when the pod on this node did. */
   direction?: "inbound" | "outbound";
-  /** Connections seen in the last scan. */
+  /** Open connections seen in the last scan. */
   connections?: number;
+  /** Connections closed within the last minute (TIME_WAIT) seen in the last scan: how short calls show. */
+  recentConnections?: number;
+  /** When the edge was first seen. */
+  firstSeen?: string;
   /** When the edge was last seen. */
   lastSeen?: string;
 }
