@@ -73,6 +73,23 @@ test("a version 1 database is upgraded in place, keeping its samples and rolling
   db.close();
 });
 
+test("a version 2 database gains the edges table and keeps its samples", () => {
+  const path = scratch.file("h.db");
+  writeVersion1History(path);
+  const db = new Database(path);
+  migrate(db, 2);
+  expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'edges'").all()).toEqual([]);
+  db.close();
+
+  const store = openStore(path);
+  expect(store.latestWindow(T0_MS + 178_000)).toHaveLength(2);
+  store.appendEdges([
+    { fromPodUid: "p", direction: "outbound", peer: { ip: "10.0.0.1", port: 80 }, localPort: null, connections: 1, recentConnections: 0, peakConnections: 1, observations: 1, firstSeenMs: T0_MS, lastSeenMs: T0_MS },
+  ]);
+  expect(store.edges(0)).toHaveLength(1);
+  store.close();
+});
+
 test("reopening an upgraded database does not roll up its minutes a second time", () => {
   const path = scratch.file("h.db");
   writeVersion1History(path);
