@@ -17,6 +17,7 @@ import type { Target } from "../sampler/types.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
 import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
+import { AgentDependencies, maxDependenciesOf } from "./dependencies.js";
 import { serveEndpoints } from "./endpoints.js";
 import { FindingEvents } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
@@ -34,6 +35,8 @@ export interface AgentOptions {
   readonly version: string;
   /** Listen address for /healthz and /metrics; undefined serves nothing. */
   readonly metricsAddress?: string;
+  /** A PID in the host's network namespace, so hostNetwork pods are told apart (default 1: the node's init, with hostPID). */
+  readonly hostPidForNetns?: number;
 }
 
 /** Used until a policy says otherwise, and when none exists. */
@@ -62,6 +65,7 @@ export class Agent {
   private namespaces!: Informer<KubeObject>;
   private reporter: NodeFindingsReporter;
   private events: FindingEvents;
+  private dependencies!: AgentDependencies;
   private server: Server | undefined;
   private effective: EffectivePolicy[] = [];
   private policiesDirty = true;
@@ -102,6 +106,16 @@ export class Agent {
       bindingFor: () => undefined,
     });
     const restored = this.engine.restore();
+    this.dependencies = new AgentDependencies({
+      client,
+      procRoot: this.options.procRoot,
+      cgroupMount: discoveryMount(this.layout),
+      hostPid: this.options.hostPidForNetns ?? 1,
+      store: this.store,
+      logger,
+      metrics: this.metrics,
+    });
+    this.dependencies.restore(Date.now());
     logger.info({ node: nodeName, layout: this.layout.version, root: this.layout.root, restoredSamples: restored, db: this.options.dbPath }, "agent starting");
 
     this.pods = client.informer(POD, { fieldSelector: `spec.nodeName=${nodeName}`, log: logger });
@@ -122,7 +136,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    await Promise.all([this.pods.stop(), this.policies.stop(), this.namespaces.stop()]);
+    await Promise.all([this.pods.stop(), this.policies.stop(), this.namespaces.stop(), this.dependencies.stop()]);
     await new Promise<void>((resolve) => { if (this.server) this.server.close(() => { resolve(); }); else resolve(); });
     this.reader?.close();
     this.store?.close();
@@ -163,10 +177,15 @@ export class Agent {
     this.metrics.findings.reset();
     for (const finding of analysis.active) this.metrics.findings.inc({ rule: finding.rule, severity: finding.severity });
 
-    this.metrics.events.inc(await this.events.raised(analysis.raised, nowMs));
+    await this.dependencies.maybePoll(nowMs, this.effective, () => this.nodePods(), this.targets);
+    // The blast radius joins the message here, at the report edge: the rules know nothing of callers.
+    const active = this.dependencies.withCallers(analysis.active);
+    this.metrics.events.inc(await this.events.raised(this.dependencies.withCallers(analysis.raised), nowMs));
     const reporting = this.reporting();
+    const dependencies = this.dependencies.status(maxDependenciesOf(this.effective));
     const status = buildStatus({
-      findings: analysis.active,
+      findings: active,
+      dependencies,
       agent: {
         version: this.options.version,
         cgroupLayout: this.layout.version,
@@ -176,7 +195,7 @@ export class Agent {
       },
       maxFindings: reporting.maxFindings,
     });
-    const report = await this.reporter.report(status, materialFingerprint(analysis.active), nowMs, reporting);
+    const report = await this.reporter.report(status, materialFingerprint(active, dependencies), nowMs, reporting);
     if (report.outcome === "skipped") return;
     this.metrics.statusWrites.inc({ outcome: report.outcome, reason: report.reason });
     if (report.outcome === "failed") this.metrics.writeErrors.inc();

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { Agent } from "../agent/agent.js";
 import { ScanError } from "../engine/scan.js";
 import { KubeClient } from "../kube/client.js";
@@ -11,6 +11,13 @@ interface AgentFlags {
   procRoot: string;
   db: string;
   metricsAddr: string;
+  hostPidForNetns: number;
+}
+
+function pidOption(text: string): number {
+  const pid = Number(text);
+  if (!Number.isSafeInteger(pid) || pid < 1) throw new InvalidArgumentError(`not a PID: "${text}"`);
+  return pid;
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -22,6 +29,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--proc-root <dir>", "host /proc, mounted read-only", "/proc")
     .option("--db <file>", "node-local SQLite history", "/var/lib/xander/xander.db")
     .option("--metrics-addr <addr>", "listen address for /healthz and /metrics", ":9091")
+    .option("--host-pid-for-netns <pid>", "a PID in the host's network namespace, to tell hostNetwork pods apart (1 with hostPID)", pidOption, 1)
     .action(async (flags: AgentFlags) => {
       const nodeName = flags.node ?? process.env.NODE_NAME;
       if (!nodeName) throw new ScanError("no node name: pass --node or set NODE_NAME (the DaemonSet sets it from spec.nodeName)");
@@ -35,6 +43,7 @@ export function registerAgentCommand(program: Command): void {
         logger,
         version: VERSION,
         metricsAddress: flags.metricsAddr,
+        hostPidForNetns: flags.hostPidForNetns,
       });
       await agent.start();
       logger.info({ node: nodeName, metrics: flags.metricsAddr }, "agent running");

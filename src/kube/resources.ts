@@ -9,6 +9,8 @@ export interface ResourceKind {
 export const NODE: ResourceKind = { apiVersion: "v1", kind: "Node" };
 export const POD: ResourceKind = { apiVersion: "v1", kind: "Pod" };
 export const NAMESPACE: ResourceKind = { apiVersion: "v1", kind: "Namespace" };
+export const SERVICE: ResourceKind = { apiVersion: "v1", kind: "Service" };
+export const ENDPOINT_SLICE: ResourceKind = { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice" };
 export const CONFIG_MAP: ResourceKind = { apiVersion: "v1", kind: "ConfigMap" };
 export const DAEMON_SET: ResourceKind = { apiVersion: "apps/v1", kind: "DaemonSet" };
 export const LEASE: ResourceKind = { apiVersion: "coordination.k8s.io/v1", kind: "Lease" };
