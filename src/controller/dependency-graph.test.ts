@@ -1,0 +1,86 @@
+import type { Dependency, NodeFindings } from "../api/types.generated.js";
+import { calleesOf, callersOf, dependencyGraph, serviceBackends } from "./dependency-graph.js";
+
+function nf(node: string, dependencies: Dependency[]): NodeFindings {
+  return { apiVersion: "xander.io/v1alpha1", kind: "NodeFindings", metadata: { name: node }, spec: { nodeName: node }, status: { dependencies } };
+}
+
+const AT = "2025-01-01T00:00:00.000Z";
+const LATER = "2025-01-01T00:00:10.000Z";
+
+/**
+ * node-a runs web and checkout; node-b runs api-1 and api-2 behind Service shop/api (80 → 8080).
+ * web dials api-1 directly; checkout dials the Service.
+ */
+const nodes: NodeFindings[] = [
+  nf("node-a", [
+    { from: "shop/web", to: "shop/api-1", kind: "Pod", port: 8080, direction: "outbound", connections: 2, recentConnections: 0, lastSeen: AT },
+    { from: "shop/checkout", to: "shop/api", kind: "Service", port: 80, direction: "outbound", connections: 3, recentConnections: 1, lastSeen: LATER },
+    { from: "shop/checkout", to: "203.0.113.9", kind: "External", port: 443, direction: "outbound", connections: 1, lastSeen: AT },
+  ]),
+  nf("node-b", [
+    { from: "shop/api-1", to: "shop/web", kind: "Pod", port: 8080, direction: "inbound", connections: 2, recentConnections: 0, lastSeen: LATER },
+    { from: "shop/api-1", to: "shop/checkout", kind: "Pod", port: 8080, direction: "inbound", connections: 2, lastSeen: AT },
+    { from: "shop/api-2", to: "shop/checkout", kind: "Pod", port: 8080, direction: "inbound", connections: 1, lastSeen: AT },
+    { from: "shop/api-2", to: "10.0.0.5", kind: "External", port: 8080, direction: "inbound", connections: 0, recentConnections: 4, lastSeen: AT },
+  ]),
+];
+
+const backends = serviceBackends([
+  {
+    metadata: { namespace: "shop", labels: { "kubernetes.io/service-name": "api" } },
+    endpoints: [{ targetRef: { kind: "Pod", name: "api-1" } }, { targetRef: { kind: "Pod", name: "api-2", namespace: "shop" } }, {}],
+  },
+  { metadata: { namespace: "shop" }, endpoints: [{ targetRef: { kind: "Pod", name: "stray" } }] },
+]);
+
+describe("dependencyGraph", () => {
+  it("reads Service backends from EndpointSlices by their service-name label", () => {
+    expect([...backends]).toEqual([["shop/api", ["shop/api-1", "shop/api-2"]]]);
+  });
+
+  it("an edge to a Service counts against each of its backend pods, with the Service as via", () => {
+    const graph = dependencyGraph(nodes, backends);
+    expect(callersOf(graph, "shop/api-2").map((e) => [e.caller, e.via, e.connections])).toEqual([
+      ["shop/checkout", ["shop/api"], 3],
+      ["10.0.0.5", [], 0],
+    ]);
+  });
+
+  it("one call seen from both ends is one pair, counted as the larger end, never the sum", () => {
+    const graph = dependencyGraph(nodes, backends);
+    const callers = callersOf(graph, "shop/api-1");
+    expect(callers.map((e) => [e.caller, e.connections, e.ports, e.reportedBy])).toEqual([
+      ["shop/checkout", 3, [80, 8080], ["node-a", "node-b"]],
+      ["shop/web", 2, [8080], ["node-a", "node-b"]],
+    ]);
+    expect(callers.find((e) => e.caller === "shop/web")?.lastSeen).toBe(LATER);
+  });
+
+  it("keeps a Service whose backends are unknown as the callee, and external peers by IP", () => {
+    const graph = dependencyGraph(nodes);
+    expect(calleesOf(graph, "shop/checkout").map((e) => [e.callee, e.calleeKind, e.via])).toEqual([
+      ["shop/api", "Service", ["shop/api"]],
+      ["shop/api-1", "Pod", []],
+      ["203.0.113.9", "External", []],
+      ["shop/api-2", "Pod", []],
+    ]);
+    expect(callersOf(graph, "shop/api-2").find((e) => e.callerKind === "External")).toMatchObject({ caller: "10.0.0.5", recentConnections: 4 });
+  });
+
+  it("adds up entries from one end, such as two ports of one callee", () => {
+    const graph = dependencyGraph([
+      nf("n", [
+        { from: "a/x", to: "a/y", kind: "Pod", port: 80, direction: "outbound", connections: 1 },
+        { from: "a/x", to: "a/y", kind: "Pod", port: 81, direction: "outbound", connections: 2 },
+      ]),
+    ]);
+    expect(graph.edges).toEqual([
+      { caller: "a/x", callerKind: "Pod", callee: "a/y", calleeKind: "Pod", via: [], ports: [80, 81], connections: 3, recentConnections: 0, reportedBy: ["n"] },
+    ]);
+  });
+
+  it("a node with no status contributes nothing", () => {
+    expect(dependencyGraph([{ apiVersion: "xander.io/v1alpha1", kind: "NodeFindings", metadata: { name: "n" }, spec: { nodeName: "n" } }]).edges).toEqual([]);
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * The cluster's dependency graph from every node's NodeFindings.status.dependencies: who calls whom, by pod.
+ *
+ * Each node reports the edges it saw from its own pods, so one call between two nodes shows up twice: as
+ * the caller's outbound edge on one node and the callee's inbound edge on the other. Both become one
+ * caller → callee pair here, with the larger of the two ends' counts (never their sum). An outbound edge
+ * to a Service counts against the Service's backend pods (from EndpointSlices), with the Service kept as
+ * `via`; a Service whose backends are not known stays the callee. Pure.
+ */
+import type { Dependency, NodeFindings } from "../api/types.generated.js";
+
+export type PeerKind = "Pod" | "Service" | "External";
+
+export interface CallEdge {
+  /** "namespace/name" of the calling pod, or its IP when it is not a known pod. */
+  readonly caller: string;
+  readonly callerKind: "Pod" | "External";
+  /** "namespace/name" of the called pod (or of a Service whose backends are unknown), or an IP. */
+  readonly callee: string;
+  readonly calleeKind: PeerKind;
+  /** Services the calls went through ("namespace/name"). */
+  readonly via: readonly string[];
+  /** Ports seen: the Service port dialled, and the callee's listen port. */
+  readonly ports: readonly number[];
+  /** Open connections at the latest scan, the larger of what either end reported. */
+  readonly connections: number;
+  /** Connections closed within the last minute (TIME_WAIT), the larger of either end. */
+  readonly recentConnections: number;
+  readonly lastSeen?: string;
+  /** Nodes whose agents reported this pair. */
+  readonly reportedBy: readonly string[];
+}
+
+export interface DependencyGraph {
+  /** Busiest first. */
+  readonly edges: readonly CallEdge[];
+}
+
+/** `namespace/service` → backend pods as `namespace/name`. */
+export type ServiceBackends = ReadonlyMap<string, readonly string[]>;
+
+/** The slice of an EndpointSlice this needs (discovery.k8s.io/v1). */
+export interface EndpointSliceRef {
+  readonly metadata?: { readonly namespace?: string; readonly labels?: Readonly<Record<string, string>> };
+  readonly endpoints?: readonly { readonly targetRef?: { readonly kind?: string; readonly name?: string; readonly namespace?: string } }[] | null;
+}
+
+const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+/**
+ * Backends per Service from EndpointSlices, ready or not: a starved pod often fails its readiness probe,
+ * and its callers are still its callers.
+ */
+export function serviceBackends(slices: readonly EndpointSliceRef[]): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const slice of slices) {
+    const namespace = slice.metadata?.namespace;
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (namespace === undefined || service === undefined) continue;
+    const key = `${namespace}/${service}`;
+    const set = out.get(key) ?? new Set<string>();
+    for (const pod of backendPods(slice, namespace)) set.add(pod);
+    out.set(key, set);
+  }
+  return new Map([...out].map(([key, set]) => [key, [...set].sort()]));
+}
+
+function backendPods(slice: EndpointSliceRef, namespace: string): string[] {
+  return (slice.endpoints ?? []).flatMap((ep) => {
+    const ref = ep.targetRef;
+    return ref?.name !== undefined && (ref.kind ?? "Pod") === "Pod" ? [`${ref.namespace ?? namespace}/${ref.name}`] : [];
+  });
+}
+
+interface Side {
+  connections: number;
+  recentConnections: number;
+}
+
+interface Pair {
+  caller: string;
+  callerKind: "Pod" | "External";
+  callee: string;
+  calleeKind: PeerKind;
+  via: Set<string>;
+  ports: Set<number>;
+  /** Per reporting end (`node|direction`), summed over that end's entries. */
+  sides: Map<string, Side>;
+  lastSeenMs: number;
+  reportedBy: Set<string>;
+}
+
+interface Call {
+  readonly caller: string;
+  readonly callerKind: "Pod" | "External";
+  readonly callee: string;
+  readonly calleeKind: PeerKind;
+  readonly via?: string;
+}
+
+/** The caller → callee pairs one status entry stands for (several when a Service has several backends). */
+function callsOf(dep: Dependency, backends: ServiceBackends): Call[] {
+  if (dep.direction === "inbound") {
+    // The peer called the pod on this node; an inbound peer is never a Service.
+    return [{ caller: dep.to, callerKind: dep.kind === "Pod" ? "Pod" : "External", callee: dep.from, calleeKind: "Pod" }];
+  }
+  if (dep.kind !== "Service") return [{ caller: dep.from, callerKind: "Pod", callee: dep.to, calleeKind: dep.kind }];
+  const pods = backends.get(dep.to) ?? [];
+  if (pods.length === 0) return [{ caller: dep.from, callerKind: "Pod", callee: dep.to, calleeKind: "Service", via: dep.to }];
+  return pods.map((pod) => ({ caller: dep.from, callerKind: "Pod", callee: pod, calleeKind: "Pod", via: dep.to }));
+}
+
+function pairOf(pairs: Map<string, Pair>, call: Call): Pair {
+  const key = `${call.caller}>${call.callee}`;
+  let pair = pairs.get(key);
+  if (!pair) {
+    pair = { ...call, via: new Set(), ports: new Set(), sides: new Map(), lastSeenMs: -Infinity, reportedBy: new Set() };
+    pairs.set(key, pair);
+  }
+  return pair;
+}
+
+function add(pair: Pair, call: Call, dep: Dependency, node: string): void {
+  if (call.via !== undefined) pair.via.add(call.via);
+  if (dep.port !== undefined) pair.ports.add(dep.port);
+  const sideKey = `${node}|${dep.direction ?? "outbound"}`;
+  const side = pair.sides.get(sideKey) ?? { connections: 0, recentConnections: 0 };
+  side.connections += dep.connections ?? 0;
+  side.recentConnections += dep.recentConnections ?? 0;
+  pair.sides.set(sideKey, side);
+  const seenMs = dep.lastSeen === undefined ? NaN : Date.parse(dep.lastSeen);
+  if (!Number.isNaN(seenMs)) pair.lastSeenMs = Math.max(pair.lastSeenMs, seenMs);
+  pair.reportedBy.add(node);
+}
+
+function toEdge(pair: Pair): CallEdge {
+  const sides = [...pair.sides.values()];
+  return {
+    caller: pair.caller,
+    callerKind: pair.callerKind,
+    callee: pair.callee,
+    calleeKind: pair.calleeKind,
+    via: [...pair.via].sort(),
+    ports: [...pair.ports].sort((a, b) => a - b),
+    connections: Math.max(0, ...sides.map((s) => s.connections)),
+    recentConnections: Math.max(0, ...sides.map((s) => s.recentConnections)),
+    ...(Number.isFinite(pair.lastSeenMs) ? { lastSeen: new Date(pair.lastSeenMs).toISOString() } : {}),
+    reportedBy: [...pair.reportedBy].sort(),
+  };
+}
+
+export function dependencyGraph(nodeFindings: readonly NodeFindings[], backends: ServiceBackends = new Map()): DependencyGraph {
+  const pairs = new Map<string, Pair>();
+  for (const nf of nodeFindings) {
+    const node = nf.metadata.name ?? nf.spec.nodeName;
+    for (const dep of nf.status?.dependencies ?? []) {
+      for (const call of callsOf(dep, backends)) add(pairOf(pairs, call), call, dep, node);
+    }
+  }
+  const edges = [...pairs.values()]
+    .map(toEdge)
+    .sort(
+      (a, b) =>
+        b.connections - a.connections ||
+        b.recentConnections - a.recentConnections ||
+        a.caller.localeCompare(b.caller) ||
+        a.callee.localeCompare(b.callee),
+    );
+  return { edges };
+}
+
+/** The pairs where `pod` ("namespace/name") is the callee. */
+export function callersOf(graph: DependencyGraph, pod: string): CallEdge[] {
+  return graph.edges.filter((e) => e.callee === pod);
+}
+
+/** The pairs where `pod` ("namespace/name") is the caller. */
+export function calleesOf(graph: DependencyGraph, pod: string): CallEdge[] {
+  return graph.edges.filter((e) => e.caller === pod);
+}
