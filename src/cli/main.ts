@@ -5,6 +5,7 @@ import { VERSION } from "../version.js";
 import { registerAgentCommand } from "./agent.js";
 import { registerControllerCommand } from "./controller.js";
 import { registerDemoCommand } from "./demo.js";
+import { registerDepsCommand } from "./deps.js";
 import { registerQueryCommand } from "./query.js";
 import { registerScanCommand } from "./scan.js";
 
@@ -21,6 +22,8 @@ Examples:
   xander scan --duration 30s           # sample this node's pod cgroups for 30 s and print findings
   xander scan -o json --duration 10s   # the same, as JSON
   xander query --db xander.db --pod <uid> --since 10m
+  xander scan --deps --duration 30s    # also map this node's pod-to-pod connections (by IP)
+  xander deps shop/api                 # who calls shop/api, cluster-wide, from NodeFindings
 
 Durations accept 500ms, 1s, 5m, 12h.`,
   );
@@ -29,6 +32,7 @@ registerScanCommand(program);
 registerDemoCommand(program);
 registerQueryCommand(program);
 registerAgentCommand(program);
+registerDepsCommand(program);
 registerControllerCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

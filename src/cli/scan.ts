@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { podLabel } from "../analysis/format.js";
 import { findingToJson } from "../analysis/report.js";
 import type { Finding } from "../analysis/types.js";
+import { runDependencyScan, type DependencyScanResult } from "../engine/dependencies.js";
 import { runScan, type ScanResult } from "../engine/scan.js";
 import { formatDuration } from "../util/duration.js";
 import { createLogger } from "../util/log.js";
@@ -16,6 +17,8 @@ interface ScanFlags {
   db: string;
   history: boolean;
   output: "table" | "json";
+  deps: boolean;
+  depsInterval: number;
 }
 
 export function registerScanCommand(program: Command): void {
@@ -30,6 +33,8 @@ export function registerScanCommand(program: Command): void {
     .option("--db <file>", "SQLite history file", "./xander.db")
     .option("--no-history", "keep no history file")
     .option("-o, --output <format>", "table or json", outputOption, "table")
+    .option("--deps", "also map pod-to-pod TCP connections (peers by IP: there is no API to name them)", false)
+    .option("--deps-interval <duration>", "time between two reads of the pods' connection tables", durationOption, 10_000)
     .action(async (flags: ScanFlags) => {
       const logger = createLogger("scan");
       const controller = new AbortController();
@@ -37,7 +42,23 @@ export function registerScanCommand(program: Command): void {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
       const live = flags.duration === undefined && flags.output === "table";
-      const result = await runScan({
+      // Either failing stops the other, so an error is never left waiting for the duration.
+      const abortOnError = <T>(promise: Promise<T>): Promise<T> =>
+        promise.catch((error: unknown) => {
+          controller.abort();
+          throw error;
+        });
+      const dependencies = flags.deps
+        ? runDependencyScan({
+            cgroupRoot: flags.cgroupRoot,
+            procRoot: flags.procRoot,
+            intervalMs: flags.depsInterval,
+            ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
+            signal: controller.signal,
+            logger,
+          })
+        : undefined;
+      const scan = runScan({
         cgroupRoot: flags.cgroupRoot,
         procRoot: flags.procRoot,
         intervalMs: flags.interval,
@@ -53,15 +74,22 @@ export function registerScanCommand(program: Command): void {
             }
           : undefined,
       });
-      printScan(result, flags.output);
+      const [result, deps] = await Promise.all([abortOnError(scan), dependencies === undefined ? undefined : abortOnError(dependencies)]);
+      printScan(result, flags.output, deps);
     });
 }
 
-export function printScan(result: ScanResult, output: "table" | "json"): void {
+export function printScan(result: ScanResult, output: "table" | "json", dependencies?: DependencyScanResult): void {
   if (output === "json") {
-    console.log(JSON.stringify({ findings: result.findings.map(findingToJson), pods: result.pods, samples: result.samples, layout: result.layout }, null, 2));
+    const deps = dependencies === undefined ? {} : { dependencies: dependencies.edges, hostNetworkPods: dependencies.hostNetwork };
+    console.log(JSON.stringify({ findings: result.findings.map(findingToJson), pods: result.pods, samples: result.samples, layout: result.layout, ...deps }, null, 2));
     return;
   }
+  printFindings(result);
+  if (dependencies !== undefined) printDependencies(dependencies, Date.now());
+}
+
+function printFindings(result: ScanResult): void {
   if (result.pods === 0) {
     console.log(`No kubelet pod cgroups found under ${result.layout.root}. Is this a Kubernetes node, and is --cgroup-root right?`);
     return;
@@ -85,4 +113,24 @@ function findingRow(finding: Finding): string[] {
     finding.culprit ? `${podLabel(finding.culprit.pod)} (${finding.culprit.score})` : "",
     finding.message,
   ];
+}
+
+/** The node's edges after the findings: pods by UID and peers by IP, as the kernel shows them. */
+export function printDependencies(deps: DependencyScanResult, nowMs: number): void {
+  console.log("");
+  if (deps.edges.length === 0) {
+    console.log(`No pod-to-pod connections seen in ${deps.polls} ${deps.polls === 1 ? "read" : "reads"} of the pods' TCP tables.`);
+    return;
+  }
+  const rows = deps.edges.map((e) => [
+    e.fromPodUid,
+    e.direction,
+    e.direction === "outbound" ? `${e.peer.ip}:${e.peer.port}` : e.peer.ip,
+    e.direction === "outbound" ? "-" : String(e.localPort),
+    String(e.connections),
+    String(e.recentConnections),
+    `${formatDuration(Math.max(0, nowMs - e.lastSeenMs))} ago`,
+  ]);
+  console.log(formatTable(["POD", "DIRECTION", "PEER", "LISTEN PORT", "OPEN", "RECENT", "LAST SEEN"], rows));
+  if (deps.hostNetwork.length > 0) console.log(`hostNetwork pods (the node's sockets, not theirs): ${deps.hostNetwork.join(", ")}`);
 }
