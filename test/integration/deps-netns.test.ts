@@ -12,15 +12,15 @@
  *
  * Needs root, iproute2 and iptables; fails (never skips) without them.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { blastRadius, blastRadiusPhrase } from "../../src/deps/blast-radius.js";
 import { EdgeTracker, edgesFromPlan, planNamespaces, type NamespacePlan, type ObservedEdge, type PodNamespace } from "../../src/deps/edges.js";
 import { buildPeerIndex, resolvePeer, type PodLike } from "../../src/deps/resolve.js";
 import type { Socket } from "../../src/procfs/net.js";
 import { hostNetnsId, netnsId, pickLivePid, readNamespaceSockets } from "../../src/procfs/netns.js";
+import { CLIENT_JS, IDLE_JS, NetnsLab, leftoverNamespaces, requireNetnsTools, serverJs, waitForOutput, type LabProcess } from "./support/netns.js";
 
 const RUN = `xander-test-${randomBytes(4).toString("hex")}`;
 const SUBNET = "10.244.7";
@@ -31,36 +31,8 @@ const SERVER_PORT = 8080;
 const CLUSTER_IP = "10.96.0.10";
 const SERVICE_PORT = 80;
 
-/**
- * Every process started here exits when its stdin (a pipe from this test process) closes, so none
- * outlives the test, however the test process ends.
- */
-const EXIT_WITH_PARENT = `process.stdin.on("end", () => process.exit(0)); process.stdin.resume();`;
-
-const SERVER_JS = `${EXIT_WITH_PARENT}
-const net = require("net");
-net.createServer((s) => s.on("error", () => {})).listen(${SERVER_PORT}, "0.0.0.0", () => process.stdout.write("ready\\n"));`;
-
-const IDLE_JS = `${EXIT_WITH_PARENT} process.stdout.write("ready\\n");`;
-
-/** Opens n connections and keeps them; SIGUSR2 closes them from this side (so this side gets TIME_WAIT). */
-const CLIENT_JS = `${EXIT_WITH_PARENT}
-const net = require("net");
-const [host, port, n] = process.argv.slice(1);
-const sockets = [];
-let open = 0;
-for (let i = 0; i < Number(n); i++) {
-  const s = net.connect(Number(port), host, () => { if (++open === Number(n)) process.stdout.write("connected\\n"); });
-  s.on("error", (e) => { process.stderr.write(String(e) + "\\n"); process.exit(1); });
-  sockets.push(s);
-}
-process.on("SIGUSR2", () => { for (const s of sockets) s.end(); process.stdout.write("closed\\n"); });`;
-
-interface Container {
+interface Container extends LabProcess {
   readonly dir: string;
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly exited: Promise<void>;
 }
 
 interface TestPod {
@@ -72,122 +44,25 @@ interface TestPod {
   readonly containers: Container[];
 }
 
-/** Everything created, so cleanup can undo exactly that and nothing else. */
-const created = { namespaces: [] as string[], cgroupDirs: [] as string[], containers: [] as Container[] };
+const lab = new NetnsLab();
 let cgroupRoot = "";
 const pods: Record<"api" | "web" | "checkout" | "host", TestPod | undefined> = { api: undefined, web: undefined, checkout: undefined, host: undefined };
 
-function run(cmd: string, args: readonly string[]): string {
-  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
-
-function hasCommand(cmd: string): boolean {
-  try {
-    run("sh", ["-c", `command -v ${cmd}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function requirePrerequisites(): void {
-  if (process.getuid?.() !== 0) throw new Error("this test needs root: it creates network namespaces, veth pairs and cgroups");
-  if (!hasCommand("ip")) throw new Error("this test needs iproute2's `ip` (apt-get install -y iproute2)");
-  if (!hasCommand("iptables")) {
-    try {
-      execFileSync("apt-get", ["install", "-y", "iptables"], { stdio: "pipe", timeout: 300_000 });
-    } catch (e) {
-      throw new Error(`this test needs iptables for the ClusterIP DNAT, and installing it failed (run apt-get install -y iptables): ${String(e)}`);
-    }
-    if (!hasCommand("iptables")) throw new Error("this test needs iptables for the ClusterIP DNAT (apt-get install -y iptables)");
-  }
+  requireNetnsTools();
   // The v1 cpu hierarchy where it is mounted on its own (this project's test VMs), else pure cgroup v2.
   if (existsSync("/sys/fs/cgroup/cpu/cgroup.procs")) cgroupRoot = "/sys/fs/cgroup/cpu";
   else if (existsSync("/sys/fs/cgroup/cgroup.controllers")) cgroupRoot = "/sys/fs/cgroup";
   else throw new Error("this test needs a writable cgroup hierarchy: neither /sys/fs/cgroup/cpu (v1) nor /sys/fs/cgroup (v2) is mounted");
 }
 
-function addNamespace(name: string): void {
-  run("ip", ["netns", "add", name]);
-  created.namespaces.push(name);
-  run("ip", ["-n", name, "link", "set", "lo", "up"]);
-}
-
-/** A pod namespace with eth0 on the node namespace's bridge. */
-function plugIn(node: string, podNs: string, veth: string, ip: string): void {
-  addNamespace(podNs);
-  run("ip", ["-n", node, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", podNs]);
-  run("ip", ["-n", node, "link", "set", veth, "master", "br0", "up"]);
-  run("ip", ["-n", podNs, "addr", "add", `${ip}/24`, "dev", "eth0"]);
-  run("ip", ["-n", podNs, "link", "set", "eth0", "up"]);
-}
-
-function makeCgroup(podUid: string, containerId: string): string {
-  const podDir = path.join(cgroupRoot, RUN, `pod${podUid}`);
-  const dir = path.join(podDir, containerId);
-  for (const d of [path.join(cgroupRoot, RUN), podDir, dir]) {
-    if (existsSync(d)) continue;
-    mkdirSync(d);
-    created.cgroupDirs.push(d);
-  }
-  return dir;
-}
-
-/**
- * Starts argv inside the cgroup (and namespace), placed before exec: the shell writes its own PID into
- * cgroup.procs and then execs `ip netns exec`, which execs the command in turn, so the PID that was
- * placed is the command's. A new session (setsid) gives one process group to kill.
- */
-function startContainer(pod: { uid: string; netns?: string }, argv: readonly string[], readyLine: string): Promise<Container> {
-  const dir = makeCgroup(pod.uid, randomBytes(8).toString("hex"));
-  const command = pod.netns === undefined ? argv : ["ip", "netns", "exec", pod.netns, ...argv];
-  const child = spawn("sh", ["-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, dir, ...command], { detached: true, stdio: ["pipe", "pipe", "pipe"] });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${argv.join(" ")}`);
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", () => {
-      resolve();
-    });
-  });
-  const container: Container = { dir, child, pid, exited };
-  created.containers.push(container);
-  return waitForLine(child, readyLine).then(() => container);
-}
-
-function waitForLine(child: ChildProcess, line: string, timeoutMs = 15_000): Promise<void> {
-  let out = "";
-  let errText = "";
-  child.stderr?.on("data", (d: Buffer) => (errText += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`pid ${child.pid ?? "?"} did not print "${line}" in ${timeoutMs} ms; stderr: ${errText}`));
-    }, timeoutMs);
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (!out.split("\n").includes(line)) return;
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`pid ${child.pid ?? "?"} exited (${code ?? "signal"}) before printing "${line}"; stderr: ${errText}`));
-    });
-  });
-}
-
-function waitForOutput(child: ChildProcess, line: string, timeoutMs = 5000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`pid ${child.pid ?? "?"} did not print "${line}"`));
-    }, timeoutMs);
-    const onData = (d: Buffer): void => {
-      if (!d.toString().split("\n").includes(line)) return;
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      resolve();
-    };
-    child.stdout?.on("data", onData);
-  });
+/** Starts argv in a new container cgroup of the pod (pod<uid>/<id>, placed before exec) and its namespace. */
+async function startContainer(pod: { uid: string; netns?: string }, argv: readonly string[], readyLine: string): Promise<Container> {
+  const podDir = path.join(cgroupRoot, RUN, `pod${pod.uid}`);
+  const dir = path.join(podDir, randomBytes(8).toString("hex"));
+  lab.mkdirs([path.join(cgroupRoot, RUN), podDir, dir]);
+  const started = await lab.start({ cgroupDirs: [dir], ...(pod.netns === undefined ? {} : { netns: pod.netns }), argv, readyLine });
+  return { ...started, dir };
 }
 
 function cgroupPathOf(pid: number): string[] {
@@ -203,75 +78,13 @@ function must<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-// ---- cleanup: exactly what was created, deepest first; also on a failed setup and on signals ----
-
-async function cleanup(): Promise<string[]> {
-  const failures: string[] = [];
-  for (const c of created.containers) {
-    try {
-      process.kill(-c.pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-  // Wait until node has reaped them: a cgroup with a zombie in it cannot be removed.
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(created.containers.map((c) => c.exited)), new Promise((r) => (timer = setTimeout(r, 5000)))]);
-  clearTimeout(timer);
-  created.containers.length = 0;
-  for (const ns of created.namespaces.splice(0).reverse()) {
-    try {
-      run("ip", ["netns", "del", ns]);
-    } catch (e) {
-      failures.push(`ip netns del ${ns}: ${String(e)}`);
-    }
-  }
-  for (const dir of created.cgroupDirs.splice(0).reverse()) {
-    const problem = await rmdirWithRetry(dir);
-    if (problem) failures.push(problem);
-  }
-  return failures;
-}
-
-async function rmdirWithRetry(dir: string): Promise<string | undefined> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      rmdirSync(dir);
-      return undefined;
-    } catch (e) {
-      if (attempt >= 50) return `rmdir ${dir}: ${String(e)}`;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-/**
- * A detached shell that undoes the namespaces and cgroups if this process dies without running
- * afterAll (a jest worker killed on Ctrl-C, a crash). It waits on a pipe from this process: "exit"
- * means afterAll cleaned up; end of file means this process is gone. The names are fixed up front.
- */
-let watchdog: ChildProcess | undefined;
-
-function startWatchdog(namespaces: readonly string[]): void {
-  const script = [
-    `read cmd; [ "$cmd" = exit ] && exit 0`,
-    // The pod processes exit when their stdin closes, i.e. now; give them a moment to leave the cgroups.
-    `for i in $(seq 50); do [ -z "$(find "$0" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] && break; sleep 0.2; done`,
-    `for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done`,
-    `find "$0" -depth -type d -exec rmdir {} \\; 2>/dev/null`,
-  ].join("\n");
-  watchdog = spawn("sh", ["-c", script, path.join(cgroupRoot, RUN), ...namespaces], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
-  watchdog.unref();
-}
-
-function stopWatchdog(): void {
-  watchdog?.stdin?.end("exit\n");
-}
-
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 const onSignal = (signal: NodeJS.Signals): void => {
-  void cleanup()
-    .then(stopWatchdog)
+  void lab
+    .cleanup()
+    .then(() => {
+      lab.stopWatchdog();
+    })
     .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
 };
 
@@ -326,24 +139,17 @@ beforeAll(async () => {
   requirePrerequisites();
   for (const s of SIGNALS) process.once(s, onSignal);
   const node = `${RUN}-node`;
-  startWatchdog([node, `${RUN}-api`, `${RUN}-web`, `${RUN}-checkout`]);
-
-  addNamespace(node);
-  run("ip", ["-n", node, "link", "add", "br0", "type", "bridge"]);
-  run("ip", ["-n", node, "link", "set", "br0", "up"]);
+  lab.startWatchdog({ namespaces: [node, `${RUN}-api`, `${RUN}-web`, `${RUN}-checkout`], cgroupRoots: [path.join(cgroupRoot, RUN)] });
+  lab.addNode(node);
 
   const api = (pods.api = makePod("api", `${RUN}-api`, SERVER_IP));
   const web = (pods.web = makePod("web", `${RUN}-web`, WEB_IP));
   const checkout = (pods.checkout = makePod("checkout", `${RUN}-checkout`, CHECKOUT_IP));
   const host = (pods.host = makePod("host-agent"));
-  for (const [pod, veth] of [[api, "v-api"], [web, "v-web"], [checkout, "v-checkout"]] as const) plugIn(node, must(pod.netns, "netns"), veth, must(pod.ip, "ip"));
+  for (const [pod, veth] of [[api, "v-api"], [web, "v-web"], [checkout, "v-checkout"]] as const) lab.plugIn(node, must(pod.netns, "netns"), veth, must(pod.ip, "ip"));
+  lab.clusterIp(must(checkout.netns, "netns"), CLUSTER_IP, SERVICE_PORT, SERVER_IP, SERVER_PORT);
 
-  // kube-proxy's job in the checkout pod: the ClusterIP needs a route, then DNAT to the backend.
-  const checkoutNs = must(checkout.netns, "netns");
-  run("ip", ["-n", checkoutNs, "route", "add", "10.96.0.0/12", "dev", "eth0"]);
-  run("ip", ["netns", "exec", checkoutNs, "iptables", "-t", "nat", "-A", "OUTPUT", "-d", `${CLUSTER_IP}/32`, "-p", "tcp", "--dport", String(SERVICE_PORT), "-j", "DNAT", "--to-destination", `${SERVER_IP}:${SERVER_PORT}`]);
-
-  api.containers.push(await startContainer(api, [process.execPath, "-e", SERVER_JS], "ready"));
+  api.containers.push(await startContainer(api, [process.execPath, "-e", serverJs(SERVER_PORT)], "ready"));
   // A second container in the same pod (same namespace): the namespace must still be read once.
   api.containers.push(await startContainer(api, [process.execPath, "-e", IDLE_JS], "ready"));
   web.containers.push(await startContainer(web, [process.execPath, "-e", CLIENT_JS, SERVER_IP, String(SERVER_PORT), "2"], "connected"));
@@ -353,12 +159,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of SIGNALS) process.removeListener(s, onSignal);
-  const failures = await cleanup();
-  stopWatchdog();
-  const leftovers = run("ip", ["netns", "list"])
-    .split("\n")
-    .filter((l) => l.startsWith(RUN));
-  expect({ failures, leftovers, cgroup: existsSync(path.join(cgroupRoot, RUN)) }).toEqual({ failures: [], leftovers: [], cgroup: false });
+  const failures = await lab.cleanup();
+  lab.stopWatchdog();
+  expect({ failures, leftovers: leftoverNamespaces(RUN), cgroup: existsSync(path.join(cgroupRoot, RUN)) }).toEqual({ failures: [], leftovers: [], cgroup: false });
 }, 60_000);
 
 // ---- tests ----
