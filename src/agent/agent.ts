@@ -14,6 +14,8 @@ import { keptOpenReader, nodeReader } from "../engine/readers.js";
 import { NodeEngine } from "../engine/node-engine.js";
 import { openStore, type HistoryStore } from "../store/index.js";
 import type { Target } from "../sampler/types.js";
+import type { Finding } from "../analysis/types.js";
+import { podLabel } from "../analysis/format.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
 import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
@@ -22,7 +24,8 @@ import { serveEndpoints } from "./endpoints.js";
 import { FindingEvents } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
 import { detectDriver, nodePodFromApi, resolveTargets, type NodePod } from "./pods.js";
-import { NodeFindingsReporter } from "./reporter.js";
+import { Publisher } from "./publisher.js";
+import { NodeFindingsReporter, type ReportingTiming } from "./reporter.js";
 import { buildStatus, materialFingerprint } from "./status.js";
 
 export interface AgentOptions {
@@ -64,6 +67,8 @@ export class Agent {
   private policies!: Informer<KubeObject>;
   private namespaces!: Informer<KubeObject>;
   private reporter: NodeFindingsReporter;
+  private readonly publisher: Publisher;
+  private readonly raisedBacklog: Finding[] = [];
   private events: FindingEvents;
   private dependencies!: AgentDependencies;
   private server: Server | undefined;
@@ -80,6 +85,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     this.reporter = new NodeFindingsReporter(options.client, options.nodeName, options.logger);
+    this.publisher = new Publisher(options.logger);
     this.events = new FindingEvents(options.client, options.nodeName, options.logger);
   }
 
@@ -136,6 +142,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
+    await this.publisher.idle();
     await Promise.all([this.pods.stop(), this.policies.stop(), this.namespaces.stop(), this.dependencies.stop()]);
     await new Promise<void>((resolve) => { if (this.server) this.server.close(() => { resolve(); }); else resolve(); });
     this.reader?.close();
@@ -180,7 +187,10 @@ export class Agent {
     await this.dependencies.maybePoll(nowMs, this.effective, () => this.nodePods(), this.targets);
     // The blast radius joins the message here, at the report edge: the rules know nothing of callers.
     const active = this.dependencies.withCallers(analysis.active);
-    this.metrics.events.inc(await this.events.raised(this.dependencies.withCallers(analysis.raised), nowMs));
+    for (const finding of analysis.raised) this.options.logger.info({ rule: finding.rule, pod: podLabel(finding.pod), container: finding.container, value: finding.value, onsetMs: nowMs - finding.firstSeenMs }, `raised ${finding.rule}: ${finding.message}`);
+    for (const finding of analysis.cleared) this.options.logger.info({ rule: finding.rule, pod: podLabel(finding.pod), container: finding.container }, `cleared ${finding.rule}`);
+    // Raised findings queue up for Events; no Event is lost when a publish is superseded.
+    this.raisedBacklog.push(...this.dependencies.withCallers(analysis.raised));
     const reporting = this.reporting();
     const dependencies = this.dependencies.status(maxDependenciesOf(this.effective));
     const status = buildStatus({
@@ -195,7 +205,15 @@ export class Agent {
       },
       maxFindings: reporting.maxFindings,
     });
-    const report = await this.reporter.report(status, materialFingerprint(active, dependencies), nowMs, reporting);
+    const fingerprint = materialFingerprint(active, dependencies);
+    this.publisher.submit(() => this.publish(status, fingerprint, nowMs, reporting));
+  }
+
+  private async publish(status: Parameters<NodeFindingsReporter["report"]>[0], fingerprint: string, nowMs: number, reporting: ReportingTiming): Promise<void> {
+    const raised = this.raisedBacklog.splice(0);
+    this.metrics.events.inc(await this.events.raised(raised, nowMs));
+    // The clock of the write is now, not the tick's: pacing is about what the API server sees.
+    const report = await this.reporter.report(status, fingerprint, Math.max(nowMs, Date.now()), reporting);
     if (report.outcome === "skipped") return;
     this.metrics.statusWrites.inc({ outcome: report.outcome, reason: report.reason });
     if (report.outcome === "failed") this.metrics.writeErrors.inc();

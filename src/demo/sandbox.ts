@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, rmdirSync, writeFileSync, existsSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import type { CgroupLayout, QosClass } from "../cgroup/types.js";
 
@@ -62,7 +63,8 @@ export class CgroupSandbox {
     const containerRelPaths = [containerId, ...Array.from({ length: (spec.containers ?? 1) - 1 }, randomContainerId)].map((id) => `${podRelPath}/${id}`);
     const containerRelPath = containerRelPaths[0] ?? `${podRelPath}/${containerId}`;
     for (const mount of this.mounts) {
-      for (const rel of ["kubepods", qosDir, podRelPath, ...containerRelPaths]) this.mkdir(join(mount, rel));
+      if (this.mkdir(join(mount, "kubepods"))) this.shareKubepods(mount);
+      for (const rel of [qosDir, podRelPath, ...containerRelPaths]) this.mkdir(join(mount, rel));
     }
     if (this.layout.version === "v2") this.delegateControllers([qosDir, podRelPath]);
     this.applyLimits(podRelPath, spec);
@@ -129,10 +131,28 @@ export class CgroupSandbox {
     }
   }
 
-  private mkdir(dir: string): void {
-    if (existsSync(dir)) return;
+  /** Creates a directory we will remove later; false when it already existed (then it is not ours). */
+  private mkdir(dir: string): boolean {
+    if (existsSync(dir)) return false;
     mkdirSync(dir);
     this.created.push(dir);
+    return true;
+  }
+
+  /**
+   * A throwaway `kubepods` of ours gets what the kubelet gives its own: shares for the node's
+   * allocatable CPU (all cores here), so the pods compete with processes outside them as on a node.
+   */
+  private shareKubepods(mount: string): void {
+    const dir = join(mount, "kubepods");
+    if (mount === this.layout.v1.cpu) writeFileSync(join(dir, "cpu.shares"), String(cpus().length * 1024));
+    else if (mount === this.layout.unified && this.layout.version === "v2") {
+      try {
+        writeFileSync(join(dir, "cpu.weight"), String(Math.round(1 + ((cpus().length * 1024 - 2) * 9999) / 262142)));
+      } catch {
+        // The cpu controller is not delegated here; the scenario then shares the machine evenly.
+      }
+    }
   }
 
   private applyLimits(relPath: string, spec: SandboxPodSpec): void {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Finding, PodRef } from "../../src/analysis/types.js";
 import type { CgroupLayout } from "../../src/cgroup/types.js";
@@ -45,6 +45,14 @@ async function scan(pods: SandboxPod[], durationMs: number, dbPath?: string): Pr
     podNames: new Map(pods.map((pod) => [pod.uid, ref(pod)])),
     ...(dbPath ? { dbPath } : {}),
   });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 function findingsOn(result: ScanResult, pod: SandboxPod): Finding[] {
@@ -124,7 +132,9 @@ describe("node engine on this machine's real cgroups", () => {
     const usageFile = join(memoryMount, full.containerRelPath, layout.v1.memory ? "memory.usage_in_bytes" : "memory.current");
     sandbox.start(full, fillToShareArgv(usageFile, 192 * MiB, 0.95));
     sandbox.start(roomy, ["sleep", "600"]);
-    const result = await scan([full, roomy], 12_000);
+    // Filling takes a while on a busy machine; the rule's clock starts once the pod is near its limit.
+    await waitFor(() => Number(readFileSync(usageFile, "utf8")) >= 0.92 * 192 * MiB, 30_000, `${usageFile} to reach 92% of 192 MiB`);
+    const result = await scan([full, roomy], 10_000);
     const near = findingsOn(result, full).find((f) => f.rule === "MemoryNearLimit");
     expect(near?.value).toBeGreaterThanOrEqual(0.9);
     expect(near?.message).toMatch(/of its 192 MiB limit/);
