@@ -1,7 +1,7 @@
 import type { Tick } from "../sampler/types.js";
 import { FindingLifecycle, type LifecycleEvent, type Subject } from "./lifecycle.js";
 import { RULES, defaultRuleConfigs } from "./rules/index.js";
-import type { ContainerWindow, Finding, NodeContext, Observation, PodRef, RuleConfig, RuleConfigs, Severity } from "./types.js";
+import type { ContainerWindow, Finding, NodeContext, NodeWindow, Observation, PodRef, RuleConfig, RuleConfigs, Severity } from "./types.js";
 import { RollingWindows, summarizeContainer, type TargetNames } from "./window.js";
 
 /** The rules that apply to a pod, and the policy they came from. */
@@ -27,6 +27,15 @@ export interface AnalysisResult {
 }
 
 const NODE_POD: PodRef = { uid: "node" };
+/** How many cached rule keys of containers without a window are tolerated before they are swept. */
+const RULE_KEYS_SLACK = 64;
+
+/** One tick's evaluation: its time, the lifecycle events so far, and which lifecycle keys were evaluated. */
+interface Round {
+  readonly nowMs: number;
+  readonly events: LifecycleEvent[];
+  readonly evaluated: Set<string>;
+}
 
 /**
  * The analysis engine: rolling windows in, findings out. It does no I/O, so `xander scan`, the
@@ -36,6 +45,7 @@ export class Analyzer {
   readonly windows: RollingWindows;
   private readonly lifecycle = new FindingLifecycle();
   private readonly names = new Map<string, TargetNames>();
+  private readonly ruleKeys = new Map<string, readonly string[]>();
   private options: AnalyzerOptions;
 
   constructor(options: AnalyzerOptions) {
@@ -57,30 +67,28 @@ export class Analyzer {
   ingest(tick: Tick): AnalysisResult {
     const nowMs = tick.wallMs;
     this.windows.add(tick.containers, tick.node, nowMs);
-    for (const key of tick.gone) this.windows.forget(key);
+    for (const key of tick.gone) {
+      this.windows.forget(key);
+      this.ruleKeys.delete(key);
+    }
 
-    const events: LifecycleEvent[] = [];
-    const evaluated = new Set<string>();
-    const track = (key: string, subject: Subject, observation: Observation | undefined, config: RuleConfig): void => {
-      evaluated.add(key);
-      const event = this.lifecycle.update(key, subject, nowMs, observation, config);
-      if (event) events.push(event);
-    };
-
-    this.evaluateContainers(track);
-    this.evaluateNode(track);
+    const round: Round = { nowMs, events: [], evaluated: new Set() };
+    const node = this.windows.node();
+    this.evaluateContainers(round, node);
+    this.evaluateNode(round, node);
 
     // Subjects not evaluated this tick (cgroup gone, rule disabled, policy no longer selects the pod)
     // count as "condition absent", so their findings clear after clearAfter instead of sticking.
     const defaults = defaultRuleConfigs();
     for (const key of this.lifecycle.keys()) {
-      if (evaluated.has(key)) continue;
+      if (round.evaluated.has(key)) continue;
       const subject = this.lifecycle.subject(key);
       if (!subject) continue;
       const event = this.lifecycle.update(key, subject, nowMs, undefined, this.configFor(subject) ?? defaults[subject.rule]);
-      if (event) events.push(event);
+      if (event) round.events.push(event);
     }
 
+    const events = round.events;
     return {
       raised: events.filter((e) => e.type === "raised").map((e) => e.finding),
       cleared: events.filter((e) => e.type === "cleared").map((e) => e.finding),
@@ -92,7 +100,22 @@ export class Analyzer {
     return sortFindings(this.lifecycle.active());
   }
 
-  private evaluateContainers(track: (key: string, subject: Subject, observation: Observation | undefined, config: RuleConfig) => void): void {
+  /**
+   * Feeds one evaluation to the lifecycle. Most evaluations on a healthy node find nothing for a
+   * subject without state, which the lifecycle would ignore; callers skip those (see `needsLifecycle`)
+   * so they cost no subject and no bookkeeping.
+   */
+  private track(round: Round, key: string, subject: Subject, observation: Observation | undefined, config: RuleConfig): void {
+    round.evaluated.add(key);
+    const event = this.lifecycle.update(key, subject, round.nowMs, observation, config);
+    if (event) round.events.push(event);
+  }
+
+  private needsLifecycle(key: string, observation: Observation | undefined): boolean {
+    return observation !== undefined || this.lifecycle.has(key);
+  }
+
+  private evaluateContainers(round: Round, node: NodeWindow): void {
     const windows: ContainerWindow[] = [];
     for (const key of this.windows.keys()) {
       const samples = this.windows.samples(key);
@@ -100,43 +123,72 @@ export class Analyzer {
       if (!first) continue;
       windows.push(summarizeContainer(key, samples, this.names.get(key) ?? { pod: { uid: first.podUid } }));
     }
-    const node = this.windows.node();
+    this.pruneRuleKeys();
+    // One context per distinct rule set, not per container: rules only read it.
+    let context: NodeContext | undefined;
     for (const window of windows) {
       const binding = this.bindingFor(window.pod);
       if (!binding) continue;
-      const context: NodeContext = { windows, node, nodeCores: this.options.nodeCores, configs: binding.configs };
-      for (const rule of RULES) {
-        if (rule.scope !== "container") continue;
-        const config = binding.configs[rule.name];
-        if (!config.enabled) continue;
-        const subject: Subject = {
-          rule: rule.name,
-          pod: window.pod,
-          container: window.containerName ?? window.containerId,
-          windowMs: this.options.windowMs,
-          ...(binding.policy === undefined ? {} : { policy: binding.policy }),
-        };
-        track(`${rule.name}|${window.key}`, subject, rule.evaluate(window, config, context), config);
-      }
+      if (context?.configs !== binding.configs) context = { windows, node, nodeCores: this.options.nodeCores, configs: binding.configs };
+      this.evaluateWindow(round, window, binding, context);
     }
   }
 
-  private evaluateNode(track: (key: string, subject: Subject, observation: Observation | undefined, config: RuleConfig) => void): void {
+  private evaluateWindow(round: Round, window: ContainerWindow, binding: PolicyBinding, context: NodeContext): void {
+    const keys = this.ruleKeysFor(window.key);
+    for (let i = 0; i < RULES.length; i++) {
+      const rule = RULES[i];
+      if (rule?.scope !== "container") continue;
+      const config = binding.configs[rule.name];
+      if (!config.enabled) continue;
+      const observation = rule.evaluate(window, config, context);
+      const key = keys[i] ?? `${rule.name}|${window.key}`;
+      if (!this.needsLifecycle(key, observation)) continue;
+      const subject: Subject = {
+        rule: rule.name,
+        pod: window.pod,
+        container: window.containerName ?? window.containerId,
+        windowMs: this.options.windowMs,
+        ...(binding.policy === undefined ? {} : { policy: binding.policy }),
+      };
+      this.track(round, key, subject, observation, config);
+    }
+  }
+
+  private evaluateNode(round: Round, nodeWindow: NodeWindow): void {
     const binding = this.options.nodeBinding ?? { configs: defaultRuleConfigs() };
-    const nodeWindow = this.windows.node();
     if (nodeWindow.samples.length === 0) return;
     for (const rule of RULES) {
       if (rule.scope !== "node") continue;
       const config = binding.configs[rule.name];
       if (!config.enabled) continue;
+      const observation = rule.evaluate(nodeWindow, config);
+      const key = `${rule.name}|node`;
+      if (!this.needsLifecycle(key, observation)) continue;
       const subject: Subject = {
         rule: rule.name,
         pod: NODE_POD,
         windowMs: this.options.windowMs,
         ...(binding.policy === undefined ? {} : { policy: binding.policy }),
       };
-      track(`${rule.name}|node`, subject, rule.evaluate(nodeWindow, config), config);
+      this.track(round, key, subject, observation, config);
     }
+  }
+
+  /** Lifecycle keys (`<rule>|<container key>`) of one container, by rule index, built once rather than every tick. */
+  private ruleKeysFor(key: string): readonly string[] {
+    let keys = this.ruleKeys.get(key);
+    if (keys === undefined) {
+      keys = RULES.map((rule) => `${rule.name}|${key}`);
+      this.ruleKeys.set(key, keys);
+    }
+    return keys;
+  }
+
+  /** Drops the keys of containers whose windows emptied without a `gone` (e.g. no samples for a whole window). */
+  private pruneRuleKeys(): void {
+    if (this.ruleKeys.size <= this.windows.size + RULE_KEYS_SLACK) return;
+    for (const key of this.ruleKeys.keys()) if (!this.windows.has(key)) this.ruleKeys.delete(key);
   }
 
   private bindingFor(pod: PodRef): PolicyBinding | undefined {

@@ -47,6 +47,11 @@ export class FindingLifecycle {
     return { type: "cleared", finding: state.finding };
   }
 
+  /** Whether `key` has state: a raised finding, or a condition waiting out `for`. */
+  has(key: string): boolean {
+    return this.states.has(key);
+  }
+
   /** Keys with state, so the caller can feed "absent" to subjects it no longer evaluates. */
   keys(): string[] {
     return [...this.states.keys()];

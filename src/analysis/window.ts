@@ -46,6 +46,15 @@ export class RollingWindows {
     this.containers.delete(key);
   }
 
+  has(key: string): boolean {
+    return this.containers.has(key);
+  }
+
+  /** Containers with a window. */
+  get size(): number {
+    return this.containers.size;
+  }
+
   keys(): IterableIterator<string> {
     return this.containers.keys();
   }
@@ -62,13 +71,19 @@ export class RollingWindows {
     // A sample belongs to the window when its interval ends after the window's start.
     const startMs = nowMs - this.windowMs;
     for (const [key, series] of this.containers) {
-      const firstInside = series.findIndex((s) => s.wallMs > startMs);
+      const firstInside = firstAfter(series, startMs);
       if (firstInside === -1) this.containers.delete(key);
       else if (firstInside > 0) series.splice(0, firstInside);
     }
     const firstNode = this.nodeSamples.findIndex((s) => s.wallMs > startMs);
     this.nodeSamples = firstNode === -1 ? [] : this.nodeSamples.slice(firstNode);
   }
+}
+
+/** Index of the first sample whose interval ends after `startMs`, or -1; a loop, as this runs for every container every tick. */
+function firstAfter(series: readonly ContainerSample[], startMs: number): number {
+  for (let i = 0; i < series.length; i++) if ((series[i] as ContainerSample).wallMs > startMs) return i;
+  return -1;
 }
 
 /** Time-weighted mean of an optional per-interval share; undefined when no sample carries it. */
@@ -91,38 +106,87 @@ function sum<T>(samples: readonly T[], pick: (sample: T) => number | undefined):
   return samples.reduce((total, sample) => total + (pick(sample) ?? 0), 0);
 }
 
-function latest<T, V>(samples: readonly T[], pick: (sample: T) => V | undefined): V | undefined {
-  for (let i = samples.length - 1; i >= 0; i--) {
-    const value = pick(samples[i] as T);
-    if (value !== undefined) return value;
-  }
-  return undefined;
+/**
+ * Running time-weighted means for summarizeContainer, in one flat array so one pass over the
+ * samples serves every field without a closure per field. Slot 2i holds Σ value × intervalMs and
+ * slot 2i+1 Σ intervalMs of field i (see `addMeans`); the sums are taken in sample order, exactly
+ * as `weightedMean` takes them.
+ */
+const meanSums = new Float64Array(6 * 2);
+
+/** The latest value of each "latest" field; null is a value (unlimited), only undefined is skipped. */
+interface Latest {
+  cpuLimitCores: number | null | undefined;
+  workingSetBytes: number | undefined;
+  memoryLimitBytes: number | null | undefined;
+  memoryLimitShare: number | null | undefined;
 }
 
+/** One container's window: every aggregate in a single pass over its samples (this runs for every container every tick). */
 export function summarizeContainer(key: string, samples: readonly ContainerSample[], names: TargetNames): ContainerWindow {
-  const first = samples[0];
-  const spanMs = sum(samples, (s) => s.intervalMs);
-  return {
+  meanSums.fill(0);
+  const latest: Latest = { cpuLimitCores: undefined, workingSetBytes: undefined, memoryLimitBytes: undefined, memoryLimitShare: undefined };
+  let spanMs = 0;
+  let periods = 0;
+  let throttledPeriods = 0;
+  let oomKills = 0;
+  for (const sample of samples) {
+    spanMs += sample.intervalMs;
+    periods += sample.periods ?? 0;
+    throttledPeriods += sample.throttledPeriods ?? 0;
+    oomKills += sample.oomKills;
+    addMeans(sample);
+    takeLatest(latest, sample);
+  }
+  const window: ContainerWindow & { containerName?: string } = {
     key,
     pod: names.pod,
-    containerId: first?.containerId ?? key.split("/")[1] ?? key,
-    ...(names.containerName === undefined ? {} : { containerName: names.containerName }),
+    containerId: samples[0]?.containerId ?? key.split("/")[1] ?? key,
     samples,
     spanMs,
-    cpuCores: weightedMean(samples, (s) => s.cpuCores) ?? 0,
-    periods: sum(samples, (s) => s.periods),
-    throttledPeriods: sum(samples, (s) => s.throttledPeriods),
-    cpuLimitCores: latest(samples, (s) => s.cpuLimitCores) ?? null,
-    cpuStallShare: weightedMean(samples, (s) => s.cpuStallShare),
-    memoryStallShare: weightedMean(samples, (s) => s.memoryStallShare),
-    memoryFullStallShare: weightedMean(samples, (s) => s.memoryFullStallShare),
-    ioStallShare: weightedMean(samples, (s) => s.ioStallShare),
-    ioFullStallShare: weightedMean(samples, (s) => s.ioFullStallShare),
-    workingSetBytes: latest(samples, (s) => s.workingSetBytes),
-    memoryLimitBytes: latest(samples, (s) => s.memoryLimitBytes) ?? null,
-    memoryLimitShare: latest(samples, (s) => s.memoryLimitShare) ?? null,
-    oomKills: sum(samples, (s) => s.oomKills),
+    cpuCores: meanOf(0) ?? 0,
+    periods,
+    throttledPeriods,
+    cpuLimitCores: latest.cpuLimitCores ?? null,
+    cpuStallShare: meanOf(1),
+    memoryStallShare: meanOf(2),
+    memoryFullStallShare: meanOf(3),
+    ioStallShare: meanOf(4),
+    ioFullStallShare: meanOf(5),
+    workingSetBytes: latest.workingSetBytes,
+    memoryLimitBytes: latest.memoryLimitBytes ?? null,
+    memoryLimitShare: latest.memoryLimitShare ?? null,
+    oomKills,
   };
+  if (names.containerName !== undefined) window.containerName = names.containerName;
+  return window;
+}
+
+function addMeans(sample: ContainerSample): void {
+  addToMean(0, sample.cpuCores, sample.intervalMs);
+  addToMean(1, sample.cpuStallShare, sample.intervalMs);
+  addToMean(2, sample.memoryStallShare, sample.intervalMs);
+  addToMean(3, sample.memoryFullStallShare, sample.intervalMs);
+  addToMean(4, sample.ioStallShare, sample.intervalMs);
+  addToMean(5, sample.ioFullStallShare, sample.intervalMs);
+}
+
+function addToMean(field: number, value: number | undefined, intervalMs: number): void {
+  if (value === undefined || !Number.isFinite(value)) return;
+  meanSums[2 * field] = (meanSums[2 * field] ?? 0) + value * intervalMs;
+  meanSums[2 * field + 1] = (meanSums[2 * field + 1] ?? 0) + intervalMs;
+}
+
+function meanOf(field: number): number | undefined {
+  const totalMs = meanSums[2 * field + 1] ?? 0;
+  return totalMs > 0 ? (meanSums[2 * field] ?? 0) / totalMs : undefined;
+}
+
+function takeLatest(latest: Latest, sample: ContainerSample): void {
+  if (sample.cpuLimitCores !== undefined) latest.cpuLimitCores = sample.cpuLimitCores;
+  if (sample.workingSetBytes !== undefined) latest.workingSetBytes = sample.workingSetBytes;
+  if (sample.memoryLimitBytes !== undefined) latest.memoryLimitBytes = sample.memoryLimitBytes;
+  if (sample.memoryLimitShare !== undefined) latest.memoryLimitShare = sample.memoryLimitShare;
 }
 
 export function summarizeNode(samples: readonly NodeSample[]): NodeWindow {
