@@ -330,6 +330,59 @@ describe("PSI parser", () => {
     const r = parsePressure("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=x\n", "io.pressure");
     expect(!r.ok && r.error).toMatchObject({ file: "io.pressure", line: 2 });
   });
+
+  test("kernel-shaped text (the fast path) parses to exactly what the same values with other spacing parse to", () => {
+    // Decimals with any number of digits, so the fast path's exact conversion meets Number() on
+    // values the kernel never prints, and totals past 15 digits, which the fast path hands over.
+    const decimal = fc.tuple(fc.stringMatching(/^\d{1,9}$/), fc.option(fc.stringMatching(/^\d{1,9}$/), { nil: undefined })).map(([i, f]) => (f === undefined ? i : `${i}.${f}`));
+    const line = (kind: string) =>
+      fc.tuple(decimal, decimal, decimal, fc.oneof(fc.stringMatching(/^\d{1,15}$/), fc.bigInt({ min: 0n, max: U64 }).map(String))).map(
+        ([a, b, c, total]) => [kind, `avg10=${a}`, `avg60=${b}`, `avg300=${c}`, `total=${total}`],
+      );
+    fc.assert(
+      fc.property(line("some"), fc.option(line("full"), { nil: undefined }), fc.constantFrom("  ", "\t"), (some, full, gap) => {
+        const lines = full === undefined ? [some] : [some, full];
+        const kernel = lines.map((l) => `${l.join(" ")}\n`).join("");
+        const other = lines.map((l) => `${l.join(gap)}\n`).join("");
+        const got = parsePressure(kernel);
+        expect(got.ok).toBe(true);
+        expect(got).toEqual(parsePressure(other));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("near-kernel text that the fast path refuses still gets the general path's answer", () => {
+    const cases = [
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=5",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=6",
+      "some avg10=1. avg60=0.00 avg300=0.00 total=5\n",
+      "some avg10=.5 avg60=0.00 avg300=0.00 total=5\n",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=1.5\n",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=5 \n",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\r\n",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\n\n",
+      "some avg10=0.00 avg300=0.00 avg60=0.00 total=5\n",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\nnew avg10=0.00 total=1\n",
+      "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=7\n",
+      "full avg10=0.00 avg60=0.00 avg300=0.00 total=6\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=5\n",
+    ];
+    const zero = (totalUsec: number) => ({ avg10: 0, avg60: 0, avg300: 0, totalUsec });
+    expect(cases.map((text) => parsePressure(text)).map((r) => (r.ok ? r.value : { errorLine: r.error.line }))).toEqual([
+      { some: zero(5) },
+      { some: zero(5), full: zero(6) },
+      { errorLine: 1 },
+      { errorLine: 1 },
+      { errorLine: 1 },
+      { some: zero(5) },
+      { some: zero(5) },
+      { some: zero(5) },
+      { some: zero(5) },
+      { some: zero(5) },
+      { some: zero(7) },
+      { some: zero(5), full: zero(6) },
+    ]);
+  });
 });
 
 describe("cgroup v1 parsers", () => {

@@ -114,11 +114,10 @@ export function parseOomControl(text: string): Result<OomControl, ParseError> {
   const c = pickCounters(fields.value, file, ["oom_kill_disable", "under_oom"], ["oom_kill"]);
   if (!c.ok) return c;
   const v = c.value;
-  return ok({
-    oomKillDisable: v.oom_kill_disable !== 0,
-    underOom: v.under_oom !== 0,
-    ...(v.oom_kill === undefined ? {} : { oomKills: v.oom_kill }),
-  });
+  // Assigned rather than spread: this runs for every container every tick.
+  const control: { -readonly [K in keyof OomControl]: OomControl[K] } = { oomKillDisable: v.oom_kill_disable !== 0, underOom: v.under_oom !== 0 };
+  if (v.oom_kill !== undefined) control.oomKills = v.oom_kill;
+  return ok(control);
 }
 
 /** `memory.failcnt`: how often usage hit the limit. */

@@ -33,14 +33,12 @@ export function parseCpuStatV2(text: string): Result<CpuStatV2, ParseError> {
   const c = pickCounters(fields.value, file, ["usage_usec", "user_usec", "system_usec"], ["nr_periods", "nr_throttled", "throttled_usec"]);
   if (!c.ok) return c;
   const v = c.value;
-  return ok({
-    usageUsec: v.usage_usec,
-    userUsec: v.user_usec,
-    systemUsec: v.system_usec,
-    ...(v.nr_periods === undefined ? {} : { nrPeriods: v.nr_periods }),
-    ...(v.nr_throttled === undefined ? {} : { nrThrottled: v.nr_throttled }),
-    ...(v.throttled_usec === undefined ? {} : { throttledUsec: v.throttled_usec }),
-  });
+  // Assigned rather than spread: this runs for every container every tick.
+  const stat: { -readonly [K in keyof CpuStatV2]: CpuStatV2[K] } = { usageUsec: v.usage_usec, userUsec: v.user_usec, systemUsec: v.system_usec };
+  if (v.nr_periods !== undefined) stat.nrPeriods = v.nr_periods;
+  if (v.nr_throttled !== undefined) stat.nrThrottled = v.nr_throttled;
+  if (v.throttled_usec !== undefined) stat.throttledUsec = v.throttled_usec;
+  return ok(stat);
 }
 
 export interface CpuMax {
@@ -124,14 +122,10 @@ export function parseMemoryEvents(text: string): Result<MemoryEvents, ParseError
   const c = pickCounters(fields.value, file, ["low", "high", "max", "oom", "oom_kill"], ["oom_group_kill"]);
   if (!c.ok) return c;
   const v = c.value;
-  return ok({
-    low: v.low,
-    high: v.high,
-    max: v.max,
-    oom: v.oom,
-    oomKill: v.oom_kill,
-    ...(v.oom_group_kill === undefined ? {} : { oomGroupKill: v.oom_group_kill }),
-  });
+  // Assigned rather than spread: this runs for every container every tick.
+  const events: { -readonly [K in keyof MemoryEvents]: MemoryEvents[K] } = { low: v.low, high: v.high, max: v.max, oom: v.oom, oomKill: v.oom_kill };
+  if (v.oom_group_kill !== undefined) events.oomGroupKill = v.oom_group_kill;
+  return ok(events);
 }
 
 export interface IoStatDevice {
