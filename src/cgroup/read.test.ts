@@ -78,6 +78,28 @@ describe("readCounters on v2 systemd+containerd", () => {
     expect(c).not.toHaveProperty("memoryHighBytes");
     expect(c).toMatchObject({ cpuUsageUsec: 48211093, memoryUsageBytes: 187604992, problems: [] });
   });
+
+  test("with memoryStat off, memory.stat is not read unless this read's usage reaches memoryStatFromUsageBytes", async () => {
+    const layout = await layoutOf(root);
+    const usage = 187604992;
+    const skipped = counters(await readCounters(layout, app, { memoryStat: false }));
+    expect(skipped).not.toHaveProperty("memoryInactiveFileBytes");
+    expect(skipped).toMatchObject({ memoryUsageBytes: usage, memoryLimitBytes: 536870912, psiMemory: { someTotalUsec: 0, fullTotalUsec: 0 }, problems: [] });
+    expect(counters(await readCounters(layout, app, { memoryStat: false, memoryStatFromUsageBytes: usage + 1 }))).not.toHaveProperty("memoryInactiveFileBytes");
+    // Usage at the threshold: a container near its limit gets a fresh working set in the same read.
+    expect(counters(await readCounters(layout, app, { memoryStat: false, memoryStatFromUsageBytes: usage }))).toMatchObject({ memoryInactiveFileBytes: 20971520, problems: [] });
+  });
+});
+
+describe("readCounters without memory.stat on v1 (hybrid)", () => {
+  test("the v1 memory.stat is skipped and every other file is still read", async () => {
+    const layout = await layoutOf(path.join(fixtures, "hybrid-systemd-containerd"));
+    const rel = "kubepods.slice/kubepods-pod6f1c2b9e_3d4a_4c8e_9b7a_0e5d2f1a8c43.slice/cri-containerd-3b2f9c1d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c.scope";
+    const full = counters(await readCounters(layout, rel));
+    const { memoryInactiveFileBytes, ...rest } = full;
+    expect(memoryInactiveFileBytes).toBeDefined();
+    expect(counters(await readCounters(layout, rel, { memoryStat: false }))).toEqual(rest);
+  });
 });
 
 describe("readCounters on v2 cgroupfs+CRI-O (Linux 5.10 formats)", () => {

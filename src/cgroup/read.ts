@@ -33,22 +33,18 @@ import {
   parseMemoryStatV2,
 } from "./parse/v2.js";
 import { errnoCode, readFd, readSmallFileSync } from "./fs.js";
+import { readsMemoryStat, type ReadOptions } from "./read-options.js";
 import type { CgroupLayout, RawCounters, ReadOutcome } from "./types.js";
 import type { ParseError, Result } from "../util/result.js";
 
-export interface ReadOptions {
-  /**
-   * Read the limit files too (cpu.max, cpu.weight, memory.max, memory.high; v1 quota, period, shares,
-   * limit_in_bytes). Default true. Limits change only when a pod is resized, so a caller on a tight
-   * CPU budget can read them every Nth tick and carry them over.
-   */
-  readonly limits?: boolean;
-}
+export type { ReadOptions } from "./read-options.js";
 
 type Hierarchy = "unified" | "cpu" | "cpuacct" | "memory";
 type Fields = { -readonly [K in Exclude<keyof RawCounters, "monoMs" | "wallMs">]?: RawCounters[K] };
-/** Fields plus the v1 quota and period, which only together give cpuLimitCores. */
+/** The counters being read, plus the v1 quota and period, which only together give cpuLimitCores. */
 interface Acc extends Fields {
+  readonly monoMs: number;
+  readonly wallMs: number;
   cfsQuotaUsec?: number | null;
   cfsPeriodUsec?: number;
 }
@@ -57,6 +53,8 @@ interface FileSpec {
   readonly hierarchy: Hierarchy;
   readonly name: string;
   readonly limit?: boolean;
+  /** memory.stat: skipped when ReadOptions say so. Comes after the usage file, whose value the options may consult. */
+  readonly memoryStat?: boolean;
   /** Read only when no earlier file set this field (hybrid fallback). */
   readonly unlessSet?: keyof Fields;
   readonly apply: (text: string, acc: Acc) => ParseError | undefined;
@@ -87,7 +85,7 @@ const V2_FILES: readonly FileSpec[] = [
   { hierarchy: "unified", name: "memory.current", apply: applying(parseMemoryCurrent, (v, a) => (a.memoryUsageBytes = v)) },
   { hierarchy: "unified", name: "memory.max", limit: true, apply: applying(parseMemoryMax, (v, a) => (a.memoryLimitBytes = v)) },
   { hierarchy: "unified", name: "memory.high", limit: true, apply: applying(parseMemoryHigh, (v, a) => (a.memoryHighBytes = v)) },
-  { hierarchy: "unified", name: "memory.stat", apply: applying(parseMemoryStatV2, (v, a) => (a.memoryInactiveFileBytes = v.inactiveFileBytes)) },
+  { hierarchy: "unified", name: "memory.stat", memoryStat: true, apply: applying(parseMemoryStatV2, (v, a) => (a.memoryInactiveFileBytes = v.inactiveFileBytes)) },
   { hierarchy: "unified", name: "memory.events", apply: applying(parseMemoryEvents, (v, a) => (a.oomKills = v.oomKill)) },
 ];
 
@@ -110,6 +108,7 @@ const V1_FILES: readonly FileSpec[] = [
   {
     hierarchy: "memory",
     name: "memory.stat",
+    memoryStat: true,
     // The hierarchical total matches v2 semantics (a pod cgroup includes its containers).
     apply: applying(parseMemoryStatV1, (v, a) => (a.memoryInactiveFileBytes = v.totalInactiveFileBytes ?? v.inactiveFileBytes)),
   },
@@ -161,9 +160,15 @@ function planFor(layout: CgroupLayout): readonly PlannedFile[] {
 const WAY_OUT = "run as root or mount the host cgroupfs read-only";
 
 /** Fetches one planned file's text; throws the fs error. */
-type Fetch = (index: number, file: string) => string;
+type Fetch = (index: number, planned: PlannedFile, rel: string) => string;
 
-const openAndRead: Fetch = (_index, file) => readSmallFileSync(file);
+/** A planned file's path for one cgroup. Built only when a file is opened or named in a problem, not on every kept-open read. */
+function filePath(planned: PlannedFile, rel: string): string {
+  // String concatenation: path.join per file measured ~1 µs, a third of the read itself.
+  return `${planned.mount}/${rel}/${planned.spec.name}`;
+}
+
+const openAndRead: Fetch = (_index, planned, rel) => readSmallFileSync(filePath(planned, rel));
 
 /**
  * Reads the cgroup at `relPath` (relative to each hierarchy mount), opening and closing each file.
@@ -183,36 +188,36 @@ export function readCountersSync(layout: CgroupLayout, relPath: string, options:
 }
 
 function readWith(plan: readonly PlannedFile[], relPath: string, options: ReadOptions, fetch: Fetch): ReadOutcome {
-  const withLimits = options.limits ?? true;
   const rel = trimSlashes(relPath);
-  const monoMs = performance.now();
-  const wallMs = Date.now();
-  const acc: Acc = {};
+  const acc: Acc = { monoMs: performance.now(), wallMs: Date.now() };
   const problems: string[] = [];
   for (let i = 0; i < plan.length; i++) {
     const planned = plan[i];
-    if (planned === undefined || skipped(planned.spec, acc, withLimits)) continue;
-    // String concatenation: path.join per file measured ~1 µs, a third of the read itself.
-    const file = `${planned.mount}/${rel}/${planned.spec.name}`;
-    const text = fetchOrProblem(fetch, i, file, problems);
+    if (planned === undefined || skipped(planned.spec, acc, options)) continue;
+    const text = fetchOrProblem(fetch, i, planned, rel, problems);
     if (text === GONE) {
       if (isGone(plan, rel)) return { kind: "gone", relPath };
-      problems.push(`cannot read ${file}: no such file (is the controller enabled for this cgroup?)`);
+      problems.push(`cannot read ${filePath(planned, rel)}: no such file (is the controller enabled for this cgroup?)`);
       continue;
     }
     if (text === undefined) continue;
     const e = planned.spec.apply(text, acc);
-    if (e !== undefined) problems.push(parseProblem(file, e));
+    if (e !== undefined) problems.push(parseProblem(filePath(planned, rel), e));
   }
-  return { kind: "read", counters: { monoMs, wallMs, ...finish(acc) }, problems };
+  return { kind: "read", counters: finish(acc), problems };
 }
 
+const SLASH = 47;
+
 function trimSlashes(relPath: string): string {
+  // Target paths rarely carry slashes at either end; skip the regex for those.
+  if (relPath.charCodeAt(0) !== SLASH && relPath.charCodeAt(relPath.length - 1) !== SLASH) return relPath;
   return relPath.replace(/^\/+|\/+$/g, "");
 }
 
-function skipped(spec: FileSpec, acc: Acc, withLimits: boolean): boolean {
-  if (spec.limit === true && !withLimits) return true;
+function skipped(spec: FileSpec, acc: Acc, options: ReadOptions): boolean {
+  if (spec.limit === true && !(options.limits ?? true)) return true;
+  if (spec.memoryStat === true && !readsMemoryStat(options, acc.memoryUsageBytes)) return true;
   return spec.unlessSet !== undefined && acc[spec.unlessSet] !== undefined;
 }
 
@@ -222,14 +227,14 @@ function parseProblem(file: string, e: ParseError): string {
 
 const GONE = Symbol("gone");
 
-function fetchOrProblem(fetch: Fetch, index: number, file: string, problems: string[]): string | undefined | typeof GONE {
+function fetchOrProblem(fetch: Fetch, index: number, planned: PlannedFile, rel: string, problems: string[]): string | undefined | typeof GONE {
   try {
-    return fetch(index, file);
+    return fetch(index, planned, rel);
   } catch (e) {
     const code = errnoCode(e);
     // ENODEV: the cgroup was removed while its file was open.
     if (code === "ENOENT" || code === "ENOTDIR" || code === "ENODEV") return GONE;
-    problems.push(readProblem(file, code));
+    problems.push(readProblem(filePath(planned, rel), code));
     return undefined;
   }
 }
@@ -303,9 +308,13 @@ export class CgroupReader {
       this.forget(relPath);
       return { kind: "gone", relPath };
     }
-    const fds = this.fds.get(relPath) ?? [];
-    this.fds.set(relPath, fds);
-    const outcome = readWith(this.plan, relPath, options, (index, file) => this.fetchKept(fds, index, file));
+    let fds = this.fds.get(relPath);
+    if (fds === undefined) {
+      fds = [];
+      this.fds.set(relPath, fds);
+    }
+    const kept = fds;
+    const outcome = readWith(this.plan, relPath, options, (index, planned, rel) => this.fetchKept(kept, index, planned, rel));
     if (outcome.kind === "gone") this.forget(relPath);
     return outcome;
   }
@@ -313,7 +322,8 @@ export class CgroupReader {
   /** Closes the files of every cgroup not in `relPaths`. */
   retain(relPaths: Iterable<string>): void {
     const keep = new Set(relPaths);
-    for (const relPath of [...this.fds.keys()]) if (!keep.has(relPath)) this.forget(relPath);
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const relPath of this.fds.keys()) if (!keep.has(relPath)) this.forget(relPath);
   }
 
   forget(relPath: string): void {
@@ -324,12 +334,13 @@ export class CgroupReader {
   }
 
   close(): void {
-    for (const relPath of [...this.fds.keys()]) this.forget(relPath);
+    for (const relPath of this.fds.keys()) this.forget(relPath);
   }
 
-  private fetchKept(fds: (number | undefined)[], index: number, file: string): string {
+  private fetchKept(fds: (number | undefined)[], index: number, planned: PlannedFile, rel: string): string {
     let fd = fds[index];
     if (fd === undefined) {
+      const file = filePath(planned, rel);
       if (this.openCount >= this.maxOpenFiles) return readSmallFileSync(file);
       fd = openSync(file, "r");
       fds[index] = fd;
@@ -354,7 +365,9 @@ export class CgroupReader {
   }
 }
 
-function finish(acc: Acc): Fields {
+/** The read's counters: the accumulator itself, unless v1 quota and period must first become cpuLimitCores. */
+function finish(acc: Acc): RawCounters {
+  if (acc.cfsQuotaUsec === undefined && acc.cfsPeriodUsec === undefined) return acc;
   const { cfsQuotaUsec, cfsPeriodUsec, ...fields } = acc;
   if (cfsQuotaUsec === null) fields.cpuLimitCores = null;
   else if (cfsQuotaUsec !== undefined && cfsPeriodUsec !== undefined) fields.cpuLimitCores = limitCores(cfsQuotaUsec, cfsPeriodUsec);
