@@ -1,7 +1,7 @@
 /**
  * The one adapter over the Kubernetes API that the controller and the agent share.
  *
- * Why client-node's KubernetesObjectApi and not kubernetes-fluent-client: the fluent client's Apply always
+ * Why client-node's KubernetesObjectApi and not kubernetes-fluent-client (which is not a dependency): the fluent client's Apply always
  * uses field manager `pepr` with strict field validation, its PatchStatus is a JSON merge patch, its watch
  * caches objects before callbacks run and swallows callback errors, and it throws plain `{status}` objects.
  * Server-side apply needs our own field managers (`xander-controller`, `xander-agent`) so the two never
