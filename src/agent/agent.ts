@@ -40,6 +40,8 @@ export interface AgentOptions {
   readonly metricsAddress?: string;
   /** A PID in the host's network namespace, so hostNetwork pods are told apart (default 1: the node's init, with hostPID). */
   readonly hostPidForNetns?: number;
+  /** False: no dependency mapping, whatever the policies say (`--no-dependency-mapping`). Default true. */
+  readonly dependencyMapping?: boolean;
 }
 
 /** Used until a policy says otherwise, and when none exists. */
@@ -120,7 +122,9 @@ export class Agent {
       store: this.store,
       logger,
       metrics: this.metrics,
+      enabled: this.options.dependencyMapping ?? true,
     });
+    if (this.options.dependencyMapping === false) logger.info("dependency mapping off (--no-dependency-mapping): no /proc/<pid> reads, no Pod, Service or EndpointSlice watches");
     this.dependencies.restore(Date.now());
     logger.info({ node: nodeName, layout: this.layout.version, root: this.layout.root, restoredSamples: restored, db: this.options.dbPath }, "agent starting");
 

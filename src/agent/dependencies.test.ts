@@ -1,10 +1,17 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { toEffectivePolicy } from "../api/policy.js";
 import type { StarvationPolicy } from "../api/types.generated.js";
 import type { Finding } from "../analysis/types.js";
 import type { Edge } from "../deps/edges.js";
 import { buildPeerIndex } from "../deps/resolve.js";
 import { shop } from "../deps/testing.js";
+import type { KubeClient } from "../kube/client.js";
+import type { EdgeRecord } from "../store/index.js";
+import { silentLogger } from "../util/log.js";
 import {
+  AgentDependencies,
   callerPhrases,
   clusterViewOf,
   DEFAULT_DEPENDENCY_INTERVAL_MS,
@@ -14,6 +21,7 @@ import {
   withCallers,
 } from "./dependencies.js";
 import { eventNote } from "./events.js";
+import { AgentMetrics } from "./metrics.js";
 import { buildStatus, materialFingerprint } from "./status.js";
 
 function policy(name: string, spec: StarvationPolicy["spec"] = {}): ReturnType<typeof toEffectivePolicy> {
@@ -132,5 +140,60 @@ describe("cluster view from informer objects", () => {
       [{ apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", metadata: { name: "s-1", namespace: "a" } }],
     );
     expect([view.pods.length, view.services?.length, view.endpointSlices?.length]).toEqual([1, 0, 1]);
+  });
+});
+
+describe("the agent's own off switch (--no-dependency-mapping)", () => {
+  let procRoot: string;
+  beforeEach(() => {
+    procRoot = mkdtempSync(join(tmpdir(), "xander-deps-switch-"));
+  });
+  afterEach(() => {
+    rmSync(procRoot, { recursive: true, force: true });
+  });
+
+  /** A client that only counts the informers asked of it, and a store that counts reads. */
+  function wiring(enabled: boolean | undefined) {
+    const informers: string[] = [];
+    const client = {
+      informer: (kind: { kind: string }) => {
+        informers.push(kind.kind);
+        return { on: () => undefined, start: () => Promise.resolve(), stop: () => Promise.resolve(), list: () => [] };
+      },
+    } as unknown as KubeClient;
+    let storeReads = 0;
+    const store = {
+      appendEdges: () => undefined,
+      edges: (): EdgeRecord[] => {
+        storeReads += 1;
+        return [];
+      },
+    };
+    let podsAsked = 0;
+    const pods = () => {
+      podsAsked += 1;
+      return [];
+    };
+    const deps = new AgentDependencies({ client, procRoot, cgroupMount: undefined, hostPid: 1, store, logger: silentLogger(), metrics: new AgentMetrics(), ...(enabled === undefined ? {} : { enabled }) });
+    return { deps, informers, pods, counts: () => ({ informers: informers.length, storeReads, podsAsked }) };
+  }
+
+  it("by default, with a policy that maps dependencies, restores history, watches Pods, Services and EndpointSlices, and polls", async () => {
+    const { deps, informers, pods, counts } = wiring(undefined);
+    deps.restore(10_000);
+    await deps.maybePoll(10_000, [policy("default")], pods, []);
+    expect([...informers].sort()).toEqual(["EndpointSlice", "Pod", "Service"]);
+    expect(counts()).toEqual({ informers: 3, storeReads: 1, podsAsked: 1 });
+    await deps.stop();
+  });
+
+  it("off, it reads no history, starts no informer and never polls, even when a policy asks for mapping", async () => {
+    const { deps, pods, counts } = wiring(false);
+    expect(deps.restore(10_000)).toBe(0);
+    await deps.maybePoll(10_000, [policy("fast", { sampling: { dependencies: { interval: "1s" } } })], pods, []);
+    await deps.maybePoll(20_000, [], pods, []);
+    expect(counts()).toEqual({ informers: 0, storeReads: 0, podsAsked: 0 });
+    expect(deps.status(100)).toEqual([]);
+    await deps.stop();
   });
 });

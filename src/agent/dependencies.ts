@@ -179,6 +179,12 @@ export interface AgentDependenciesOptions {
   readonly store?: { appendEdges(edges: readonly EdgeRecord[]): void; edges(sinceMs: number): EdgeRecord[] };
   readonly logger: Logger;
   readonly metrics: AgentMetrics;
+  /**
+   * False turns mapping off whatever the policies say (`xander agent --no-dependency-mapping`, which the
+   * controller passes when the DaemonSet runs without hostPID and SYS_PTRACE): nothing is read, restored
+   * or watched. Default true.
+   */
+  readonly enabled?: boolean;
 }
 
 /**
@@ -200,6 +206,7 @@ export class AgentDependencies {
 
   /** Edges from the node-local history that are still within the TTL: a restart forgets no caller. */
   restore(nowMs: number): number {
+    if (this.options.enabled === false) return 0;
     try {
       const edges = this.options.store?.edges(nowMs - EDGE_TTL_MS).map(edgeOf) ?? [];
       this.sampler.tracker.restore(nowMs, edges);
@@ -210,9 +217,12 @@ export class AgentDependencies {
     }
   }
 
-  /** Polls when the interval has passed since the last poll; does nothing while every policy turns mapping off. */
+  /**
+   * Polls when the interval has passed since the last poll; does nothing while every policy turns mapping
+   * off, or while the agent's own switch does.
+   */
   async maybePoll(nowMs: number, policies: readonly EffectivePolicy[], pods: () => readonly NodePod[], targets: readonly Target[]): Promise<void> {
-    const intervalMs = dependencyIntervalMs(policies);
+    const intervalMs = this.options.enabled === false ? undefined : dependencyIntervalMs(policies);
     if (intervalMs === undefined) {
       await this.stopInformers();
       return;

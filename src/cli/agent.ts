@@ -12,6 +12,7 @@ interface AgentFlags {
   db: string;
   metricsAddr: string;
   hostPidForNetns: number;
+  dependencyMapping: boolean;
 }
 
 function pidOption(text: string): number {
@@ -30,6 +31,7 @@ export function registerAgentCommand(program: Command): void {
     .option("--db <file>", "node-local SQLite history", "/var/lib/xander/xander.db")
     .option("--metrics-addr <addr>", "listen address for /healthz and /metrics", ":9091")
     .option("--host-pid-for-netns <pid>", "a PID in the host's network namespace, to tell hostNetwork pods apart (1 with hostPID)", pidOption, 1)
+    .option("--no-dependency-mapping", "map no dependencies, whatever the policies say (for an agent without hostPID and CAP_SYS_PTRACE)")
     .action(async (flags: AgentFlags) => {
       const nodeName = flags.node ?? process.env.NODE_NAME;
       if (!nodeName) throw new ScanError("no node name: pass --node or set NODE_NAME (the DaemonSet sets it from spec.nodeName)");
@@ -44,6 +46,7 @@ export function registerAgentCommand(program: Command): void {
         version: VERSION,
         metricsAddress: flags.metricsAddr,
         hostPidForNetns: flags.hostPidForNetns,
+        dependencyMapping: flags.dependencyMapping,
       });
       await agent.start();
       logger.info({ node: nodeName, metrics: flags.metricsAddr }, "agent running");
