@@ -46,6 +46,7 @@ export class Analyzer {
   private readonly lifecycle = new FindingLifecycle();
   private readonly names = new Map<string, TargetNames>();
   private readonly ruleKeys = new Map<string, readonly string[]>();
+  private nearLimitThreshold: number | undefined;
   private options: AnalyzerOptions;
 
   constructor(options: AnalyzerOptions) {
@@ -101,6 +102,14 @@ export class Analyzer {
   }
 
   /**
+   * The lowest MemoryNearLimit threshold that applied to any container in the last tick; undefined
+   * when none had the rule enabled. The sampler reads memory.stat every tick from this share on.
+   */
+  get lowestMemoryNearLimitThreshold(): number | undefined {
+    return this.nearLimitThreshold;
+  }
+
+  /**
    * Feeds one evaluation to the lifecycle. Most evaluations on a healthy node find nothing for a
    * subject without state, which the lifecycle would ignore; callers skip those (see `needsLifecycle`)
    * so they cost no subject and no bookkeeping.
@@ -124,12 +133,16 @@ export class Analyzer {
       windows.push(summarizeContainer(key, samples, this.names.get(key) ?? { pod: { uid: first.podUid } }));
     }
     this.pruneRuleKeys();
+    this.nearLimitThreshold = undefined;
     // One context per distinct rule set, not per container: rules only read it.
     let context: NodeContext | undefined;
     for (const window of windows) {
       const binding = this.bindingFor(window.pod);
       if (!binding) continue;
-      if (context?.configs !== binding.configs) context = { windows, node, nodeCores: this.options.nodeCores, configs: binding.configs };
+      if (context?.configs !== binding.configs) {
+        context = { windows, node, nodeCores: this.options.nodeCores, configs: binding.configs };
+        this.noteNearLimitThreshold(binding.configs.MemoryNearLimit);
+      }
       this.evaluateWindow(round, window, binding, context);
     }
   }
@@ -173,6 +186,10 @@ export class Analyzer {
       };
       this.track(round, key, subject, observation, config);
     }
+  }
+
+  private noteNearLimitThreshold(config: RuleConfig): void {
+    if (config.enabled) this.nearLimitThreshold = Math.min(this.nearLimitThreshold ?? config.threshold, config.threshold);
   }
 
   /** Lifecycle keys (`<rule>|<container key>`) of one container, by rule index, built once rather than every tick. */

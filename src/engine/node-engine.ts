@@ -71,7 +71,10 @@ export class NodeEngine {
     this.samplesTaken += tick.containers.length;
     for (const problem of tick.problems) this.options.logger.warn({ problem }, "cgroup read problem");
     const stored = this.store(tick, targets);
-    return { tick, analysis: this.analyzer.ingest(tick), stored };
+    const analysis = this.analyzer.ingest(tick);
+    // A policy may set MemoryNearLimit below the sampler's default share; from there on the working set is read fresh.
+    this.sampler.readMemoryStatEveryTickFrom(this.analyzer.lowestMemoryNearLimitThreshold ?? Number.POSITIVE_INFINITY);
+    return { tick, analysis, stored };
   }
 
   get samples(): number {

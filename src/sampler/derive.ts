@@ -33,11 +33,23 @@ function clamp01(value: number): number {
   return Math.min(1, Math.max(0, value));
 }
 
-/** Turns two consecutive raw reads of one container into the per-interval values the rules use. */
-export function deriveSample(target: Target, previous: RawCounters, current: RawCounters, tickWallMs: number): ContainerSample {
+type MutableSample = { -readonly [K in keyof ContainerSample]: ContainerSample[K] };
+
+/** Slow-changing values a read may skip (limits, memory.stat); the sampler carries the latest ones over. */
+export type CarriedCounters = Pick<RawCounters, "cpuLimitCores" | "cpuWeight" | "memoryLimitBytes" | "memoryHighBytes" | "memoryInactiveFileBytes">;
+
+const NOTHING_CARRIED: CarriedCounters = {};
+
+/**
+ * Turns two consecutive raw reads of one container into the per-interval values the rules use.
+ * `carried` stands in for the slow-changing values the current read skipped.
+ * Runs for every container every tick, so fields are assigned one by one rather than spread from
+ * intermediate objects; an optional field is absent, never present-and-undefined.
+ */
+export function deriveSample(target: Target, previous: RawCounters, current: RawCounters, tickWallMs: number, carried = NOTHING_CARRIED): ContainerSample {
   const intervalMs = Math.max(current.monoMs - previous.monoMs, 1);
   const intervalUsec = intervalMs * 1000;
-  return {
+  const sample: MutableSample = {
     key: target.key,
     podUid: target.podUid,
     containerId: target.containerId,
@@ -45,43 +57,59 @@ export function deriveSample(target: Target, previous: RawCounters, current: Raw
     wallMs: tickWallMs,
     intervalMs,
     oomKills: counterDelta(previous.oomKills, current.oomKills) ?? 0,
-    ...cpuFields(previous, current, intervalUsec),
-    ...stallFields(previous, current, intervalUsec),
-    ...memoryFields(current),
   };
+  setCpuFields(sample, previous, current, intervalUsec);
+  const cpuLimitCores = current.cpuLimitCores !== undefined ? current.cpuLimitCores : carried.cpuLimitCores;
+  if (cpuLimitCores !== undefined) sample.cpuLimitCores = cpuLimitCores;
+  setStallFields(sample, previous, current, intervalUsec);
+  setMemoryFields(sample, current, carried);
+  return sample;
 }
 
-function cpuFields(previous: RawCounters, current: RawCounters, intervalUsec: number): Partial<ContainerSample> {
+function setCpuFields(sample: MutableSample, previous: RawCounters, current: RawCounters, intervalUsec: number): void {
   const usageDelta = counterDelta(previous.cpuUsageUsec, current.cpuUsageUsec);
   const periods = counterDelta(previous.nrPeriods, current.nrPeriods);
   const throttledPeriods = counterDelta(previous.nrThrottled, current.nrThrottled);
-  const throttleRatio = periods === undefined || throttledPeriods === undefined ? undefined : periods > 0 ? throttledPeriods / periods : 0;
-  return defined({
-    cpuCores: usageDelta === undefined ? undefined : usageDelta / intervalUsec,
-    periods,
-    throttledPeriods,
-    throttleRatio,
-    cpuLimitCores: current.cpuLimitCores,
-  });
+  if (usageDelta !== undefined) sample.cpuCores = usageDelta / intervalUsec;
+  if (periods !== undefined) sample.periods = periods;
+  if (throttledPeriods !== undefined) sample.throttledPeriods = throttledPeriods;
+  if (periods !== undefined && throttledPeriods !== undefined) sample.throttleRatio = periods > 0 ? throttledPeriods / periods : 0;
 }
 
-function stallFields(previous: RawCounters, current: RawCounters, intervalUsec: number): Partial<ContainerSample> {
-  return defined({
-    cpuStallShare: stallShare(previous.psiCpu?.someTotalUsec, current.psiCpu?.someTotalUsec, intervalUsec),
-    memoryStallShare: stallShare(previous.psiMemory?.someTotalUsec, current.psiMemory?.someTotalUsec, intervalUsec),
-    memoryFullStallShare: stallShare(previous.psiMemory?.fullTotalUsec, current.psiMemory?.fullTotalUsec, intervalUsec),
-    ioStallShare: stallShare(previous.psiIo?.someTotalUsec, current.psiIo?.someTotalUsec, intervalUsec),
-    ioFullStallShare: stallShare(previous.psiIo?.fullTotalUsec, current.psiIo?.fullTotalUsec, intervalUsec),
-  });
+function setStallFields(sample: MutableSample, previous: RawCounters, current: RawCounters, intervalUsec: number): void {
+  const cpu = someShare(previous.psiCpu, current.psiCpu, intervalUsec);
+  const memory = someShare(previous.psiMemory, current.psiMemory, intervalUsec);
+  const memoryFull = fullShare(previous.psiMemory, current.psiMemory, intervalUsec);
+  const io = someShare(previous.psiIo, current.psiIo, intervalUsec);
+  const ioFull = fullShare(previous.psiIo, current.psiIo, intervalUsec);
+  if (cpu !== undefined) sample.cpuStallShare = cpu;
+  if (memory !== undefined) sample.memoryStallShare = memory;
+  if (memoryFull !== undefined) sample.memoryFullStallShare = memoryFull;
+  if (io !== undefined) sample.ioStallShare = io;
+  if (ioFull !== undefined) sample.ioFullStallShare = ioFull;
+}
+
+function someShare(previous: PsiTotals | undefined, current: PsiTotals | undefined, intervalUsec: number): number | undefined {
+  return stallShare(previous?.someTotalUsec, current?.someTotalUsec, intervalUsec);
+}
+
+function fullShare(previous: PsiTotals | undefined, current: PsiTotals | undefined, intervalUsec: number): number | undefined {
+  return stallShare(previous?.fullTotalUsec, current?.fullTotalUsec, intervalUsec);
 }
 
 /** Working set = usage - inactive file cache, floored at 0 (what the kubelet evicts on). */
-function memoryFields(current: RawCounters): Partial<ContainerSample> {
-  if (current.memoryUsageBytes === undefined) return defined({ memoryLimitBytes: current.memoryLimitBytes });
-  const workingSetBytes = Math.max(0, current.memoryUsageBytes - (current.memoryInactiveFileBytes ?? 0));
-  const memoryLimitBytes = current.memoryLimitBytes;
-  const memoryLimitShare = memoryLimitBytes === undefined ? undefined : memoryLimitBytes === null ? null : workingSetBytes / memoryLimitBytes;
-  return defined({ workingSetBytes, memoryLimitBytes, memoryLimitShare });
+function setMemoryFields(sample: MutableSample, current: RawCounters, carried: CarriedCounters): void {
+  const memoryLimitBytes = current.memoryLimitBytes !== undefined ? current.memoryLimitBytes : carried.memoryLimitBytes;
+  if (current.memoryUsageBytes === undefined) {
+    if (memoryLimitBytes !== undefined) sample.memoryLimitBytes = memoryLimitBytes;
+    return;
+  }
+  const inactiveFileBytes = current.memoryInactiveFileBytes ?? carried.memoryInactiveFileBytes ?? 0;
+  const workingSetBytes = Math.max(0, current.memoryUsageBytes - inactiveFileBytes);
+  sample.workingSetBytes = workingSetBytes;
+  if (memoryLimitBytes === undefined) return;
+  sample.memoryLimitBytes = memoryLimitBytes;
+  sample.memoryLimitShare = memoryLimitBytes === null ? null : workingSetBytes / memoryLimitBytes;
 }
 
 export function deriveNodeSample(previous: NodePressureTotals, current: NodePressureTotals, tickWallMs: number): NodeSample {

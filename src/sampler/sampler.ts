@@ -1,15 +1,53 @@
+import { readsMemoryStat, type ReadOptions } from "../cgroup/read-options.js";
 import type { RawCounters, ReadOutcome } from "../cgroup/types.js";
-import { deriveNodeSample, deriveSample, type NodePressureTotals } from "./derive.js";
+import { deriveNodeSample, deriveSample, type CarriedCounters, type NodePressureTotals } from "./derive.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "./types.js";
 
 /**
- * Reads one cgroup's counters; the cgroup layer provides the real one, bound to a layout.
- * `limits` asks for the limit files too; they change only on a resize, so most ticks skip them.
+ * Reads one cgroup's counters; the cgroup layer provides the real one, bound to a layout. The sampler
+ * always sets `limits` and `memoryStat`: limit files change only on a resize and memory.stat matters
+ * only near the limit, so most ticks skip them (see ReadOptions). A reader may ignore the options
+ * and read everything; what it does read is used.
  */
-export type CounterReader = (relPath: string, options: { readonly limits: boolean }) => Promise<ReadOutcome>;
+export type CounterReader = (relPath: string, options: ReadOptions) => Promise<ReadOutcome>;
+
+/** What the sampler keeps of a target between ticks; updated in place. */
+interface Previous {
+  target: Target;
+  /** The last read, as the reader returned it: the base for the next counter deltas. */
+  counters: RawCounters;
+  /** The latest limits and inactive_file seen, for reads that skip their files. */
+  readonly carried: Carried;
+  /** The tick that last listed the target; entries not listed in a tick are gone. */
+  seenTick: number;
+  /** memory.stat is due on ticks where (tick + phase) % MEMORY_STAT_EVERY_TICKS is 0; phases differ so no tick reads them all. */
+  readonly memoryStatPhase: number;
+}
+
+type Carried = { -readonly [K in keyof CarriedCounters]: CarriedCounters[K] };
 
 /** Limit files are re-read this often (in ticks), and on a target's first read. */
 const LIMITS_EVERY_TICKS = 10;
+/**
+ * memory.stat only supplies inactive_file, i.e. how far the working set is below usage; it is the
+ * costliest file of a cgroup (~3 µs to read on v1, ~5 µs to parse). The working set matters near
+ * the memory limit (MemoryNearLimit, the kubelet's eviction). Usage is read every tick, so a
+ * container far from its limit, or without one, gets a working set from fresh usage minus an
+ * inactive_file at most this many ticks old. See docs/tick-cost.md.
+ */
+const MEMORY_STAT_EVERY_TICKS = 5;
+/**
+ * At or above this share of its memory limit a container's memory.stat is read every tick (the
+ * engine lowers it to the lowest MemoryNearLimit threshold in use). The reader compares with the
+ * usage of the same read, and usage ≥ working set, so whether MemoryNearLimit holds never depends on
+ * a carried value: below the share even the largest possible working set (= usage) is under it.
+ */
+const MEMORY_STAT_EVERY_TICK_FROM_LIMIT_SHARE = 0.5;
+
+const FULL_READ: ReadOptions = { limits: true, memoryStat: true };
+const NO_LIMITS_READ: ReadOptions = { limits: false, memoryStat: true };
+const NO_LIMITS_NO_STAT_READ: ReadOptions = { limits: false, memoryStat: false };
+
 /** Reads node-wide PSI; undefined when the kernel has no PSI. */
 export type NodePressureReader = () => Promise<NodePressureTotals | undefined>;
 
@@ -18,9 +56,12 @@ export type NodePressureReader = () => Promise<NodePressureTotals | undefined>;
  * a target only primes it. A cgroup that vanishes is reported as gone, never as an error.
  */
 export class Sampler {
-  private readonly previous = new Map<string, { readonly target: Target; readonly counters: RawCounters }>();
+  private readonly previous = new Map<string, Previous>();
   private previousNode: NodePressureTotals | undefined;
   private ticks = 0;
+  /** Counts primed targets, to give each a memory.stat phase. */
+  private primed = 0;
+  private memoryStatFromLimitShare = MEMORY_STAT_EVERY_TICK_FROM_LIMIT_SHARE;
 
   constructor(
     private readonly readCounters: CounterReader,
@@ -28,35 +69,82 @@ export class Sampler {
   ) {}
 
   async tick(targets: readonly Target[], wallMs = Date.now()): Promise<Tick> {
-    const refreshLimits = this.ticks++ % LIMITS_EVERY_TICKS === 0;
+    const tickNumber = this.ticks++;
+    const refreshLimits = tickNumber % LIMITS_EVERY_TICKS === 0;
+    const options = targets.map((target) => this.readOptions(target, tickNumber, refreshLimits));
     const [outcomes, node] = await Promise.all([
-      Promise.all(targets.map(async (target) => ({ target, outcome: await this.safeRead(target, refreshLimits || !this.previous.has(target.key)) }))),
+      Promise.all(targets.map((target, i) => this.safeRead(target, options[i] ?? FULL_READ))),
       this.nodeSample(wallMs),
     ]);
     const containers: ContainerSample[] = [];
     const gone: string[] = [];
     const problems: string[] = [];
-    const seen = new Set<string>();
-    for (const { target, outcome } of outcomes) {
-      seen.add(target.key);
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i];
+      const outcome = outcomes[i];
+      if (target === undefined || outcome === undefined) continue;
       if (outcome.kind === "gone") {
         if (this.previous.delete(target.key)) gone.push(target.key);
         continue;
       }
-      problems.push(...outcome.problems);
-      const before = this.previous.get(target.key);
-      // A target whose cgroup path changed (container restarted) starts over rather than mixing counters.
-      const sameCgroup = before !== undefined && before.target.relPath === target.relPath;
-      const counters = sameCgroup ? withLimitsFrom(before.counters, outcome.counters) : outcome.counters;
-      if (sameCgroup) containers.push(deriveSample(target, before.counters, counters, wallMs));
-      this.previous.set(target.key, { target, counters });
+      if (outcome.problems.length > 0) problems.push(...outcome.problems);
+      const sample = this.advance(target, outcome.counters, options[i] ?? FULL_READ, tickNumber, wallMs);
+      if (sample) containers.push(sample);
     }
-    for (const key of [...this.previous.keys()]) {
-      if (seen.has(key)) continue;
+    this.forgetUnlisted(tickNumber, gone);
+    return node ? { wallMs, containers, node, gone, problems } : { wallMs, containers, gone, problems };
+  }
+
+  /** Targets no longer listed are gone. */
+  private forgetUnlisted(tickNumber: number, gone: string[]): void {
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const [key, entry] of this.previous) {
+      if (entry.seenTick === tickNumber) continue;
       this.previous.delete(key);
       gone.push(key);
     }
-    return { wallMs, containers, ...(node ? { node } : {}), gone, problems };
+  }
+
+  /**
+   * Lowers the share of its memory limit from which a container's memory.stat is read every tick,
+   * e.g. to a policy's MemoryNearLimit threshold below the default 0.5. Never raises it above 0.5.
+   */
+  readMemoryStatEveryTickFrom(limitShare: number): void {
+    this.memoryStatFromLimitShare = Math.min(MEMORY_STAT_EVERY_TICK_FROM_LIMIT_SHARE, limitShare);
+  }
+
+  /** Which files to read for a target this tick: everything on its first read, slow files only when due. */
+  private readOptions(target: Target, tickNumber: number, refreshLimits: boolean): ReadOptions {
+    const before = this.previous.get(target.key);
+    if (before === undefined) return FULL_READ;
+    // With limits: a changed limit moves the share, so the working set is read fresh with it.
+    if (refreshLimits) return FULL_READ;
+    // Skipping memory.stat needs an inactive_file of this same cgroup to carry.
+    const statDue = (tickNumber + before.memoryStatPhase) % MEMORY_STAT_EVERY_TICKS === 0 || before.target.relPath !== target.relPath || before.carried.memoryInactiveFileBytes === undefined;
+    if (statDue) return NO_LIMITS_READ;
+    const limitBytes = before.carried.memoryLimitBytes;
+    if (typeof limitBytes !== "number") return NO_LIMITS_NO_STAT_READ;
+    return { limits: false, memoryStat: false, memoryStatFromUsageBytes: limitBytes * this.memoryStatFromLimitShare };
+  }
+
+  /** Records this read of a target and returns its sample, if an earlier read of the same cgroup primed it. */
+  private advance(target: Target, read: RawCounters, options: ReadOptions, tickNumber: number, wallMs: number): ContainerSample | undefined {
+    const statRead = readsMemoryStat(options, read.memoryUsageBytes);
+    const before = this.previous.get(target.key);
+    if (before === undefined) {
+      const memoryStatPhase = this.primed++ % MEMORY_STAT_EVERY_TICKS;
+      this.previous.set(target.key, { target, counters: read, carried: carriedFrom(read), seenTick: tickNumber, memoryStatPhase });
+      return undefined;
+    }
+    // A target whose cgroup path changed (container restarted) starts over rather than mixing counters.
+    const sameCgroup = before.target.relPath === target.relPath;
+    if (sameCgroup) carryOver(before.carried, read, statRead);
+    else resetCarried(before.carried, read);
+    const sample = sameCgroup ? deriveSample(target, before.counters, read, wallMs, before.carried) : undefined;
+    before.target = target;
+    before.counters = read;
+    before.seenTick = tickNumber;
+    return sample;
   }
 
   /** Keys being sampled (primed or not). */
@@ -64,9 +152,9 @@ export class Sampler {
     return this.previous.size;
   }
 
-  private async safeRead(target: Target, limits: boolean): Promise<ReadOutcome> {
+  private async safeRead(target: Target, options: ReadOptions): Promise<ReadOutcome> {
     try {
-      return await this.readCounters(target.relPath, { limits });
+      return await this.readCounters(target.relPath, options);
     } catch (error) {
       // Readers should not throw; if one does, losing one target for one tick beats losing the tick.
       const message = error instanceof Error ? error.message : String(error);
@@ -83,13 +171,27 @@ export class Sampler {
   }
 }
 
-/** Limits not read this tick carry over from the previous read. */
-function withLimitsFrom(previous: RawCounters, current: RawCounters): RawCounters {
-  return {
-    ...current,
-    ...(current.cpuLimitCores === undefined && previous.cpuLimitCores !== undefined ? { cpuLimitCores: previous.cpuLimitCores } : {}),
-    ...(current.cpuWeight === undefined && previous.cpuWeight !== undefined ? { cpuWeight: previous.cpuWeight } : {}),
-    ...(current.memoryLimitBytes === undefined && previous.memoryLimitBytes !== undefined ? { memoryLimitBytes: previous.memoryLimitBytes } : {}),
-    ...(current.memoryHighBytes === undefined && previous.memoryHighBytes !== undefined ? { memoryHighBytes: previous.memoryHighBytes } : {}),
-  };
+function carriedFrom(read: RawCounters): Carried {
+  const carried: Carried = {};
+  resetCarried(carried, read);
+  return carried;
+}
+
+/** Limits not read this tick carry over from the previous read; so does inactive_file when memory.stat was skipped. */
+function carryOver(carried: Carried, read: RawCounters, statRead: boolean): void {
+  if (read.cpuLimitCores !== undefined) carried.cpuLimitCores = read.cpuLimitCores;
+  if (read.cpuWeight !== undefined) carried.cpuWeight = read.cpuWeight;
+  if (read.memoryLimitBytes !== undefined) carried.memoryLimitBytes = read.memoryLimitBytes;
+  if (read.memoryHighBytes !== undefined) carried.memoryHighBytes = read.memoryHighBytes;
+  // A memory.stat that was read but failed leaves no value, as it would without carrying.
+  if (statRead) carried.memoryInactiveFileBytes = read.memoryInactiveFileBytes;
+}
+
+/** A new cgroup under the same key carries nothing of the old one. */
+function resetCarried(carried: Carried, read: RawCounters): void {
+  carried.cpuLimitCores = read.cpuLimitCores;
+  carried.cpuWeight = read.cpuWeight;
+  carried.memoryLimitBytes = read.memoryLimitBytes;
+  carried.memoryHighBytes = read.memoryHighBytes;
+  carried.memoryInactiveFileBytes = read.memoryInactiveFileBytes;
 }
