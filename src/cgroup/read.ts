@@ -15,8 +15,8 @@ import {
   parseCpuacctUsage,
   parseCpuShares,
   parseCpuStatV1,
+  parseInactiveFileV1,
   parseMemoryLimitInBytes,
-  parseMemoryStatV1,
   parseMemoryUsageInBytes,
   parseOomControl,
   sharesToWeight,
@@ -29,8 +29,8 @@ import {
   parseMemoryCurrent,
   parseMemoryEvents,
   parseMemoryHigh,
+  parseInactiveFileV2,
   parseMemoryMax,
-  parseMemoryStatV2,
 } from "./parse/v2.js";
 import { errnoCode, readFd, readSmallFileSync } from "./fs.js";
 import { readsMemoryStat, type ReadOptions } from "./read-options.js";
@@ -85,7 +85,7 @@ const V2_FILES: readonly FileSpec[] = [
   { hierarchy: "unified", name: "memory.current", apply: applying(parseMemoryCurrent, (v, a) => (a.memoryUsageBytes = v)) },
   { hierarchy: "unified", name: "memory.max", limit: true, apply: applying(parseMemoryMax, (v, a) => (a.memoryLimitBytes = v)) },
   { hierarchy: "unified", name: "memory.high", limit: true, apply: applying(parseMemoryHigh, (v, a) => (a.memoryHighBytes = v)) },
-  { hierarchy: "unified", name: "memory.stat", memoryStat: true, apply: applying(parseMemoryStatV2, (v, a) => (a.memoryInactiveFileBytes = v.inactiveFileBytes)) },
+  { hierarchy: "unified", name: "memory.stat", memoryStat: true, apply: applying(parseInactiveFileV2, (v, a) => (a.memoryInactiveFileBytes = v)) },
   { hierarchy: "unified", name: "memory.events", apply: applying(parseMemoryEvents, (v, a) => (a.oomKills = v.oomKill)) },
 ];
 
@@ -110,7 +110,7 @@ const V1_FILES: readonly FileSpec[] = [
     name: "memory.stat",
     memoryStat: true,
     // The hierarchical total matches v2 semantics (a pod cgroup includes its containers).
-    apply: applying(parseMemoryStatV1, (v, a) => (a.memoryInactiveFileBytes = v.totalInactiveFileBytes ?? v.inactiveFileBytes)),
+    apply: applying(parseInactiveFileV1, (v, a) => (a.memoryInactiveFileBytes = v)),
   },
   {
     hierarchy: "memory",

@@ -230,6 +230,28 @@ export function integerFields(text: string, file: string): Result<Map<string, nu
   return ok(out);
 }
 
+const KERNEL_FLAT_RE = /^(?:[a-z0-9_]+ \d+\n)+$/;
+
+/**
+ * Whether flat-keyed text is exactly as the kernel prints it: lowercase keys, one space, digits, a
+ * newline after every line. Such text can be searched for a key (`kernelFlatValue`) instead of
+ * parsed whole: a reader that needs one or two of memory.stat's ~60 keys skips the map of every
+ * key (~5 -> ~1 us per file). Other text takes the general path.
+ */
+export function isKernelFlat(text: string): boolean {
+  return KERNEL_FLAT_RE.test(text);
+}
+
+/** The last value of `key` in text that `isKernelFlat` accepts, exactly as `integerFields` gives it; undefined when the key is absent. */
+export function kernelFlatValue(text: string, key: string): number | undefined {
+  // Keys hold no newline, so "\n<key> " starts exactly the lines of that key.
+  const last = text.lastIndexOf(`\n${key} `);
+  const at = last >= 0 ? last + 1 : text.startsWith(`${key} `) ? 0 : -1;
+  if (at < 0) return undefined;
+  const from = at + key.length + 1;
+  return parseCounter(text.slice(from, text.indexOf("\n", from)));
+}
+
 export function singleCounter(text: string, file: string): Result<number, ParseError> {
   const t = singleToken(text, file);
   if (!t.ok) return t;

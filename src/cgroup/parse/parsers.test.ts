@@ -23,6 +23,7 @@ import {
   parseCpuStatV1,
   parseMemoryFailcnt,
   parseMemoryLimitInBytes,
+  parseInactiveFileV1,
   parseMemoryStatV1,
   parseMemoryUsageInBytes,
   parseOomControl,
@@ -32,6 +33,7 @@ import {
   parseCpuMax,
   parseCpuStatV2,
   parseCpuWeight,
+  parseInactiveFileV2,
   parseIoStat,
   parseMemoryCurrent,
   parseMemoryEvents,
@@ -382,6 +384,36 @@ describe("PSI parser", () => {
       { some: zero(7) },
       { some: zero(5), full: zero(6) },
     ]);
+  });
+});
+
+describe("inactive_file alone, as the reader parses memory.stat", () => {
+  const v2 = (text: string) => {
+    const r = parseMemoryStatV2(text);
+    return r.ok ? { ok: true, value: r.value.inactiveFileBytes } : r;
+  };
+  const v1 = (text: string) => {
+    const r = parseMemoryStatV1(text);
+    return r.ok ? { ok: true, value: r.value.totalInactiveFileBytes ?? r.value.inactiveFileBytes } : r;
+  };
+  const value = fc.oneof(counter.map(String), fc.constantFrom("-1", "007", "", "1 2", "x", "18446744073709551616"));
+  const key = fc.oneof(fc.constantFrom("inactive_file", "total_inactive_file", "anon", "hierarchical_memory_limit", "inactive_file_x"), fc.stringMatching(/^[a-z_]{1,12}$/));
+  // Kernel-shaped lines with every kind of value, duplicated keys, and some breakage (blank lines, tabs, double spaces).
+  const nearKernel = fc
+    .tuple(fc.array(fc.tuple(key, value), { maxLength: 12 }), fc.constantFrom("\n", "", "\n\n"), fc.constantFrom(" ", " ", " ", "  ", "\t"))
+    .map(([pairs, tail, gap]) => pairs.map(([k, v]) => `${k}${gap}${v}`).join("\n") + tail);
+  const cases: readonly (readonly [string, (text: string) => unknown, (text: string) => unknown, fc.Arbitrary<string>])[] = [
+    ["v2", parseInactiveFileV2, v2, fc.record({ inactive_file: counter, anon: counter }).map((v) => renderMemoryStatV2(v))],
+    ["v1", parseInactiveFileV1, v1, fc.tuple(fc.record({ inactive_file: counter }), fc.option(limit, { nil: null }), fc.record({ inactive_file: counter })).map(([v, l, t]) => renderMemoryStatV1(v, l, t))],
+  ];
+
+  test.each(cases)("%s: the same value or error as the full memory.stat parser, on any text", (_name, fast, full, rendered) => {
+    fc.assert(
+      fc.property(fc.oneof(anyText, nearKernel, rendered), (text) => {
+        expect(fast(text)).toEqual(full(text));
+      }),
+      { numRuns: 1500 },
+    );
   });
 });
 

@@ -3,7 +3,7 @@
  * scheduler/sched-bwc.rst). Each takes the file text and returns a value or a ParseError; none throws.
  */
 import { err, ok, parseError, type ParseError, type Result } from "../../util/result.js";
-import { clip, flatKeyed, integerFields, parseNsAsUsec, pickCounters, singleCounter, singleLimit, singleToken } from "./common.js";
+import { clip, flatKeyed, integerFields, isKernelFlat, kernelFlatValue, parseNsAsUsec, pickCounters, singleCounter, singleLimit, singleToken } from "./common.js";
 
 /** `cpuacct.usage`: total CPU time in nanoseconds, returned in microseconds to match cgroup v2. */
 export function parseCpuacctUsage(text: string): Result<{ readonly usageUsec: number }, ParseError> {
@@ -97,6 +97,19 @@ export function parseMemoryStatV1(text: string): Result<MemoryStatV1, ParseError
   if (inactiveFileBytes === undefined) return err(parseError(file, `missing key "inactive_file"`));
   const total = all.value.get("total_inactive_file");
   return ok({ inactiveFileBytes, ...(total === undefined ? {} : { totalInactiveFileBytes: total }), fields: all.value });
+}
+
+/**
+ * What the working set subtracts from a v1 `memory.stat`: `total_inactive_file` (including
+ * descendants, as cAdvisor reads it), else `inactive_file`. The same value or error as
+ * `parseMemoryStatV1` gives for them, without building the map of every key when the text is
+ * kernel-shaped.
+ */
+export function parseInactiveFileV1(text: string): Result<number, ParseError> {
+  const own = isKernelFlat(text) ? kernelFlatValue(text, "inactive_file") : undefined;
+  if (own !== undefined) return ok(kernelFlatValue(text, "total_inactive_file") ?? own);
+  const full = parseMemoryStatV1(text);
+  return full.ok ? ok(full.value.totalInactiveFileBytes ?? full.value.inactiveFileBytes) : full;
 }
 
 export interface OomControl {

@@ -7,6 +7,8 @@ import {
   clip,
   flatKeyed,
   integerFields,
+  isKernelFlat,
+  kernelFlatValue,
   parseCounter,
   scanLines,
   parseLimit,
@@ -102,6 +104,17 @@ export function parseMemoryStatV2(text: string): Result<MemoryStat, ParseError> 
   const inactiveFileBytes = all.value.get("inactive_file");
   if (inactiveFileBytes === undefined) return err(parseError(file, `missing key "inactive_file"`));
   return ok({ inactiveFileBytes, fields: all.value });
+}
+
+/**
+ * Only `inactive_file` of a v2 `memory.stat`, which is all the working set needs: the same value or
+ * error as `parseMemoryStatV2`, without building the map of every key when the text is kernel-shaped.
+ */
+export function parseInactiveFileV2(text: string): Result<number, ParseError> {
+  const inactiveFileBytes = isKernelFlat(text) ? kernelFlatValue(text, "inactive_file") : undefined;
+  if (inactiveFileBytes !== undefined) return ok(inactiveFileBytes);
+  const full = parseMemoryStatV2(text);
+  return full.ok ? ok(full.value.inactiveFileBytes) : full;
 }
 
 export interface MemoryEvents {
