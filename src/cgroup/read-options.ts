@@ -11,8 +11,8 @@ export interface ReadOptions {
   readonly limits?: boolean;
   /**
    * Read memory.stat (v1 or v2), which only supplies inactive_file for the working set. Default true.
-   * It is the largest and slowest file of a cgroup (~60 lines; ~3 µs to read on v1 plus ~5 µs to
-   * parse). See `memoryStatFromUsageBytes` for the exception.
+   * It is the largest and slowest file of a cgroup (~60 lines; on v1 the kernel takes ~3.5 µs to
+   * generate it, more than any other file). See `memoryStatFromUsageBytes` for the exception.
    */
   readonly memoryStat?: boolean;
   /**

@@ -30,7 +30,7 @@ type Carried = { -readonly [K in keyof CarriedCounters]: CarriedCounters[K] };
 const LIMITS_EVERY_TICKS = 10;
 /**
  * memory.stat only supplies inactive_file, i.e. how far the working set is below usage; it is the
- * costliest file of a cgroup (~3 µs to read on v1, ~5 µs to parse). The working set matters near
+ * costliest file of a cgroup (~3.5 µs of kernel time per read on v1). The working set matters near
  * the memory limit (MemoryNearLimit, the kubelet's eviction). Usage is read every tick, so a
  * container far from its limit, or without one, gets a working set from fresh usage minus an
  * inactive_file at most this many ticks old. See docs/tick-cost.md.
