@@ -33,6 +33,8 @@ export function registerControllerCommand(program: Command): void {
     .option("--agent-node-selector <json>", "extra nodeSelector for the agent pods, a JSON object", "{}")
     .option("--agent-resources <json>", "the agent container's resources, JSON", DEFAULT_AGENT_RESOURCES)
     .option("--agent-update-strategy <json>", "the agent DaemonSet's updateStrategy, JSON", DEFAULT_AGENT_UPDATE_STRATEGY)
+    .option("--agent-dependency-mapping", "run the agents with hostPID and CAP_SYS_PTRACE, which mapping dependencies from pods' network namespaces needs", true)
+    .option("--no-agent-dependency-mapping", "run the agents without hostPID or any capability, and with --no-dependency-mapping")
     .option("--log-level <level>", "pino log level", process.env.XANDER_LOG_LEVEL ?? "info")
     .addHelpText(
       "after",
@@ -40,7 +42,8 @@ export function registerControllerCommand(program: Command): void {
 Examples:
   xander controller                                   # in a pod, with the service account's RBAC
   KUBECONFIG=~/.kube/config xander controller --namespace xander-system --metrics-addr 127.0.0.1:8080
-  xander controller --agent-image registry.example/xander:0.1.0 --agent-priority-class system-node-critical`,
+  xander controller --agent-image registry.example/xander:0.1.0 --agent-priority-class system-node-critical
+  xander controller --no-agent-dependency-mapping     # agents without hostPID and SYS_PTRACE, no dependency map`,
     )
     .action(async (flags: ControllerFlags & { logLevel: string }) => {
       await runController(flags);

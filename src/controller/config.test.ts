@@ -21,6 +21,12 @@ describe("controllerConfig", () => {
     expect(cfg.agent).toMatchObject({ namespace: "xander-system", image: "img:1", priorityClassName: "system-node-critical", tolerations: [{ operator: "Exists" }], resources: { requests: { cpu: "50m" } } });
   });
 
+  test("agent dependency mapping is on unless the flag turns it off", () => {
+    expect(controllerConfig(flags, undefined).agent.dependencyMapping).toBe(true);
+    expect(controllerConfig({ ...flags, agentDependencyMapping: true }, undefined).agent.dependencyMapping).toBe(true);
+    expect(controllerConfig({ ...flags, agentDependencyMapping: false }, undefined).agent.dependencyMapping).toBe(false);
+  });
+
   test("the identity defaults to hostname-pid", () => {
     expect(controllerConfig(flags, undefined).identity).toMatch(new RegExp(`-${process.pid}$`));
   });

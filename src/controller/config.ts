@@ -37,6 +37,8 @@ export interface ControllerFlags {
   agentResources: string;
   /** JSON; absent means DEFAULT_UPDATE_STRATEGY. */
   agentUpdateStrategy?: string;
+  /** Agent pods with hostPID and CAP_SYS_PTRACE, for dependency mapping; absent means true. */
+  agentDependencyMapping?: boolean;
 }
 
 export const DEFAULT_AGENT_IMAGE = `ghcr.io/xander/xander:${VERSION}`;
@@ -153,6 +155,7 @@ export function controllerConfig(flags: ControllerFlags, podNamespace: string | 
       nodeSelector: parseNodeSelector(flags.agentNodeSelector),
       resources: parseResources(flags.agentResources),
       updateStrategy: parseUpdateStrategy(flags.agentUpdateStrategy ?? DEFAULT_AGENT_UPDATE_STRATEGY),
+      dependencyMapping: flags.agentDependencyMapping ?? true,
     },
   };
 }

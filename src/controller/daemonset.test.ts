@@ -39,8 +39,7 @@ describe("agentDaemonSet", () => {
   });
 
   test("runs the agent on the host's cgroupfs and /proc, read-only, with node-local state", () => {
-    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464"]);
-    expect(pod.hostPID).toBe(false);
+    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464", "--host-pid-for-netns", "1"]);
     expect(agent.volumeMounts).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: "host-cgroup", mountPath: "/host/sys/fs/cgroup", readOnly: true }),
@@ -53,6 +52,41 @@ describe("agentDaemonSet", () => {
       { name: "host-proc", hostPath: { path: "/proc", type: "Directory" } },
       { name: "state", hostPath: { path: "/var/lib/xander", type: "DirectoryOrCreate" } },
     ]);
+  });
+
+  test("maps dependencies by default: hostPID and SYS_PTRACE added to an otherwise locked-down container, nothing else", () => {
+    expect(settings.dependencyMapping).toBeUndefined();
+    expect(pod.hostPID).toBe(true);
+    expect(pod.hostNetwork).toBeUndefined();
+    expect(agent.args?.slice(-2)).toEqual(["--host-pid-for-netns", "1"]);
+    expect(agent.securityContext).toEqual({
+      runAsUser: 0,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"], add: ["SYS_PTRACE"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(agentDaemonSet({ ...settings, dependencyMapping: true })).toEqual(ds);
+  });
+
+  test("dependencyMapping: false drops hostPID and every capability, and turns mapping off in the agent", () => {
+    const off = agentDaemonSet({ ...settings, dependencyMapping: false }).spec!.template.spec;
+    const container = off.containers[0]!;
+    expect(off.hostPID).toBe(false);
+    expect(container.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464", "--no-dependency-mapping"]);
+    expect(container.securityContext).toEqual({
+      runAsUser: 0,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(JSON.stringify(off)).not.toMatch(/SYS_PTRACE|host-pid-for-netns/);
+    // Only those three change: mounts, volumes and the rest of the pod are the same either way.
+    const strip = (p: typeof off): unknown => ({ ...p, hostPID: undefined, containers: p.containers.map((c) => ({ ...c, args: undefined, securityContext: undefined })) });
+    expect(strip(off)).toEqual(strip(pod));
   });
 
   test("gets NODE_NAME from the downward API", () => {

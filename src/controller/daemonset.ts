@@ -9,6 +9,9 @@
  * The pod template depends on flags only, never on policy contents: rule and threshold changes reach the
  * agents through the API (agents watch StarvationPolicies, see agent-config.ts), so editing a policy never
  * restarts a pod. Nothing here hashes policy data into an annotation, on purpose.
+ *
+ * Dependency mapping (on by default, `--no-agent-dependency-mapping` turns it off) is the one switch that
+ * changes the pod's privileges; see agentDaemonSet.
  */
 import type { KubeObject } from "../api/meta.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../kube/resources.js";
@@ -50,6 +53,11 @@ export interface AgentSettings {
   readonly resources: ResourceRequirements;
   /** Default: DEFAULT_UPDATE_STRATEGY. */
   readonly updateStrategy?: UpdateStrategy;
+  /**
+   * Run the agent with what dependency mapping needs: hostPID and CAP_SYS_PTRACE (see agentDaemonSet).
+   * False: neither, and the agent runs with --no-dependency-mapping. Default true.
+   */
+  readonly dependencyMapping?: boolean;
 }
 
 export interface DaemonSet extends KubeObject {
@@ -114,8 +122,23 @@ function optional<K extends string, V>(key: K, value: V | undefined): Partial<Re
   return value === undefined || value === "" ? {} : ({ [key]: value } as Record<K, V>);
 }
 
+/**
+ * The agent DaemonSet. With dependency mapping on (the default) the pod gets exactly two privileges more
+ * than sampling needs, both for reading other pods' network namespaces (docs/dependencies.md):
+ *
+ * - hostPID: the kernel prints cgroup.procs in the reader's PID namespace, so from a private one every
+ *   other pod's PID reads as 0 (v2) or is left out (v1), and /host/proc/<pid> cannot be found;
+ * - CAP_SYS_PTRACE: readlink of another process's /proc/<pid>/ns/net is a PTRACE_MODE_READ access check
+ *   (proc(5)), which fails for a process holding capabilities the agent dropped, without it.
+ *
+ * The agent reads only /proc/<pid>/ns/net links and /proc/<pid>/net/tcp{,6} with them. But with the host's
+ * /proc mounted, SYS_PTRACE and hostPID let the agent read any process's environment and memory on the
+ * node, so this is a deliberate switch: `dependencyMapping: false` renders the pod without either, and
+ * the agent with --no-dependency-mapping.
+ */
 export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
   const httpGet = (path: string): unknown => ({ httpGet: { path, port: "metrics" } });
+  const mapping = cfg.dependencyMapping ?? true;
   return {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
@@ -128,10 +151,8 @@ export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
         spec: {
           serviceAccountName: cfg.serviceAccountName,
           ...optional("priorityClassName", cfg.priorityClassName),
-          // Not needed for what the agent reads today (cgroup files, /proc/pressure, /proc/stat). Dependency
-          // mapping would need it: the kernel prints cgroup.procs in the reader's PID namespace, so from a
-          // private one every other pod's pid reads as 0 and /host/proc/<pid>/net/tcp cannot be found.
-          hostPID: false,
+          // Only for dependency mapping (see above): sampling reads cgroup files, /proc/pressure and /proc/stat.
+          hostPID: mapping,
           tolerations: cfg.tolerations.map((t) => ({ ...t })),
           nodeSelector: { "kubernetes.io/os": "linux", ...cfg.nodeSelector },
           terminationGracePeriodSeconds: 30,
@@ -140,7 +161,19 @@ export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
               name: "agent",
               image: cfg.image,
               imagePullPolicy: cfg.imagePullPolicy,
-              args: ["agent", "--cgroup-root", HOST_CGROUP, "--proc-root", HOST_PROC, "--db", `${STATE_DIR}/xander.db`, "--metrics-addr", `:${AGENT_METRICS_PORT}`],
+              args: [
+                "agent",
+                "--cgroup-root",
+                HOST_CGROUP,
+                "--proc-root",
+                HOST_PROC,
+                "--db",
+                `${STATE_DIR}/xander.db`,
+                "--metrics-addr",
+                `:${AGENT_METRICS_PORT}`,
+                // With hostPID, pid 1 is the node's init: its network namespace is the host's.
+                ...(mapping ? ["--host-pid-for-netns", "1"] : ["--no-dependency-mapping"]),
+              ],
               env: [
                 { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -153,16 +186,15 @@ export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
               readinessProbe: { ...(httpGet("/readyz") as object), periodSeconds: 10 },
               livenessProbe: { ...(httpGet("/healthz") as object), periodSeconds: 20, failureThreshold: 3 },
               securityContext: {
-                // cgroup files, /proc/pressure and /proc/stat are world-readable, so no capability is
-                // needed; uid 0 only to write the history in the root-owned hostPath /var/lib/xander.
-                // No SYS_PTRACE: with the host /proc mounted it would open every process's environ, mem
-                // and root filesystem on the node, and the agent reads no /proc/<pid> entries today
-                // (readlink of /proc/<pid>/ns/net for dependency mapping would need it, with hostPID).
+                // cgroup files, /proc/pressure and /proc/stat are world-readable, so sampling needs no
+                // capability; uid 0 only to write the history in the root-owned hostPath /var/lib/xander.
+                // SYS_PTRACE only for dependency mapping (readlink /proc/<pid>/ns/net, see above), and
+                // nothing else: every other capability stays dropped.
                 runAsUser: 0,
                 privileged: false,
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
+                capabilities: mapping ? { drop: ["ALL"], add: ["SYS_PTRACE"] } : { drop: ["ALL"] },
                 seccompProfile: { type: "RuntimeDefault" },
               },
               volumeMounts: [

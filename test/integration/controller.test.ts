@@ -27,7 +27,13 @@ interface DaemonSetJson {
       spec: {
         hostPID?: boolean;
         serviceAccountName: string;
-        containers: { image: string; args: string[]; env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]; volumeMounts: { mountPath: string; readOnly?: boolean }[] }[];
+        containers: {
+          image: string;
+          args: string[];
+          env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+          volumeMounts: { mountPath: string; readOnly?: boolean }[];
+          securityContext?: Record<string, unknown>;
+        }[];
         volumes: { name: string; hostPath?: { path: string; type: string } }[];
       };
     };
@@ -55,6 +61,24 @@ function sample(page: string, name: string, labels: Record<string, string> = {})
   return line === undefined ? undefined : Number(line.split(" ").pop());
 }
 
+const AGENT_ARGS = ["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464"];
+
+let started = 0;
+
+/** Starts `xander controller` in this test's namespace as `controller` (so afterAll stops it even if it never gets ready), and waits for its /readyz. */
+async function startController(extra: readonly string[] = []): Promise<void> {
+  metricsPort = await freePort();
+  started += 1;
+  controller = startXander(
+    ["controller", "--namespace", namespace, "--metrics-addr", `127.0.0.1:${metricsPort}`, "--resync", "10s", "--lease-duration", "4s", "--agent-image", image, ...extra],
+    join(dir, started === 1 ? "controller.log" : `controller-${started}.log`),
+  );
+  await poll("the controller's /readyz", async () => ((await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), {
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
+}
+
 function table(stdout: string): string[][] {
   return stdout
     .trim()
@@ -73,15 +97,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "xander-controller-"));
   await installCrds(join(repoRoot, "crds"));
   client = KubeClient.fromDefault();
-  metricsPort = await freePort();
-  controller = startXander(
-    ["controller", "--namespace", namespace, "--metrics-addr", `127.0.0.1:${metricsPort}`, "--resync", "10s", "--lease-duration", "4s", "--agent-image", image],
-    join(dir, "controller.log"),
-  );
-  await poll("the controller's /readyz", async () => ((await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), {
-    timeoutMs: 60_000,
-    intervalMs: 250,
-  });
+  await startController();
   const applied = await kubectl(["apply", "-f", "-"], {
     input: JSON.stringify({ apiVersion: "xander.io/v1alpha1", kind: "StarvationPolicy", metadata: { name: policyName }, spec: { reporting: { heartbeat: "20s" } } }),
   });
@@ -128,9 +144,18 @@ describe("xander controller", () => {
     const pod = ds.spec.template.spec;
     const agent = pod.containers[0]!;
     expect(agent.image).toBe(image);
-    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464"]);
+    expect(agent.args).toEqual([...AGENT_ARGS, "--host-pid-for-netns", "1"]);
     expect(agent.env.find((e) => e.name === "NODE_NAME")?.valueFrom?.fieldRef?.fieldPath).toBe("spec.nodeName");
-    expect(pod.hostPID ?? false).toBe(false);
+    // Dependency mapping is on by default: hostPID and SYS_PTRACE, and no other capability.
+    expect(pod.hostPID).toBe(true);
+    expect(agent.securityContext).toEqual({
+      runAsUser: 0,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"], add: ["SYS_PTRACE"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
     expect(pod.serviceAccountName).toBe("xander-agent");
     expect(agent.volumeMounts).toEqual(expect.arrayContaining([expect.objectContaining({ mountPath: "/host/sys/fs/cgroup", readOnly: true }), expect.objectContaining({ mountPath: "/host/proc", readOnly: true })]));
     expect(pod.volumes).toContainEqual({ name: "state", hostPath: { path: "/var/lib/xander", type: "DirectoryOrCreate" } });
@@ -224,4 +249,38 @@ describe("xander controller", () => {
     expect(holder).toMatch(new RegExp(`-${controller.child.pid}$`));
     expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
   }, 60_000);
+
+  test("restarted with --no-agent-dependency-mapping, the controller takes hostPID and SYS_PTRACE out of the DaemonSet; without the flag, puts them back", async () => {
+    const before = await poll("DaemonSet xander-agent with hostPID", async () => {
+      const ds = await daemonSet();
+      return ds?.spec.template.spec.hostPID === true ? ds : undefined;
+    }, { timeoutMs: 20_000 });
+    expect(await controller.stop()).toBe(0);
+    await startController(["--no-agent-dependency-mapping"]);
+    const off = await poll("the DaemonSet without hostPID", async () => {
+      const ds = await daemonSet();
+      return ds !== undefined && ds.spec.template.spec.hostPID !== true ? ds : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(off.metadata.uid).toBe(before.metadata.uid); // updated in place, not recreated
+    const agent = off.spec.template.spec.containers[0]!;
+    expect(agent.args).toEqual([...AGENT_ARGS, "--no-dependency-mapping"]);
+    // Server-side apply drops the capability this manager no longer applies: only the drop is left.
+    expect(agent.securityContext).toEqual({
+      runAsUser: 0,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+
+    expect(await controller.stop()).toBe(0);
+    await startController();
+    const on = await poll("the DaemonSet with hostPID again", async () => {
+      const ds = await daemonSet();
+      return ds?.spec.template.spec.hostPID === true ? ds : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(on.spec.template.spec.containers[0]?.args).toEqual([...AGENT_ARGS, "--host-pid-for-netns", "1"]);
+    expect(on.spec.template.spec.containers[0]?.securityContext?.capabilities).toEqual({ drop: ["ALL"], add: ["SYS_PTRACE"] });
+  }, 120_000);
 });
