@@ -34,6 +34,12 @@ interface Workload extends Manifest {
 
 const flag = (args: readonly string[], name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const controllerContainer = (manifests: readonly Manifest[]): Container => (find(manifests, "Deployment") as Workload).spec.template.spec.containers[0]!;
+/** The dependency-mapping switch among the controller's args: every arg that names it. */
+const mappingArgs = (args: readonly string[]): string[] => args.filter((a) => a.includes("dependency-mapping"));
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+/** The agent's ClusterRole of release "xander" (whose name already holds the chart's, so: xander-agent). */
+const agentRules = (manifests: readonly Manifest[]): Rule[] => (find(manifests, "ClusterRole", "xander-agent") as Manifest & { rules: Rule[] }).rules;
+const agentResources = (manifests: readonly Manifest[]): string[] => agentRules(manifests).flatMap((r) => r.resources);
 
 async function getJson<T>(args: string[]): Promise<T | undefined> {
   const r = await kubectl(["get", ...args, "-o", "json"]);
@@ -102,6 +108,9 @@ describe("the chart, rendered", () => {
     expect(JSON.parse(flag(c.args, "agent-node-selector") ?? "")).toEqual({});
     expect(JSON.parse(flag(c.args, "agent-resources") ?? "")).toEqual({ requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } });
     expect(JSON.parse(flag(c.args, "agent-update-strategy") ?? "")).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } });
+    // Dependency mapping on: the controller gives the agents hostPID and SYS_PTRACE; their ClusterRole reads Services and EndpointSlices.
+    expect(mappingArgs(c.args)).toEqual(["--agent-dependency-mapping"]);
+    expect(agentResources(manifests)).toEqual(expect.arrayContaining(["services", "endpointslices"]));
     // The metrics Service selects the controller pods; a ServiceMonitor only on request.
     const service = find(manifests, "Service") as Manifest & { spec: { selector: Record<string, string>; ports: { targetPort: string }[] } };
     expect(service.spec.ports[0]?.targetPort).toBe("metrics");
@@ -120,6 +129,19 @@ describe("the chart, rendered", () => {
       expect(flag(args, "agent-node-selector")).toBe('{"pool":"general"}');
       expect(flag(args, "agent-priority-class")).toBe("system-node-critical");
       expect(flag(args, "agent-image")).toBe("registry.example/xander:9.9.9");
+    }],
+    ["dependency mapping off: the controller runs the agents without hostPID and SYS_PTRACE, and their ClusterRole reads no Services or EndpointSlices", ["--set", "agent.dependencyMapping.enabled=false"], (m) => {
+      expect(mappingArgs(controllerContainer(m).args)).toEqual(["--no-agent-dependency-mapping"]);
+      const resources = agentResources(m);
+      expect(resources).not.toContain("services");
+      expect(resources).not.toContain("endpointslices");
+      // Everything else the agent does is still granted.
+      expect(agentRules(m)).toEqual([
+        { apiGroups: [""], resources: ["pods", "namespaces"], verbs: ["list", "watch"] },
+        { apiGroups: ["xander.io"], resources: ["starvationpolicies"], verbs: ["list", "watch"] },
+        { apiGroups: ["xander.io"], resources: ["nodefindings/status"], verbs: ["patch"] },
+        { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"] },
+      ]);
     }],
     ["a ServiceMonitor", ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=prom"], (m) => {
       expect(find(m, "ServiceMonitor").metadata.labels?.release).toBe("prom");
@@ -153,6 +175,8 @@ describe("the chart, rendered", () => {
     ["a misspelt rule field in the default policy", ["--set", "defaultPolicy.spec.rules.CPUThrottling.treshold=0.5"], "at '/defaultPolicy/spec/rules/CPUThrottling': additional properties 'treshold' not allowed"],
     ["an unknown rule in the default policy", ["--set", "defaultPolicy.spec.rules.CPUThrotling.threshold=0.5"], "at '/defaultPolicy/spec/rules': additional properties 'CPUThrotling' not allowed"],
     ["a default policy interval that is not a duration", ["--set", "defaultPolicy.spec.sampling.interval=fast"], "at '/defaultPolicy/spec/sampling/interval'"],
+    ["a dependency mapping switch that is not a boolean", ["--set", "agent.dependencyMapping.enabled=maybe"], "at '/agent/dependencyMapping/enabled'"],
+    ["a misspelt dependency mapping switch", ["--set", "agent.dependencyMapping.enable=false"], "at '/agent/dependencyMapping': additional properties 'enable' not allowed"],
     ["a ServiceMonitor interval that is not a duration", ["--set", "metrics.serviceMonitor.interval=often"], "at '/metrics/serviceMonitor/interval'"],
   ];
 
@@ -255,11 +279,20 @@ describe("helm install, upgrade and uninstall on a real control plane", () => {
     const pod = ds.spec.template.spec;
     expect(pod.serviceAccountName).toBe("xander-agent");
     expect(pod.tolerations).toEqual([{ operator: "Exists" }]);
-    expect(pod.hostPID ?? false).toBe(false);
     expect(ds.spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%", maxSurge: 0 } });
     expect(pod.containers[0]?.image).toBe("ghcr.io/xander/xander:0.1.0");
     expect(pod.containers[0]?.resources).toEqual({ requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } });
-    expect(pod.containers[0]?.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    // agent.dependencyMapping.enabled (the default): hostPID and SYS_PTRACE, nothing else added.
+    expect(pod.hostPID).toBe(true);
+    expect(pod.containers[0]?.args.slice(-2)).toEqual(["--host-pid-for-netns", "1"]);
+    expect(pod.containers[0]?.securityContext).toEqual({
+      runAsUser: 0,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"], add: ["SYS_PTRACE"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
     await poll("policy Ready", async () => {
       const p = await getJson<StarvationPolicy>(["starvationpolicy", "default"]);
       return p?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
@@ -268,11 +301,14 @@ describe("helm install, upgrade and uninstall on a real control plane", () => {
   }, 120_000);
 
   test("helm upgrade with new agent values changes the controller's flags, and a controller on them rolls the agent DaemonSet", async () => {
-    const r = await helm(["upgrade", RELEASE, CHART, "--namespace", NS, "--reuse-values", "--set", "agent.image.tag=0.1.1", "--set", "agent.updateStrategy.type=OnDelete"]);
+    const r = await helm(["upgrade", RELEASE, CHART, "--namespace", NS, "--reuse-values", "--set", "agent.image.tag=0.1.1", "--set", "agent.updateStrategy.type=OnDelete", "--set", "agent.dependencyMapping.enabled=false"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const args = (await liveDeployment()).spec.template.spec.containers[0]!.args;
     expect(flag(args, "agent-image")).toBe("ghcr.io/xander/xander:0.1.1");
+    expect(mappingArgs(args)).toEqual(["--no-agent-dependency-mapping"]);
+    const role = await getJson<{ rules: Rule[] }>(["clusterrole", "xander-agent"]);
+    expect(role?.rules.flatMap((rule) => rule.resources)).toEqual(["pods", "namespaces", "starvationpolicies", "nodefindings/status", "events"]);
     // What the rollout of the Deployment would do: the replicas restart with the new flags.
     await controller?.stop();
     controller = (await startController()).proc;
@@ -281,6 +317,19 @@ describe("helm install, upgrade and uninstall on a real control plane", () => {
       return got?.spec.template.spec.containers[0]?.image === "ghcr.io/xander/xander:0.1.1" ? got : undefined;
     }, { timeoutMs: 30_000 });
     expect(ds.spec.updateStrategy).toEqual({ type: "OnDelete" });
+    // agent.dependencyMapping.enabled=false: no hostPID, no capability, and the agent maps nothing.
+    const pod = ds.spec.template.spec;
+    expect(pod.hostPID ?? false).toBe(false);
+    expect(pod.containers[0]?.args).toContain("--no-dependency-mapping");
+    expect(pod.containers[0]?.args).not.toContain("--host-pid-for-netns");
+    expect(pod.containers[0]?.securityContext).toEqual({
+      runAsUser: 0,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
     expect(refusals(controller.log())).toEqual([]);
   }, 120_000);
 

@@ -44,6 +44,10 @@ let controller: XanderProcess | undefined;
 let agent: XanderProcess | undefined;
 const tokens = { controller: "", agentA: "", agentB: "", agentUnbound: "" };
 
+interface AgentDaemonSet {
+  spec: { template: { spec: { serviceAccountName: string; hostPID?: boolean; containers: { args: string[]; securityContext: { capabilities?: unknown } }[] } } };
+}
+
 const RBAC_KINDS = new Set(["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]);
 
 async function getJson<T>(args: string[]): Promise<T | undefined> {
@@ -102,8 +106,12 @@ describe("the chart's RBAC is enough", () => {
       const nf = await poll(`NodeFindings ${node}`, () => getJson<NodeFindings>(["nodefindings", node]), { timeoutMs: 30_000 });
       expect(nf.spec.nodeName).toBe(node);
     }
-    const ds = await poll("DaemonSet xander-agent", () => getJson<{ spec: { template: { spec: { serviceAccountName: string } } } }>(["daemonset", "xander-agent", "-n", namespace]), { timeoutMs: 30_000 });
+    const ds = await poll("DaemonSet xander-agent", () => getJson<AgentDaemonSet>(["daemonset", "xander-agent", "-n", namespace]), { timeoutMs: 30_000 });
     expect(ds.spec.template.spec.serviceAccountName).toBe(agentSA);
+    // The chart's defaults map dependencies: the controller's RBAC is enough to run the agents with hostPID
+    // and SYS_PTRACE (RBAC does not look inside the pod spec; Pod Security admission would).
+    expect(ds.spec.template.spec.hostPID).toBe(true);
+    expect(ds.spec.template.spec.containers[0]?.securityContext.capabilities).toEqual({ drop: ["ALL"], add: ["SYS_PTRACE"] });
     expect((await kubectl(["get", "configmap", "xander-agent-config", "-n", namespace])).code).toBe(0);
     await poll("policy Ready", async () => {
       const p = await getJson<StarvationPolicy>(["starvationpolicy", policyName]);
@@ -303,4 +311,82 @@ describe("agents write only their own node's NodeFindings (ValidatingAdmissionPo
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
   });
+});
+
+describe("with agent.dependencyMapping.enabled=false", () => {
+  // A second release in the same namespace, with the switch off: its agent account, ClusterRole and
+  // own-node policy. Its agent runs on node B (node A's agent is still running).
+  const offRelease = `xo${suffix}`;
+  const offAgentSA = `${offRelease}-xander-agent`;
+  let offRbac: Manifest[] = [];
+  let offToken = "";
+  /** Every agent this block starts, so afterAll stops each even when a test fails before its own stop. */
+  const offAgents: XanderProcess[] = [];
+
+  const startOffAgent = async (extra: readonly string[], name: string): Promise<XanderProcess> => {
+    const metricsPort = await freePort();
+    const proc = startXander(
+      ["agent", "--node", nodeB, "--cgroup-root", join(repoRoot, "test/fixtures/cgroup/v2-systemd-containerd"), "--proc-root", "/proc", "--db", join(dir, `${name}.db`), "--metrics-addr", `127.0.0.1:${metricsPort}`, ...extra],
+      join(dir, `${name}.log`),
+      { KUBECONFIG: kubeconfigForToken(offToken, `${name}-${suffix}`) },
+    );
+    offAgents.push(proc);
+    return proc;
+  };
+
+  beforeAll(async () => {
+    const rendered = await renderChart(offRelease, namespace, ["--set", "crds.install=false", "--set", "defaultPolicy.enabled=false", "--set", "agent.dependencyMapping.enabled=false"]);
+    offRbac = rendered.filter((m) => RBAC_KINDS.has(m.kind));
+    // The controller's flags say so, and the controller then runs the agents with --no-dependency-mapping.
+    const args = (find(rendered, "Deployment") as Manifest & { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
+    expect(args).toContain("--no-agent-dependency-mapping");
+    const applied = await kubectl(["apply", "--server-side", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: offRbac }) });
+    expect(applied.stderr).toBe("");
+    await createPod({ namespace, name: "agent-off", nodeName: nodeB, serviceAccountName: offAgentSA });
+    offToken = await mintPodBoundToken({ namespace, serviceAccount: offAgentSA, podName: "agent-off" });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const proc of offAgents) await proc.stop();
+    if (offRbac.length > 0) await kubectl(["delete", "--ignore-not-found", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: offRbac }) });
+  }, 60_000);
+
+  const offIdentity = (): string[] => [`--as=system:serviceaccount:${namespace}:${offAgentSA}`, "--as-group=system:serviceaccounts", `--as-group=system:serviceaccounts:${namespace}`, "--as-group=system:authenticated"];
+
+  test.each([
+    ["list", "services", false],
+    ["watch", "services", false],
+    ["list", "endpointslices.discovery.k8s.io", false],
+    ["watch", "endpointslices.discovery.k8s.io", false],
+    ["list", "pods", true],
+    ["watch", "namespaces", true],
+    ["list", "starvationpolicies.xander.io", true],
+  ] as const)("the agent's ClusterRole: %s %s allowed=%j", async (verb, resource, allowed) => {
+    const r = await kubectl(["auth", "can-i", verb, resource, ...offIdentity()]);
+    expect(r.stdout.trim()).toBe(allowed ? "yes" : "no");
+  });
+
+  test("the agent run with --no-dependency-mapping writes its node's status and is refused nothing without the Service and EndpointSlice reads", async () => {
+    const proc = await startOffAgent(["--no-dependency-mapping"], "agent-off");
+    const nf = await poll("the agent's status write", async () => {
+      const got = await getJson<NodeFindings>(["nodefindings", nodeB]);
+      return got?.status?.agent?.lastSample !== undefined && got.status.conditions?.some((c) => c.type === "Reporting") ? got : undefined;
+    }, { timeoutMs: 60_000 });
+    expect(nf.status?.dependencies ?? []).toEqual([]);
+    // Long enough for the first dependency poll (a policy exists, so mapping would be on) and every informer.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(proc.log()).toContain("dependency mapping off");
+    expect(refusals(proc.log())).toEqual([]);
+    expect(await proc.stop()).toBe(0);
+  }, 90_000);
+
+  test("the same agent without --no-dependency-mapping is refused the Services and EndpointSlices it would watch", async () => {
+    const proc = await startOffAgent([], "agent-off-mapping");
+    const refused = await poll("the agent's refusals", () => {
+      const got = refusals(proc.log());
+      return Promise.resolve(got.some((r) => r.includes('"services"')) && got.some((r) => r.includes('"endpointslices"')) ? got : undefined);
+    }, { timeoutMs: 60_000 });
+    expect(refused.every((r) => /"(services|endpointslices)"/.test(r))).toBe(true);
+    expect(await proc.stop()).toBe(0);
+  }, 90_000);
 });
