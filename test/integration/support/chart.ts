@@ -2,12 +2,12 @@
 // given token, and Xander processes that run "in a pod" (service account files, no kubeconfig).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ensureBinaries, loadKubeConfig, repoRoot } from "../../cluster/index.js";
-import type { XanderProcess } from "./processes.js";
+import { trackProcess, type XanderProcess } from "./processes.js";
 
 export const CHART = join(repoRoot, "charts", "xander");
 /** The Kubernetes version `helm template` assumes (it defaults to 1.20, below the chart's kubeVersion). */
@@ -169,24 +169,8 @@ export function startInCluster(args: readonly string[], opts: InClusterOptions):
     env: { ...env, SA_DIR: sa },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const out = createWriteStream(opts.logFile);
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { resolve(code); }));
-  return {
-    child,
-    logFile: opts.logFile,
-    exited,
-    log: () => readFileSync(opts.logFile, "utf8"),
-    // unshare and sh exec in place, so the child's PID is the Xander process itself.
-    stop: async (signal: NodeJS.Signals = "SIGTERM") => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
+  // unshare and sh exec in place, so the child's PID is the Xander process itself.
+  return trackProcess(child, opts.logFile);
 }
 
 /**

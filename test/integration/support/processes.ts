@@ -14,13 +14,21 @@ export interface XanderProcess {
 }
 
 export function startXander(args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = {}): XanderProcess {
-  const out = createWriteStream(logFile);
   const child = spawn(process.execPath, [join(repoRoot, "dist/cli/main.js"), ...args], {
     env: { ...process.env, XANDER_LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
+  return trackProcess(child, logFile);
+}
+
+/**
+ * Sends a started process's output to `logFile` and gives it a `stop` that signals it, waits, and
+ * escalates to SIGKILL after 10 s. The child must have piped stdout and stderr.
+ */
+export function trackProcess(child: ChildProcess, logFile: string): XanderProcess {
+  const out = createWriteStream(logFile);
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => { resolve(code); }));
   return {
     child,
