@@ -82,6 +82,21 @@ describe("NodeFindings status dependencies", () => {
     expect(entries[0]).toMatchObject({ firstSeen: "1970-01-01T00:00:01.000Z", lastSeen: "1970-01-01T00:00:10.000Z" });
   });
 
+  it("names each end's top-level workload where a controller owns it, so other nodes' callers can be named without a Pod cache", () => {
+    const entries = dependencyEntries(edges, names, index, 100);
+    const workloads = entries.map((d) => [d.from, d.to, d.fromWorkload ?? "-", d.toWorkload ?? "-"]);
+    expect(workloads).toEqual([
+      ["shop/api-1", "shop/web-7d9f-abcde", "Deployment/api", "Deployment/web"],
+      ["shop/web-7d9f-abcde", "shop/api", "Deployment/web", "-"], // a Service peer has no owner
+      ["shop/api-1", "shop/checkout-5c6b7d-xyz12", "Deployment/api", "Deployment/checkout"],
+      ["shop/web-7d9f-abcde", "shop/api-1", "Deployment/web", "Deployment/api"],
+      ["shop/web-7d9f-abcde", "203.0.113.9", "Deployment/web", "-"],
+      ["shop/checkout-5c6b7d-xyz12", "shop/api", "Deployment/checkout", "-"],
+    ]);
+    const bare = buildPeerIndex({ pods: [{ metadata: { namespace: "a", name: "p", uid: "p" }, status: { podIP: "10.0.0.1", phase: "Running" } }] });
+    expect(dependencyEntries([outbound("p", "10.0.0.1", 80, 1)], new Map([["p", { namespace: "a", name: "p" }]]), bare, 10)[0]).not.toHaveProperty("fromWorkload");
+  });
+
   it("keeps the most active at the bound, and without the API names every peer by IP", () => {
     expect(dependencyEntries(edges, names, index, 2).map((d) => d.to)).toEqual(["shop/web-7d9f-abcde", "shop/api"]);
     const byIp = dependencyEntries(edges, new Map(), undefined, 100);

@@ -13,7 +13,7 @@ import type { EffectivePolicy } from "../api/policy.js";
 import type { Dependency } from "../api/types.generated.js";
 import { blastRadius, blastRadiusPhrase } from "../deps/blast-radius.js";
 import type { Edge } from "../deps/edges.js";
-import { buildPeerIndex, resolvePeer, type ClusterView, type EndpointSliceLike, type PeerIndex, type PodLike, type ServiceLike } from "../deps/resolve.js";
+import { buildPeerIndex, ownerOf, resolvePeer, type ClusterView, type EndpointSliceLike, type PeerIndex, type PodLike, type ServiceLike } from "../deps/resolve.js";
 import { DependencySampler } from "../engine/dependencies.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Informer } from "../kube/informer.js";
@@ -59,6 +59,8 @@ interface Entry {
   from: string;
   to: string;
   kind: Dependency["kind"];
+  fromWorkload?: string;
+  toWorkload?: string;
   port: number | null;
   direction: Dependency["direction"];
   connections: number;
@@ -72,10 +74,16 @@ function entryOf(edge: Edge, from: string, index: PeerIndex | undefined): Entry 
   const outbound = edge.direction === "outbound";
   // An inbound peer's port is the caller's ephemeral one: it says nothing about a Service.
   const peer = index ? resolvePeer(edge.peer.ip, outbound ? edge.peer.port : null, index) : ({ kind: "External", ip: edge.peer.ip } as const);
+  // Workloads let the controller name callers on other nodes without a cluster-wide Pod cache of its own.
+  const fromPod = index?.podsByUid.get(edge.fromPodUid);
+  const fromOwner = fromPod && index ? ownerOf(fromPod, index) : undefined;
+  const toOwner = peer.kind === "Pod" ? peer.owner : undefined;
   return {
     from,
     to: peer.kind === "External" ? peer.ip : `${peer.namespace}/${peer.name}`,
     kind: peer.kind,
+    ...(fromOwner ? { fromWorkload: `${fromOwner.kind}/${fromOwner.name}` } : {}),
+    ...(toOwner ? { toWorkload: `${toOwner.kind}/${toOwner.name}` } : {}),
     port: outbound ? edge.peer.port : edge.localPort,
     direction: edge.direction,
     connections: edge.connections,
@@ -125,6 +133,8 @@ export function dependencyEntries(edges: readonly Edge[], names: ReadonlyMap<str
       from: e.from.slice(0, 317),
       to: e.to.slice(0, 317),
       kind: e.kind,
+      ...(e.fromWorkload === undefined ? {} : { fromWorkload: e.fromWorkload.slice(0, 317) }),
+      ...(e.toWorkload === undefined ? {} : { toWorkload: e.toWorkload.slice(0, 317) }),
       ...(e.port === null ? {} : { port: e.port }),
       ...(e.direction === undefined ? {} : { direction: e.direction }),
       connections: e.connections,

@@ -431,6 +431,14 @@ const topRiskSchema: JsonSchema = {
     severity: { type: "string", enum: [...SEVERITIES], description: "Its severity." },
     pod: str('The starved pod as "namespace/name" (node-level findings: empty).', 317),
     message: str("What the rule saw.", 1024),
+    callers: {
+      type: "array",
+      description:
+        'Who calls the starved pod, across the cluster, busiest first: workloads as "namespace/name" (a bare pod by its own name, an unknown caller by IP). Calls through a Service count against its backend pods.',
+      maxItems: 10,
+      "x-kubernetes-list-type": "atomic",
+      items: { type: "string", maxLength: 317 },
+    },
   },
 };
 
@@ -582,6 +590,8 @@ const dependencySchema: JsonSchema = {
     from: str('The pod on this node as "namespace/name".', 317),
     to: str('The peer: "namespace/name" for pods and services, the IP address for external peers.', 317),
     kind: { type: "string", enum: ["Pod", "Service", "External"], description: "What the peer is." },
+    fromWorkload: str('The top-level owner of the pod on this node as "Kind/name", e.g. "Deployment/web"; absent for a bare pod.', 317),
+    toWorkload: str('The top-level owner of a Pod peer as "Kind/name"; absent for a bare pod and for other peers.', 317),
     port: {
       type: "integer",
       format: "int32",

@@ -150,6 +150,8 @@ export interface TopRisk {
   pod: string;
   /** What the rule saw. */
   message?: string;
+  /** Who calls the starved pod, across the cluster, busiest first: workloads as "namespace/name" (a bare pod by its own name, an unknown caller by IP). Calls through a Service count against its backend pods. */
+  callers?: string[];
 }
 
 /** What the controller observed for this policy. */
@@ -258,6 +260,10 @@ export interface Dependency {
   to: string;
   /** What the peer is. */
   kind: "Pod" | "Service" | "External";
+  /** The top-level owner of the pod on this node as "Kind/name", e.g. "Deployment/web"; absent for a bare pod. */
+  fromWorkload?: string;
+  /** The top-level owner of a Pod peer as "Kind/name"; absent for a bare pod and for other peers. */
+  toWorkload?: string;
   /** The server port: the port dialled (a Service's own port) when outbound, the local listen port when inbound. */
   port?: number;
   /** Who opened the connection: outbound when the pod on this node did. */
