@@ -1,5 +1,5 @@
 import type { Dependency, NodeFindings } from "../api/types.generated.js";
-import { calleesOf, callersOf, dependencyGraph, serviceBackends } from "./dependency-graph.js";
+import { calleesOf, callerNames, callersOf, dependencyGraph, serviceBackends } from "./dependency-graph.js";
 
 function nf(node: string, dependencies: Dependency[]): NodeFindings {
   return { apiVersion: "xander.io/v1alpha1", kind: "NodeFindings", metadata: { name: node }, spec: { nodeName: node }, status: { dependencies } };
@@ -78,6 +78,28 @@ describe("dependencyGraph", () => {
     expect(graph.edges).toEqual([
       { caller: "a/x", callerKind: "Pod", callee: "a/y", calleeKind: "Pod", via: [], ports: [80, 81], connections: 3, recentConnections: 0, reportedBy: ["n"] },
     ]);
+  });
+
+  it("names callers by workload, from whichever end knew the owner, one name per workload", () => {
+    const graph = dependencyGraph(
+      [
+        // node-a's agent knows its own pods' owners; node-b's knows its callers' from its Pod cache.
+        nf("node-a", [
+          { from: "shop/web-1", to: "shop/api", kind: "Service", port: 80, direction: "outbound", fromWorkload: "Deployment/web", connections: 1 },
+          { from: "shop/web-2", to: "shop/api", kind: "Service", port: 80, direction: "outbound", connections: 0, recentConnections: 5 },
+          { from: "shop/debug", to: "shop/api", kind: "Service", port: 80, direction: "outbound", connections: 0, recentConnections: 1 },
+        ]),
+        nf("node-b", [
+          { from: "shop/api-1", to: "shop/web-2", kind: "Pod", port: 8080, direction: "inbound", toWorkload: "Deployment/web", connections: 2 },
+          { from: "shop/api-1", to: "batch/report-28-x", kind: "Pod", port: 8080, direction: "inbound", toWorkload: "CronJob/report", connections: 1 },
+          { from: "shop/api-1", to: "10.0.0.5", kind: "External", port: 8080, direction: "inbound", connections: 0, recentConnections: 2 },
+        ]),
+      ],
+      backends,
+    );
+    expect(callerNames(graph, "shop/api-1")).toEqual(["shop/web", "batch/report", "10.0.0.5", "shop/debug"]);
+    expect(callersOf(graph, "shop/api-1").find((e) => e.caller === "shop/web-2")).toMatchObject({ callerWorkload: "Deployment/web", connections: 2, recentConnections: 5 });
+    expect(callerNames(graph, "shop/nobody")).toEqual([]);
   });
 
   it("a node with no status contributes nothing", () => {

@@ -15,6 +15,8 @@ export interface CallEdge {
   /** "namespace/name" of the calling pod, or its IP when it is not a known pod. */
   readonly caller: string;
   readonly callerKind: "Pod" | "External";
+  /** The caller's top-level owner as "Kind/name" (e.g. "Deployment/web"), as either end's agent knew it. */
+  readonly callerWorkload?: string;
   /** "namespace/name" of the called pod (or of a Service whose backends are unknown), or an IP. */
   readonly callee: string;
   readonly calleeKind: PeerKind;
@@ -80,6 +82,7 @@ interface Side {
 interface Pair {
   caller: string;
   callerKind: "Pod" | "External";
+  callerWorkload?: string;
   callee: string;
   calleeKind: PeerKind;
   via: Set<string>;
@@ -93,6 +96,7 @@ interface Pair {
 interface Call {
   readonly caller: string;
   readonly callerKind: "Pod" | "External";
+  readonly callerWorkload?: string;
   readonly callee: string;
   readonly calleeKind: PeerKind;
   readonly via?: string;
@@ -102,12 +106,14 @@ interface Call {
 function callsOf(dep: Dependency, backends: ServiceBackends): Call[] {
   if (dep.direction === "inbound") {
     // The peer called the pod on this node; an inbound peer is never a Service.
-    return [{ caller: dep.to, callerKind: dep.kind === "Pod" ? "Pod" : "External", callee: dep.from, calleeKind: "Pod" }];
+    const workload = dep.toWorkload === undefined ? {} : { callerWorkload: dep.toWorkload };
+    return [{ caller: dep.to, callerKind: dep.kind === "Pod" ? "Pod" : "External", ...workload, callee: dep.from, calleeKind: "Pod" }];
   }
-  if (dep.kind !== "Service") return [{ caller: dep.from, callerKind: "Pod", callee: dep.to, calleeKind: dep.kind }];
+  const caller = { caller: dep.from, callerKind: "Pod" as const, ...(dep.fromWorkload === undefined ? {} : { callerWorkload: dep.fromWorkload }) };
+  if (dep.kind !== "Service") return [{ ...caller, callee: dep.to, calleeKind: dep.kind }];
   const pods = backends.get(dep.to) ?? [];
-  if (pods.length === 0) return [{ caller: dep.from, callerKind: "Pod", callee: dep.to, calleeKind: "Service", via: dep.to }];
-  return pods.map((pod) => ({ caller: dep.from, callerKind: "Pod", callee: pod, calleeKind: "Pod", via: dep.to }));
+  if (pods.length === 0) return [{ ...caller, callee: dep.to, calleeKind: "Service", via: dep.to }];
+  return pods.map((pod) => ({ ...caller, callee: pod, calleeKind: "Pod", via: dep.to }));
 }
 
 function pairOf(pairs: Map<string, Pair>, call: Call): Pair {
@@ -121,6 +127,7 @@ function pairOf(pairs: Map<string, Pair>, call: Call): Pair {
 }
 
 function add(pair: Pair, call: Call, dep: Dependency, node: string): void {
+  pair.callerWorkload ??= call.callerWorkload;
   if (call.via !== undefined) pair.via.add(call.via);
   if (dep.port !== undefined) pair.ports.add(dep.port);
   const sideKey = `${node}|${dep.direction ?? "outbound"}`;
@@ -138,6 +145,7 @@ function toEdge(pair: Pair): CallEdge {
   return {
     caller: pair.caller,
     callerKind: pair.callerKind,
+    ...(pair.callerWorkload === undefined ? {} : { callerWorkload: pair.callerWorkload }),
     callee: pair.callee,
     calleeKind: pair.calleeKind,
     via: [...pair.via].sort(),
@@ -177,4 +185,17 @@ export function callersOf(graph: DependencyGraph, pod: string): CallEdge[] {
 /** The pairs where `pod` ("namespace/name") is the caller. */
 export function calleesOf(graph: DependencyGraph, pod: string): CallEdge[] {
   return graph.edges.filter((e) => e.caller === pod);
+}
+
+/**
+ * Who calls `pod` ("namespace/name"), busiest first, one name per calling workload: "namespace/name" of
+ * the caller's top-level owner, else of the calling pod, else its IP.
+ */
+export function callerNames(graph: DependencyGraph, pod: string): string[] {
+  const names = callersOf(graph, pod).map((e) => {
+    if (e.callerKind === "External" || e.callerWorkload === undefined) return e.caller;
+    const namespace = e.caller.split("/")[0] ?? "";
+    return `${namespace}/${e.callerWorkload.slice(e.callerWorkload.indexOf("/") + 1)}`;
+  });
+  return [...new Set(names)];
 }
