@@ -1,4 +1,4 @@
-import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
+import type { Dependency, NodeFinding, NodeFindings } from "../api/types.generated.js";
 import { FindingsView, summarize } from "./findings-view.js";
 
 const NOW = Date.parse("2025-06-01T12:00:00Z");
@@ -115,6 +115,25 @@ describe("summarize", () => {
     expect(s.bySeverity).toEqual({ critical: 1, warning: 0, info: 0 });
     expect(s.nodes.total).toBe(2);
     expect(s.nodes.stale).toBe(1);
+  });
+
+  test("a top risk names its callers across nodes, calls through a Service included; stale nodes' edges do not count", () => {
+    const withDeps = (node: NodeFindings, dependencies: Dependency[]): NodeFindings => ({ ...node, status: { ...node.status, dependencies } });
+    const nodes = [
+      // The starved pod's own agent saw web's open connection arrive.
+      withDeps(nf("b", 0, [finding({ pod: { namespace: "shop", name: "api-1", uid: "u-api" } })]), [
+        { from: "shop/api-1", to: "shop/web-1", kind: "Pod", toWorkload: "Deployment/web", direction: "inbound", port: 8080, connections: 2 },
+      ]),
+      // Short calls through the Service, seen only by the caller's agent on another node.
+      withDeps(nf("a", 0), [{ from: "batch/report-x", to: "shop/api", kind: "Service", fromWorkload: "CronJob/report", direction: "outbound", port: 80, connections: 0, recentConnections: 7 }]),
+      withDeps(nf("gone", 10 * HEARTBEAT), [{ from: "old/ghost", to: "shop/api-1", kind: "Pod", direction: "outbound", port: 8080, connections: 9 }]),
+    ];
+    const backends = new Map([["shop/api", ["shop/api-1"]]]);
+    const s = summarize(nodes, NOW, HEARTBEAT, { backends });
+    expect(s.topRisks[0]).toMatchObject({ pod: "shop/api-1", callers: ["shop/web", "batch/report"] });
+    expect(s.dependencyEdges).toBe(2);
+    // Without the EndpointSlices the Service is the callee, and only the direct caller is known.
+    expect(summarize(nodes, NOW, HEARTBEAT).topRisks[0]?.callers).toEqual(["shop/web"]);
   });
 
   test("a node-level finding (no pod) shows an empty pod in top risks", () => {

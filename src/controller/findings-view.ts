@@ -1,10 +1,12 @@
 /**
- * The cluster-wide view of NodeFindings: what policy status, metrics and (later) the read API show.
+ * The cluster-wide view of NodeFindings: what policy status, metrics and (later) the read API show,
+ * including who calls each top risk's pod, from the dependency graph of every reporting node.
  * `summarize` is the pure aggregation; FindingsView keeps the latest cluster-wide summary in memory,
  * recomputed from the NodeFindings watch cache when it changes.
  */
 import { RULE_NAMES, SEVERITIES, type RuleName, type Severity } from "../analysis/types.js";
 import type { NodeFinding, NodeFindings, TopRisk } from "../api/types.generated.js";
+import { callerNames, dependencyGraph, type DependencyGraph, type ServiceBackends } from "./dependency-graph.js";
 
 /** An agent that has not reported for this many heartbeats is stale. */
 export const STALE_AFTER_HEARTBEATS = 3;
@@ -28,13 +30,20 @@ export interface FindingsSummary {
   readonly byRule: Readonly<Record<RuleName, Readonly<Record<Severity, number>>>>;
   /** Worst first: severity, then how far past its threshold, then most recent. */
   readonly topRisks: readonly TopRisk[];
+  /** Caller → callee pairs in the cluster dependency graph of the reporting nodes. */
+  readonly dependencyEdges: number;
 }
 
 export interface SummarizeOptions {
   /** Only findings raised under this StarvationPolicy. Node counts are not filtered. */
   readonly policy?: string;
   readonly topN?: number;
+  /** Service → backend pods, so calls through a Service name the pods behind it as callees. */
+  readonly backends?: ServiceBackends;
 }
+
+/** TopRisk.callers is bounded by the CRD. */
+const MAX_CALLERS = 10;
 
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
 
@@ -85,9 +94,12 @@ export function compareRisk(a: Ranked, b: Ranked): number {
   );
 }
 
-function toTopRisk(r: Ranked): TopRisk {
+function toTopRisk(r: Ranked, graph: DependencyGraph): TopRisk {
   const message = r.finding.message.length > 1024 ? `${r.finding.message.slice(0, 1021)}...` : r.finding.message;
-  return { node: r.node, rule: r.finding.rule, severity: r.finding.severity, pod: podName(r.finding), message };
+  const pod = podName(r.finding);
+  // Across nodes: a caller on another node may be seen only from its own end (short calls in TIME_WAIT).
+  const callers = pod === "" ? [] : callerNames(graph, pod).slice(0, MAX_CALLERS);
+  return { node: r.node, rule: r.finding.rule, severity: r.finding.severity, pod, message, ...(callers.length > 0 ? { callers } : {}) };
 }
 
 /**
@@ -100,7 +112,7 @@ export function summarize(nodeFindings: readonly NodeFindings[], nowMs: number, 
   const byRule = Object.fromEntries(RULE_NAMES.map((r) => [r, zeroSeverities()])) as Record<RuleName, Record<Severity, number>>;
   const staleNodes: string[] = [];
   const ranked: Ranked[] = [];
-  let reporting = 0;
+  const reporting: NodeFindings[] = [];
   for (const nf of nodeFindings) {
     const node = nf.metadata.name ?? nf.spec.nodeName;
     if (isStale(nf, nowMs, heartbeatMs)) {
@@ -108,7 +120,7 @@ export function summarize(nodeFindings: readonly NodeFindings[], nowMs: number, 
       continue;
     }
     if (lastReportMs(nf) === undefined) continue; // pending: nothing reported yet
-    reporting++;
+    reporting.push(nf);
     for (const f of nf.status?.findings ?? []) {
       if (opts.policy !== undefined && f.policy !== opts.policy) continue;
       bySeverity[f.severity]++;
@@ -118,11 +130,14 @@ export function summarize(nodeFindings: readonly NodeFindings[], nowMs: number, 
   }
   ranked.sort(compareRisk);
   staleNodes.sort();
+  const graph = dependencyGraph(reporting, opts.backends);
+  const pending = nodeFindings.length - reporting.length - staleNodes.length;
   return {
-    nodes: { total: nodeFindings.length, reporting, stale: staleNodes.length, pending: nodeFindings.length - reporting - staleNodes.length, staleNodes },
+    nodes: { total: nodeFindings.length, reporting: reporting.length, stale: staleNodes.length, pending, staleNodes },
     bySeverity,
     byRule,
-    topRisks: ranked.slice(0, opts.topN ?? DEFAULT_TOP_RISKS).map(toTopRisk),
+    topRisks: ranked.slice(0, opts.topN ?? DEFAULT_TOP_RISKS).map((r) => toTopRisk(r, graph)),
+    dependencyEdges: graph.edges.length,
   };
 }
 
@@ -138,6 +153,7 @@ export class FindingsView {
     private readonly source: () => readonly NodeFindings[],
     private readonly heartbeatMs: () => number,
     private readonly now: () => number = Date.now,
+    private readonly backends: () => ServiceBackends = () => new Map(),
   ) {
     this.current = summarize([], this.now(), this.heartbeatMs());
   }
@@ -148,12 +164,12 @@ export class FindingsView {
   }
 
   refresh(): FindingsSummary {
-    this.current = summarize(this.source(), this.now(), this.heartbeatMs());
+    this.current = summarize(this.source(), this.now(), this.heartbeatMs(), { backends: this.backends() });
     return this.current;
   }
 
   /** A fresh summary for one policy, judged by that policy's heartbeat. */
   forPolicy(policy: string, heartbeatMs: number, topN = DEFAULT_TOP_RISKS): FindingsSummary {
-    return summarize(this.source(), this.now(), heartbeatMs, { policy, topN });
+    return summarize(this.source(), this.now(), heartbeatMs, { policy, topN, backends: this.backends() });
   }
 }

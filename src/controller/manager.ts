@@ -11,7 +11,7 @@ import type { NodeFindings, StarvationPolicy } from "../api/types.generated.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Informer, InformerEvent } from "../kube/informer.js";
 import { kubeLeaseStore, LeaderElector, leaseTimings } from "../kube/leader.js";
-import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, MANAGED_BY, MANAGED_BY_LABEL, NODE } from "../kube/resources.js";
+import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, ENDPOINT_SLICE, MANAGED_BY, MANAGED_BY_LABEL, NODE } from "../kube/resources.js";
 import { WorkQueue, type ReconcileResult } from "../kube/workqueue.js";
 import { nodeFindingsInformer, policyInformer } from "../kube/xander.js";
 import { startHttpServer, type Readiness, type RunningServer } from "../server/http.js";
@@ -20,6 +20,7 @@ import { AGENT_KEY, AgentReconciler } from "./agent-reconciler.js";
 import type { Node } from "./cache.js";
 import type { ControllerConfig } from "./config.js";
 import type { DaemonSet } from "./daemonset.js";
+import { serviceBackends, type EndpointSliceRef, type ServiceBackends } from "./dependency-graph.js";
 import { FindingsView } from "./findings-view.js";
 import { ControllerMetrics } from "./metrics.js";
 import { NodeReconciler } from "./node-reconciler.js";
@@ -43,6 +44,10 @@ export class ControllerManager {
   private readonly policies: Informer<StarvationPolicy>;
   private readonly daemonSets: Informer<DaemonSet>;
   private readonly configMaps: Informer<ConfigMap>;
+  /** Only with dependency mapping on: Service backends, so calls through a Service name their pods. */
+  private readonly endpointSlices: Informer<KubeObject & EndpointSliceRef> | undefined;
+  private backends: ServiceBackends = new Map();
+  private backendsStale = true;
   private readonly informers: Informer<KubeObject>[];
   private readonly view: FindingsView;
   private readonly queues: Queued[];
@@ -70,7 +75,16 @@ export class ControllerManager {
     this.daemonSets = client.informer<DaemonSet>(DAEMON_SET, { namespace: ns, labelSelector: managed, log });
     this.configMaps = client.informer<ConfigMap>(CONFIG_MAP, { namespace: ns, labelSelector: managed, log });
     this.informers = [this.nodes, this.nodeFindings, this.policies, this.daemonSets, this.configMaps] as Informer<KubeObject>[];
-    this.view = new FindingsView(() => this.nodeFindings.list(), () => this.clusterHeartbeatMs());
+    if (cfg.agent.dependencyMapping !== false) {
+      this.endpointSlices = client.informer<KubeObject & EndpointSliceRef>(ENDPOINT_SLICE, { log });
+      this.informers.push(this.endpointSlices);
+    }
+    this.view = new FindingsView(
+      () => this.nodeFindings.list(),
+      () => this.clusterHeartbeatMs(),
+      Date.now,
+      () => this.serviceBackends(),
+    );
 
     const onError = (kind: string) => (key: string, err: unknown, retries: number, delayMs: number) => {
       this.log.error({ err, kind, key, retries, retryInMs: Math.round(delayMs) }, `reconcile of ${kind} ${key} failed; retrying`);
@@ -150,6 +164,15 @@ export class ControllerManager {
     return Number.isFinite(best) ? best : 60_000;
   }
 
+  /** Rebuilt from the EndpointSlice cache at most once per change, not once per policy reconcile. */
+  private serviceBackends(): ServiceBackends {
+    if (this.endpointSlices !== undefined && this.backendsStale) {
+      this.backends = serviceBackends(this.endpointSlices.list());
+      this.backendsStale = false;
+    }
+    return this.backends;
+  }
+
   private enqueuePolicies(delayMs: number = POLICY_BATCH_MS): void {
     for (const name of this.policyNames()) this.policyQueue.addAfter(name, delayMs);
   }
@@ -195,6 +218,12 @@ export class ControllerManager {
     });
     this.configMaps.on(() => {
       this.agentQueue.add(AGENT_KEY);
+    });
+    // Backends change who a top risk's callers are; policy status batches these like agent heartbeats.
+    this.endpointSlices?.on(() => {
+      this.backendsStale = true;
+      this.enqueuePolicies();
+      this.refreshViewSoon();
     });
   }
 

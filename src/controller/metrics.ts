@@ -42,6 +42,12 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  readonly dependencyEdges = new Gauge({
+    name: "xander_dependency_edges",
+    help: "Caller to callee pairs in the cluster dependency graph, from the reporting nodes' NodeFindings.",
+    registers: [this.registry],
+  });
+
   readonly leader = new Gauge({
     name: "xander_controller_leader",
     help: "1 while this replica holds the leader Lease and runs the reconcilers, else 0.",
@@ -92,5 +98,6 @@ export class ControllerMetrics {
     }
     this.nodes.set({ state: "reporting" }, summary.nodes.reporting);
     this.nodes.set({ state: "stale" }, summary.nodes.stale);
+    this.dependencyEdges.set(summary.dependencyEdges);
   }
 }

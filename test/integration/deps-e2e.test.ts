@@ -20,15 +20,17 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import type { CgroupLayout } from "../../src/cgroup/types.js";
 import { CgroupSandbox, randomContainerId, type SandboxPod } from "../../src/demo/sandbox.js";
-import type { Dependency, NodeFindings } from "../../src/api/types.generated.js";
+import type { Dependency, NodeFindings, StarvationPolicy } from "../../src/api/types.generated.js";
 import { createNamespace, createNode, createPod, deleteNamespace, deleteNode, installCrds, kubectl, poll, repoRoot, setPodStatus } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
 import { CLIENT_JS, IDLE_JS, NetnsLab, leftoverNamespaces, requireNetnsTools, serverJs } from "./support/netns.js";
-import { freePort, startXander, type XanderProcess } from "./support/processes.js";
+import { freePort, metricValue, startXander, type XanderProcess } from "./support/processes.js";
 
 const suffix = randomBytes(3).toString("hex");
 const RUN = `xander-deps-${suffix}`;
 const nodeName = `deps-node-${suffix}`;
+/** A second node, whose agent is played by this test: it reports one caller of the server's Service. */
+const remoteNode = `deps-remote-${suffix}`;
 const policyName = `deps-${suffix}`;
 const controllerNamespace = `xander-deps-${suffix}`;
 // A subnet of its own per run, so pods left Terminating by an earlier run (no kubelet finishes them) never share an IP.
@@ -45,6 +47,7 @@ let clusterIp = "";
 let dir = "";
 let controller: XanderProcess | undefined;
 let agent: XanderProcess | undefined;
+let controllerMetricsPort = 0;
 const pods = new Map<string, SandboxPod>();
 
 interface PodPlan {
@@ -176,7 +179,8 @@ beforeAll(async () => {
     },
   });
 
-  controller = startXander(["controller", "--namespace", controllerNamespace, "--metrics-addr", `127.0.0.1:${await freePort()}`, "--no-leader-elect"], join(dir, "controller.log"));
+  controllerMetricsPort = await freePort();
+  controller = startXander(["controller", "--namespace", controllerNamespace, "--metrics-addr", `127.0.0.1:${controllerMetricsPort}`, "--no-leader-elect"], join(dir, "controller.log"));
   agent = startXander(
     ["agent", "--node", nodeName, "--db", join(dir, "agent.db"), "--metrics-addr", `127.0.0.1:${await freePort()}`, "--host-pid-for-netns", String(process.pid)],
     join(dir, "agent.log"),
@@ -195,6 +199,7 @@ afterAll(async () => {
   if (namespace) await deleteNamespace(namespace);
   await kubectl(["delete", "namespace", controllerNamespace, "--ignore-not-found", "--wait=false"]);
   await deleteNode(nodeName);
+  await deleteNode(remoteNode);
   if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
   const cgroupsLeft = [...pods.values()].flatMap((p) => mounts().map((m) => join(m, p.podRelPath))).filter((d) => existsSync(d));
   expect({ failures, namespaces: leftoverNamespaces(RUN), cgroupsLeft }).toEqual({ failures: [], namespaces: [], cgroupsLeft: [] });
@@ -288,5 +293,37 @@ describe("dependencies end to end: real namespaces to NodeFindings, xander deps 
       { timeoutMs: 20_000, intervalMs: 500 },
     );
     expect(note).toMatch(/; 2 callers affected: checkout, web\.$/);
+  });
+
+  it("the controller names the server's callers across nodes in the policy's top risks, calls through the Service included", async () => {
+    // The server's CPUThrottling finding from the test above is still open: its burner runs until cleanup.
+    await createNode(remoteNode);
+    await poll(`NodeFindings ${remoteNode}`, async () => ((await kubectl(["get", "nf", remoteNode])).code === 0 ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 });
+    // What the remote node's agent would write: short calls from a CronJob's pod to the api Service,
+    // seen only from the caller's end (TIME_WAIT); the server's own agent never saw them open.
+    const now = new Date().toISOString();
+    const remoteStatus = {
+      status: {
+        agent: { version: "test", lastSample: now },
+        dependencies: [
+          { from: `${namespace}/report-28-x`, to: `${namespace}/api`, kind: "Service", fromWorkload: "CronJob/report", direction: "outbound", port: SERVICE_PORT, connections: 0, recentConnections: 4, lastSeen: now },
+        ],
+      },
+    };
+    const patched = await kubectl(["patch", "nf", remoteNode, "--subresource=status", "--type=merge", "-p", JSON.stringify(remoteStatus)]);
+    expect(patched.stderr).toBe("");
+    const callers = await poll(
+      "the server's callers in the policy's top risks",
+      async () => {
+        const p = JSON.parse((await kubectl(["get", "sp", policyName, "-o", "json"])).stdout) as StarvationPolicy;
+        const risk = p.status?.topRisks?.find((r) => r.pod === `${namespace}/server`);
+        return risk?.callers?.includes(`${namespace}/report`) === true ? risk.callers : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    // Busiest first: open connections, then recent ones. Bare pods are named as themselves, the CronJob's pod by its CronJob.
+    expect(callers).toEqual([`${namespace}/checkout`, `${namespace}/web`, `${namespace}/report`]);
+    const page = await (await fetch(`http://127.0.0.1:${controllerMetricsPort}/metrics`)).text();
+    expect(metricValue(page, "xander_dependency_edges")).toBeGreaterThanOrEqual(3);
   });
 });

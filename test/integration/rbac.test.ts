@@ -196,6 +196,8 @@ const canI: CanI[] = [
   ["controller", "list", "starvationpolicies.xander.io", "", false, true],
   ["controller", "watch", "starvationpolicies.xander.io", "", false, true],
   ["controller", "patch", "starvationpolicies.xander.io", "status", false, true],
+  ["controller", "list", "endpointslices.discovery.k8s.io", "", false, true],
+  ["controller", "watch", "endpointslices.discovery.k8s.io", "", false, true],
   ["controller", "list", "daemonsets.apps", "", true, true],
   ["controller", "watch", "configmaps", "", true, true],
   ["controller", "patch", "daemonsets.apps/xander-agent", "", true, true],
@@ -215,6 +217,8 @@ const canI: CanI[] = [
   ["controller", "get", "namespaces", "", false, false],
   ["controller", "create", "namespaces", "", false, false],
   ["controller", "list", "pods", "", false, false],
+  ["controller", "list", "services", "", false, false],
+  ["controller", "get", "endpointslices.discovery.k8s.io", "", true, false],
   ["controller", "patch", "nodes", "", false, false],
   ["controller", "create", "events.events.k8s.io", "", true, false],
 ];
@@ -364,6 +368,16 @@ describe("with agent.dependencyMapping.enabled=false", () => {
   ] as const)("the agent's ClusterRole: %s %s allowed=%j", async (verb, resource, allowed) => {
     const r = await kubectl(["auth", "can-i", verb, resource, ...offIdentity()]);
     expect(r.stdout.trim()).toBe(allowed ? "yes" : "no");
+  });
+
+  test("without dependency mapping the controller's ClusterRole has no EndpointSlice reads (no graph to build)", async () => {
+    const controllerIdentity = [`--as=system:serviceaccount:${namespace}:${offRelease}-xander-controller`, "--as-group=system:serviceaccounts", "--as-group=system:authenticated"];
+    const bound = offRbac.some((m) => m.kind === "ClusterRoleBinding" && (m as Manifest & { subjects?: { name: string }[] }).subjects?.some((sub) => sub.name === `${offRelease}-xander-controller`));
+    expect(bound).toBe(true);
+    for (const verb of ["list", "watch"]) {
+      expect((await kubectl(["auth", "can-i", verb, "endpointslices.discovery.k8s.io", ...controllerIdentity])).stdout.trim()).toBe("no");
+    }
+    expect((await kubectl(["auth", "can-i", "list", "starvationpolicies.xander.io", ...controllerIdentity])).stdout.trim()).toBe("yes");
   });
 
   test("the agent run with --no-dependency-mapping writes its node's status and is refused nothing without the Service and EndpointSlice reads", async () => {
