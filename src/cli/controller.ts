@@ -35,6 +35,7 @@ export function registerControllerCommand(program: Command): void {
     .option("--agent-update-strategy <json>", "the agent DaemonSet's updateStrategy, JSON", DEFAULT_AGENT_UPDATE_STRATEGY)
     .option("--agent-dependency-mapping", "run the agents with hostPID and CAP_SYS_PTRACE, which mapping dependencies from pods' network namespaces needs", true)
     .option("--no-agent-dependency-mapping", "run the agents without hostPID or any capability, and with --no-dependency-mapping")
+    .option("--owner-deployment <name>", "the controller's own Deployment (in --namespace): it owns the agent DaemonSet and ConfigMap, so deleting it removes them")
     .option("--log-level <level>", "pino log level", process.env.XANDER_LOG_LEVEL ?? "info")
     .addHelpText(
       "after",

@@ -11,7 +11,7 @@
  * agent may read at start when it cannot list policies. It is referenced from the pod template by name
  * only; its content is never hashed into the template.
  */
-import type { KubeObject } from "../api/meta.js";
+import type { KubeObject, OwnerReference } from "../api/meta.js";
 import { effectivePolicy, type EffectivePolicy } from "../api/policy.js";
 import type { StarvationPolicy } from "../api/types.generated.js";
 import { formatFieldErrors } from "../api/validate.js";
@@ -42,11 +42,12 @@ export function agentConfig(policies: readonly StarvationPolicy[]): AgentConfig 
   return { policies: valid, rejected };
 }
 
-export function agentConfigMap(namespace: string, policies: readonly StarvationPolicy[]): ConfigMap {
+/** `owner`: the controller's Deployment, as for the DaemonSet (see daemonset.ts). */
+export function agentConfigMap(namespace: string, policies: readonly StarvationPolicy[], owner?: OwnerReference): ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: { name: AGENT_CONFIG_MAP, namespace, labels: { ...AGENT_LABELS } },
+    metadata: { name: AGENT_CONFIG_MAP, namespace, labels: { ...AGENT_LABELS }, ...(owner ? { ownerReferences: [{ ...owner }] } : {}) },
     data: { [AGENT_CONFIG_KEY]: `${JSON.stringify(agentConfig(policies), null, 2)}\n` },
   };
 }

@@ -39,6 +39,8 @@ export interface ControllerFlags {
   agentUpdateStrategy?: string;
   /** Agent pods with hostPID and CAP_SYS_PTRACE, for dependency mapping; absent means true. */
   agentDependencyMapping?: boolean;
+  /** The controller's own Deployment, owner of the agent's objects. */
+  ownerDeployment?: string;
 }
 
 export const DEFAULT_AGENT_IMAGE = `ghcr.io/xander/xander:${VERSION}`;
@@ -156,6 +158,7 @@ export function controllerConfig(flags: ControllerFlags, podNamespace: string | 
       resources: parseResources(flags.agentResources),
       updateStrategy: parseUpdateStrategy(flags.agentUpdateStrategy ?? DEFAULT_AGENT_UPDATE_STRATEGY),
       dependencyMapping: flags.agentDependencyMapping ?? true,
+      ...(flags.ownerDeployment === undefined || flags.ownerDeployment === "" ? {} : { ownerDeployment: flags.ownerDeployment }),
     },
   };
 }

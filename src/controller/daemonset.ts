@@ -12,8 +12,12 @@
  *
  * Dependency mapping (on by default, `--no-agent-dependency-mapping` turns it off) is the one switch that
  * changes the pod's privileges; see agentDaemonSet.
+ *
+ * In a Helm install the controller's own Deployment owns the DaemonSet and the agent ConfigMap
+ * (`--owner-deployment`), so `helm uninstall`, which deletes that Deployment, lets the garbage collector
+ * remove the agents too. The reference is not a controller reference and does not block deletion.
  */
-import type { KubeObject } from "../api/meta.js";
+import type { KubeObject, OwnerReference } from "../api/meta.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../kube/resources.js";
 
 export const AGENT_NAME = "xander-agent";
@@ -58,6 +62,14 @@ export interface AgentSettings {
    * False: neither, and the agent runs with --no-dependency-mapping. Default true.
    */
   readonly dependencyMapping?: boolean;
+  /** The controller's Deployment in `namespace`, owner of the DaemonSet and ConfigMap (see above). */
+  readonly ownerDeployment?: string;
+}
+
+/** The ownerReference from the agent's objects to the controller's Deployment. */
+export function deploymentOwner(deployment: KubeObject): OwnerReference | undefined {
+  const { name, uid } = deployment.metadata ?? {};
+  return name === undefined || uid === undefined ? undefined : { apiVersion: "apps/v1", kind: "Deployment", name, uid };
 }
 
 export interface DaemonSet extends KubeObject {
@@ -136,13 +148,13 @@ function optional<K extends string, V>(key: K, value: V | undefined): Partial<Re
  * node, so this is a deliberate switch: `dependencyMapping: false` renders the pod without either, and
  * the agent with --no-dependency-mapping.
  */
-export function agentDaemonSet(cfg: AgentSettings): DaemonSet {
+export function agentDaemonSet(cfg: AgentSettings, owner?: OwnerReference): DaemonSet {
   const httpGet = (path: string): unknown => ({ httpGet: { path, port: "metrics" } });
   const mapping = cfg.dependencyMapping ?? true;
   return {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
-    metadata: { name: AGENT_NAME, namespace: cfg.namespace, labels: { ...AGENT_LABELS } },
+    metadata: { name: AGENT_NAME, namespace: cfg.namespace, labels: { ...AGENT_LABELS }, ...(owner ? { ownerReferences: [{ ...owner }] } : {}) },
     spec: {
       selector: { matchLabels: { ...AGENT_SELECTOR } },
       updateStrategy: structuredClone(cfg.updateStrategy ?? DEFAULT_UPDATE_STRATEGY),

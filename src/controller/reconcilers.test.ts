@@ -42,6 +42,14 @@ class FakeClient {
     this.statuses.push(obj);
     return Promise.resolve(obj);
   }
+  /** Objects `get` answers, by "Kind namespace/name"; a value that is an Error is thrown. */
+  readonly objects = new Map<string, KubeObject | Error>();
+  get(ref: { kind: string; name: string; namespace?: string }): Promise<KubeObject | undefined> {
+    const key = `${ref.kind} ${ref.namespace ?? ""}/${ref.name}`;
+    this.calls.push(`get ${key}`);
+    const found = this.objects.get(key);
+    return found instanceof Error ? Promise.reject(found) : Promise.resolve(found);
+  }
   delete(ref: { kind: string; name: string }, opts: { uid?: string } = {}): Promise<boolean> {
     this.calls.push(`delete ${ref.kind} ${ref.name}${opts.uid === undefined ? "" : ` uid=${opts.uid}`}`);
     return Promise.resolve(true);
@@ -109,12 +117,12 @@ const settings: AgentSettings = {
 };
 
 describe("AgentReconciler", () => {
-  const setup = (policies: StarvationPolicy[], ds: DaemonSet[] = [], cms: ConfigMap[] = []) => {
+  const setup = (policies: StarvationPolicy[], ds: DaemonSet[] = [], cms: ConfigMap[] = [], agentSettings: AgentSettings = settings) => {
     const client = new FakeClient();
     let changes = 0;
     const r = new AgentReconciler({
       client: client as unknown as KubeClient,
-      settings,
+      settings: agentSettings,
       policies: new MapCache(...policies),
       daemonSets: new MapCache(...ds),
       configMaps: new MapCache(...cms),
@@ -154,6 +162,35 @@ describe("AgentReconciler", () => {
     const { client, r } = setup([], [ours], [{ ...agentConfigMap("xs", []), metadata: { name: "xander-agent-config", namespace: "xs", labels: {} } }]);
     await r.reconcile();
     expect(client.calls).toEqual(["delete DaemonSet xander-agent"]);
+  });
+
+  test("with --owner-deployment, the controller's Deployment owns both objects; read once", async () => {
+    const { client, r } = setup([policy("p")], [], [], { ...settings, ownerDeployment: "xander-controller" });
+    client.objects.set("Deployment xs/xander-controller", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "xander-controller", namespace: "xs", uid: "dep-uid" } });
+    await r.reconcile();
+    await r.reconcile();
+    expect(client.calls.filter((c) => c.startsWith("get"))).toEqual(["get Deployment xs/xander-controller"]);
+    const owner = { apiVersion: "apps/v1", kind: "Deployment", name: "xander-controller", uid: "dep-uid" };
+    expect(client.applied.map((o) => [o.kind, o.metadata?.ownerReferences])).toEqual([
+      ["ConfigMap", [owner]],
+      ["DaemonSet", [owner]],
+      ["ConfigMap", [owner]],
+      ["DaemonSet", [owner]],
+    ]);
+  });
+
+  test("an unreadable owner Deployment leaves the agents unowned but running, and is tried again", async () => {
+    const { client, r } = setup([policy("p")], [], [], { ...settings, ownerDeployment: "xander-controller" });
+    client.objects.set("Deployment xs/xander-controller", new Error("cannot get Deployment xs/xander-controller: forbidden"));
+    await r.reconcile();
+    expect(r.applyError).toBeUndefined();
+    expect(client.applied.map((o) => [o.kind, o.metadata?.ownerReferences])).toEqual([
+      ["ConfigMap", undefined],
+      ["DaemonSet", undefined],
+    ]);
+    client.objects.set("Deployment xs/xander-controller", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "xander-controller", namespace: "xs", uid: "dep-uid" } });
+    await r.reconcile();
+    expect(client.applied.at(-1)?.metadata?.ownerReferences).toEqual([{ apiVersion: "apps/v1", kind: "Deployment", name: "xander-controller", uid: "dep-uid" }]);
   });
 
   test("an apply failure is reported to policy status, and cleared by the next success", async () => {

@@ -13,6 +13,7 @@ export const SERVICE: ResourceKind = { apiVersion: "v1", kind: "Service" };
 export const ENDPOINT_SLICE: ResourceKind = { apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice" };
 export const CONFIG_MAP: ResourceKind = { apiVersion: "v1", kind: "ConfigMap" };
 export const DAEMON_SET: ResourceKind = { apiVersion: "apps/v1", kind: "DaemonSet" };
+export const DEPLOYMENT: ResourceKind = { apiVersion: "apps/v1", kind: "Deployment" };
 export const LEASE: ResourceKind = { apiVersion: "coordination.k8s.io/v1", kind: "Lease" };
 export const EVENT: ResourceKind = { apiVersion: "events.k8s.io/v1", kind: "Event" };
 export const STARVATION_POLICY_KIND: ResourceKind = { apiVersion: API_VERSION, kind: "StarvationPolicy" };

@@ -276,6 +276,11 @@ describe("helm install, upgrade and uninstall on a real control plane", () => {
     expect(policy?.spec.selector?.excludeNamespaces).toEqual(["kube-system"]);
     expect(policy?.metadata.labels?.["app.kubernetes.io/managed-by"]).toBe("Helm");
     const ds = await poll("DaemonSet xander-agent", () => getJson<Workload>(["daemonset", "xander-agent", "-n", NS]), { timeoutMs: 30_000 });
+    // Owned by the controller's Deployment (--owner-deployment), so that helm uninstall removes the agents.
+    const deployment = await liveDeployment();
+    const owner = [{ apiVersion: "apps/v1", kind: "Deployment", name: "xander-controller", uid: deployment.metadata.uid }];
+    expect(ds.metadata.ownerReferences).toEqual(owner);
+    expect((await getJson<Manifest>(["configmap", "xander-agent-config", "-n", NS]))?.metadata.ownerReferences).toEqual(owner);
     const pod = ds.spec.template.spec;
     expect(pod.serviceAccountName).toBe("xander-agent");
     expect(pod.tolerations).toEqual([{ operator: "Exists" }]);
@@ -343,9 +348,11 @@ describe("helm install, upgrade and uninstall on a real control plane", () => {
     expect(crd?.spec.versions[0]?.additionalPrinterColumns[0]?.name).toBe(fromRepo.spec.versions[0]?.additionalPrinterColumns[0]?.name);
   }, 120_000);
 
-  test("helm uninstall removes the release and keeps the CRDs, with every NodeFindings", async () => {
+  test("helm uninstall removes the release and, through the Deployment's ownership, the agents; it keeps the CRDs, with every NodeFindings", async () => {
+    // As in a real uninstall, where the controller's pods go with the Deployment: nothing deletes the agents but the garbage collector.
     await controller?.stop();
     controller = undefined;
+    expect((await kubectl(["get", "daemonset", "xander-agent", "-n", NS, "-o", "name"])).code).toBe(0);
     const manifest = parseManifests((await helm(["get", "manifest", RELEASE, "--namespace", NS])).stdout);
     expect(manifest.length).toBeGreaterThan(10);
     const r = await helm(["uninstall", RELEASE, "--namespace", NS, "--wait", "--timeout", "60s"]);
@@ -359,5 +366,9 @@ describe("helm install, upgrade and uninstall on a real control plane", () => {
     }
     expect((await kubectl(["get", "nodefindings", node, "-o", "name"])).stdout.trim()).toBe(`nodefindings.xander.io/${node}`);
     expect((await helm(["status", RELEASE, "--namespace", NS])).code).not.toBe(0);
+    await poll("the agent DaemonSet and ConfigMap garbage-collected", async () => {
+      const left = await kubectl(["get", "daemonset,configmap", "-n", NS, "-l", "app.kubernetes.io/managed-by=xander", "-o", "name"]);
+      return left.code === 0 && left.stdout.trim() === "" ? true : undefined;
+    }, { timeoutMs: 60_000 });
   }, 120_000);
 });

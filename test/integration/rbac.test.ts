@@ -203,13 +203,17 @@ const canI: CanI[] = [
   ["controller", "patch", "daemonsets.apps/xander-agent", "", true, true],
   ["controller", "delete", "configmaps/xander-agent-config", "", true, true],
   ["controller", "create", "leases.coordination.k8s.io", "", true, true],
-  ["controller", "update", "leases.coordination.k8s.io/LEASE", "", true, true],
+  ["controller", "update", "leases.coordination.k8s.io/CONTROLLER", "", true, true],
+  ["controller", "get", "deployments.apps/CONTROLLER", "", true, true], // its own Deployment
   // ... and nothing else
   ["controller", "list", "secrets", "", false, false],
   ["controller", "get", "secrets", "", true, false],
   ["controller", "patch", "daemonsets.apps/other", "", true, false],
   ["controller", "delete", "configmaps/other", "", true, false],
   ["controller", "update", "leases.coordination.k8s.io/other", "", true, false],
+  ["controller", "get", "deployments.apps/other", "", true, false],
+  ["controller", "list", "deployments.apps", "", true, false],
+  ["controller", "patch", "deployments.apps/CONTROLLER", "", true, false],
   ["controller", "list", "daemonsets.apps", "", false, false],
   ["controller", "patch", "nodefindings.xander.io", "status", false, false],
   ["controller", "create", "starvationpolicies.xander.io", "", false, false],
@@ -225,7 +229,7 @@ const canI: CanI[] = [
 
 describe("kubectl auth can-i: each account holds exactly the verbs its code uses", () => {
   test.each(canI)("%s %s %s (subresource %j, namespaced %j): allowed=%j", async (who, verb, resource, subresource, namespaced, allowed) => {
-    const target = resource.replace("LEASE", `${fullname}-controller`);
+    const target = resource.replace("CONTROLLER", `${fullname}-controller`);
     const args = ["auth", "can-i", verb, target, ...identity(who), ...(subresource === "" ? [] : [`--subresource=${subresource}`]), ...(namespaced ? ["-n", namespace] : [])];
     const r = await kubectl(args);
     expect(r.stdout.trim()).toBe(allowed ? "yes" : "no");

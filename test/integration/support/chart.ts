@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import type { OwnerReference } from "../../../src/api/meta.js";
 import { ensureBinaries, loadKubeConfig, repoRoot } from "../../cluster/index.js";
 import { trackProcess, type XanderProcess } from "./processes.js";
 
@@ -58,7 +59,7 @@ export async function helm(args: readonly string[], kubeconfig?: string): Promis
 export interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: OwnerReference[] };
   [key: string]: unknown;
 }
 
