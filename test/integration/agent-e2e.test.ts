@@ -217,6 +217,26 @@ describe("agent end to end: real cgroups to NodeFindings status", () => {
     expect(heartbeats + after.change - before.change).toBeLessThan(45);
   });
 
+  it("applies a policy edit without a restart: a rule turned off clears its finding, turned on raises it again", async () => {
+    const pid = agent!.child.pid;
+    const throttled = async (): Promise<boolean> => findingsOf(await nodeFindings(), "throttled").some((f) => f.rule === "CPUThrottling");
+    expect(await throttled()).toBe(true); // the burner in the throttled pod still runs
+    const setRule = async (enabled: boolean): Promise<void> => {
+      const patch = { spec: { rules: { CPUThrottling: { enabled } } } };
+      const r = await kubectl(["patch", "starvationpolicy", policyName, "--type=merge", "-p", JSON.stringify(patch)]);
+      expect(r.stderr).toBe("");
+    };
+    const editedAt = Date.now();
+    await setRule(false);
+    // A subject no longer evaluated counts as "condition absent": it clears after clearAfter (10 s).
+    await poll("CPUThrottling on throttled to clear with the rule off", async () => ((await throttled()) ? undefined : true), { timeoutMs: 40_000, intervalMs: 500 });
+    latencies["policy edit → finding cleared (rule off, clearAfter 10 s)"] = Date.now() - editedAt;
+    await setRule(true);
+    await waitForFinding("throttled", "CPUThrottling", Date.now());
+    expect(agent!.child.pid).toBe(pid);
+    expect(agent!.child.exitCode).toBeNull();
+  });
+
   it("clears the findings after the load stops", async () => {
     await sandbox!.stopAll();
     sandbox!.start(pods.get("calm")!, ["sleep", "600"]);
