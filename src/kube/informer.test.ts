@@ -174,6 +174,23 @@ describe("Informer", () => {
     expect(informer.get("a")?.metadata?.uid).toBe("uid-a");
   });
 
+  test("a transform trims what is cached, for listed and watched objects alike, and the watch resumes as usual", async () => {
+    const fat = (name: string, rv: string) => ({ ...node(name, rv), metadata: { ...node(name, rv).metadata, annotations: { big: "x".repeat(1000) } }, status: { capacity: { cpu: "8" } } });
+    api = new FakeApiserver([stream({ type: "ADDED", object: fat("b", "11") }), stream()]);
+    api.items = [fat("a", "10")];
+    const trim = (o: KubeObject): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, resourceVersion: o.metadata?.resourceVersion } });
+    const informer = track(clientFor(await api.start()).informer<KubeObject>(NODE, { minBackoffMs: 20, transform: trim }));
+    const delivered: KubeObject[] = [];
+    informer.on((_e, o) => delivered.push(o));
+    await informer.start();
+    await until(() => informer.get("b") !== undefined);
+    const trimmed = (name: string, rv: string) => ({ apiVersion: "v1", kind: "Node", metadata: { name, resourceVersion: rv } });
+    expect(informer.list().sort((x, y) => (x.metadata?.name ?? "").localeCompare(y.metadata?.name ?? ""))).toEqual([trimmed("a", "10"), trimmed("b", "11")]);
+    expect(delivered).toEqual([trimmed("a", "10"), trimmed("b", "11")]);
+    expect(api.watches).toEqual(["10"]);
+    await informer.stop();
+  });
+
   test("stop() releases a start() that is still waiting for the first list", async () => {
     const down = new FakeApiserver([]);
     const url = await down.start();

@@ -8,7 +8,7 @@
  *
  * Handlers must be cheap and must not throw: the controller's only enqueue a key.
  */
-import { ListWatch, V1ListMeta, Watch, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { ListWatch, V1ListMeta, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { KubeObject } from "../api/meta.js";
 import { backoffMs, sleep } from "./backoff.js";
@@ -23,6 +23,33 @@ export interface InformerOptions {
   readonly log?: Logger;
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /**
+   * Applied to every object before it is cached, listed or watched alike: keep only what the reader needs
+   * (a cluster-wide cache of full Pods is most of an agent's memory). Must keep metadata.name, namespace
+   * and resourceVersion, which the cache keys and resumes on.
+   */
+  readonly transform?: (obj: KubeObject) => KubeObject;
+}
+
+type WatchCallback = Parameters<Watch["watch"]>[2];
+
+/** A Watch that hands ListWatch transformed objects, so that only they are cached. */
+class TransformingWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly transform: (obj: KubeObject) => KubeObject,
+  ) {
+    super(config);
+  }
+
+  override watch(path: string, queryParams: Parameters<Watch["watch"]>[1], callback: WatchCallback, done: Parameters<Watch["watch"]>[3]): Promise<AbortController> {
+    const transformed: WatchCallback = (phase, apiObj, watchObj) => {
+      // ERROR carries a Status and BOOKMARK only a resourceVersion: nothing to trim.
+      const keep = phase === "ERROR" || phase === "BOOKMARK" || typeof apiObj !== "object" || apiObj === null;
+      callback(phase, keep ? apiObj : this.transform(apiObj as KubeObject), watchObj);
+    };
+    return super.watch(path, queryParams, transformed, done);
+  }
 }
 
 export type InformerEvent = "add" | "update" | "delete";
@@ -106,7 +133,7 @@ export class Informer<T extends KubeObject> {
 
   private async listWatch(): Promise<ListWatch<KubernetesObject>> {
     if (this.lw !== undefined) return this.lw;
-    const { kind, namespace, labelSelector, fieldSelector } = this.opts;
+    const { kind, namespace, labelSelector, fieldSelector, transform } = this.opts;
     const path = await this.client.collectionPath(kind, namespace);
     const listFn = async (): Promise<KubernetesListObject<KubernetesObject>> => {
       const res = await this.client.list<KubeObject>(kind, {
@@ -116,9 +143,11 @@ export class Informer<T extends KubeObject> {
       });
       const metadata = new V1ListMeta();
       metadata.resourceVersion = res.resourceVersion;
-      return { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata, items: res.items as KubernetesObject[] };
+      const items = transform === undefined ? res.items : res.items.map(transform);
+      return { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata, items: items as KubernetesObject[] };
     };
-    const lw = new ListWatch<KubernetesObject>(path, new Watch(this.client.kubeConfig), listFn, false, labelSelector, fieldSelector);
+    const watch = transform === undefined ? new Watch(this.client.kubeConfig) : new TransformingWatch(this.client.kubeConfig, transform);
+    const lw = new ListWatch<KubernetesObject>(path, watch, listFn, false, labelSelector, fieldSelector);
     lw.on("add", (o) => {
       this.emit("add", o);
     });
