@@ -5,7 +5,8 @@ import { toEffectivePolicy } from "../api/policy.js";
 import type { StarvationPolicy } from "../api/types.generated.js";
 import type { Finding } from "../analysis/types.js";
 import type { Edge } from "../deps/edges.js";
-import { buildPeerIndex } from "../deps/resolve.js";
+import { buildPeerIndex, type PodLike } from "../deps/resolve.js";
+import type { KubeObject } from "../api/meta.js";
 import { shop } from "../deps/testing.js";
 import type { KubeClient } from "../kube/client.js";
 import type { EdgeRecord } from "../store/index.js";
@@ -18,6 +19,7 @@ import {
   dependencyEntries,
   dependencyIntervalMs,
   maxDependenciesOf,
+  slimPod,
   withCallers,
 } from "./dependencies.js";
 import { eventNote } from "./events.js";
@@ -95,6 +97,48 @@ describe("NodeFindings status dependencies", () => {
     ]);
     const bare = buildPeerIndex({ pods: [{ metadata: { namespace: "a", name: "p", uid: "p" }, status: { podIP: "10.0.0.1", phase: "Running" } }] });
     expect(dependencyEntries([outbound("p", "10.0.0.1", 80, 1)], new Map([["p", { namespace: "a", name: "p" }]]), bare, 10)[0]).not.toHaveProperty("fromWorkload");
+  });
+
+  it("resolves the same from Pods slimmed for the cache as from full ones", () => {
+    const view = shop();
+    const slimmed = buildPeerIndex({ ...view, pods: view.pods.map((p) => slimPod(p as unknown as KubeObject) as unknown as PodLike) });
+    expect(dependencyEntries(edges, names, slimmed, 100)).toEqual(dependencyEntries(edges, names, index, 100));
+    expect([...slimmed.podsByIp.keys()].sort()).toEqual([...index.podsByIp.keys()].sort());
+  });
+
+  it("slims a Pod to identity, owners, the template-hash label, hostNetwork, phase and IPs", () => {
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "web-7d9f-abcde",
+        namespace: "shop",
+        uid: "u1",
+        resourceVersion: "42",
+        generation: 1,
+        labels: { app: "web", "pod-template-hash": "7d9f" },
+        annotations: { "kubectl.kubernetes.io/restartedAt": "2025-01-01T00:00:00Z" },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-7d9f", uid: "rs1", controller: true, blockOwnerDeletion: true }],
+        managedFields: [{ manager: "kube-controller-manager", operation: "Update" }],
+      },
+      spec: { nodeName: "n1", containers: [{ name: "app", image: "web:1", env: [{ name: "A", value: "b" }] }], volumes: [{ name: "token" }] },
+      status: { phase: "Running", podIP: "10.0.0.1", podIPs: [{ ip: "10.0.0.1" }], conditions: [{ type: "Ready", status: "True" }], containerStatuses: [{ name: "app", ready: true }] },
+    } as KubeObject;
+    expect(slimPod(pod)).toEqual({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "web-7d9f-abcde",
+        namespace: "shop",
+        uid: "u1",
+        resourceVersion: "42",
+        labels: { "pod-template-hash": "7d9f" },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-7d9f", uid: "rs1", controller: true }],
+      },
+      spec: { nodeName: "n1" },
+      status: { phase: "Running", podIP: "10.0.0.1", podIPs: [{ ip: "10.0.0.1" }] },
+    });
+    expect(slimPod({ metadata: { name: "bare", namespace: "x", uid: "u2", labels: { app: "x" } } })).toEqual({ metadata: { name: "bare", namespace: "x", uid: "u2" }, spec: {}, status: {} });
   });
 
   it("keeps the most active at the bound, and without the API names every peer by IP", () => {

@@ -21,6 +21,7 @@ import { ENDPOINT_SLICE, POD, SERVICE } from "../kube/resources.js";
 import type { Target } from "../sampler/types.js";
 import type { EdgeRecord } from "../store/index.js";
 import type { Logger } from "../util/log.js";
+import { defined } from "../util/object.js";
 import { nodePolicy } from "./bindings.js";
 import type { AgentMetrics } from "./metrics.js";
 import type { NodePod } from "./pods.js";
@@ -175,6 +176,35 @@ export function clusterViewOf(pods: readonly KubeObject[], services: readonly Ku
   };
 }
 
+/** The one label the resolver reads: a Deployment's pods are named by their ReplicaSet's hash suffix. */
+const KEPT_POD_LABELS = ["pod-template-hash"] as const;
+
+/**
+ * A Pod trimmed to what peer resolution reads (PodLike) plus what the watch cache keys on: identity,
+ * owners, the template-hash label, hostNetwork, phase and IPs. A typical Pod drops from about 9 KiB of
+ * heap to well under 1 KiB (BENCHMARKS.md, `peer-cache`), and the agent caches every Pod in the cluster.
+ */
+export function slimPod(pod: KubeObject): KubeObject {
+  const meta = pod.metadata ?? {};
+  const full = pod as KubeObject & { spec?: { hostNetwork?: boolean; nodeName?: string }; status?: { phase?: string; podIP?: string; podIPs?: { ip: string }[] } };
+  const labels = defined(Object.fromEntries(KEPT_POD_LABELS.map((key) => [key, meta.labels?.[key]])));
+  const owners = meta.ownerReferences?.map(({ apiVersion, kind, name, uid, controller }) => defined({ apiVersion, kind, name, uid, controller }));
+  return defined({
+    apiVersion: pod.apiVersion,
+    kind: pod.kind,
+    metadata: defined({
+      name: meta.name,
+      namespace: meta.namespace,
+      uid: meta.uid,
+      resourceVersion: meta.resourceVersion,
+      labels: Object.keys(labels).length === 0 ? undefined : labels,
+      ownerReferences: owners,
+    }),
+    spec: defined({ hostNetwork: full.spec?.hostNetwork, nodeName: full.spec?.nodeName }),
+    status: defined({ phase: full.status?.phase, podIP: full.status?.podIP, podIPs: full.status?.podIPs?.map(({ ip }) => ({ ip })) }),
+  }) as KubeObject;
+}
+
 /** The store keeps edges in the tracker's shape; this narrows its direction back to the discriminated union. */
 function edgeOf(record: EdgeRecord): Edge {
   return record as Edge;
@@ -304,7 +334,7 @@ export class AgentDependencies {
     if (this.informers !== undefined) return;
     const { client, logger } = this.options;
     const informers = {
-      pods: client.informer(POD, { log: logger }),
+      pods: client.informer(POD, { log: logger, transform: slimPod }),
       services: client.informer(SERVICE, { log: logger }),
       slices: client.informer(ENDPOINT_SLICE, { log: logger }),
     };

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { benchShortConnections } from "./deps.js";
+import { benchPeerCache } from "./peer-cache.js";
 import { benchStore } from "./store.js";
 import { benchTickFixture, benchTickRealCgroups } from "./tick.js";
 import type { BenchResult } from "./types.js";
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     ["tick-real", () => benchTickRealCgroups()],
     ["store", () => benchStore()],
     ["deps", () => benchShortConnections()],
+    ["peer-cache", () => benchPeerCache()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {
