@@ -38,6 +38,8 @@ export interface ListOptions {
   readonly fieldSelector?: string;
   /** Page size; lists are read page by page so a large cluster is not one huge response. */
   readonly pageSize?: number;
+  /** Applied to each item as its page arrives, so a large list is never held whole in full. */
+  readonly transform?: (obj: KubeObject) => KubeObject;
 }
 
 export interface ListResult<T> {
@@ -169,7 +171,8 @@ export class KubeClient {
     let token: string | undefined;
     do {
       const page = await this.listPage(kind, opts, token);
-      for (const item of page.items) items.push(plain({ apiVersion: kind.apiVersion, kind: kind.kind, ...item }) as T);
+      const keep = opts.transform ?? ((obj: KubeObject): KubeObject => obj);
+      for (const item of page.items) items.push(keep(plain({ apiVersion: kind.apiVersion, kind: kind.kind, ...item }) as KubeObject) as T);
       // The first page's resourceVersion is the snapshot the whole paginated list is consistent with.
       resourceVersion ??= page.metadata?.resourceVersion ?? "";
       token = page.metadata?._continue;

@@ -174,20 +174,41 @@ describe("Informer", () => {
     expect(informer.get("a")?.metadata?.uid).toBe("uid-a");
   });
 
-  test("a transform trims what is cached, for listed and watched objects alike, and the watch resumes as usual", async () => {
+  test("a transform trims what is cached, listed and watched alike; the watch resumes and deletes as usual", async () => {
     const fat = (name: string, rv: string) => ({ ...node(name, rv), metadata: { ...node(name, rv).metadata, annotations: { big: "x".repeat(1000) } }, status: { capacity: { cpu: "8" } } });
-    api = new FakeApiserver([stream({ type: "ADDED", object: fat("b", "11") }), stream()]);
+    api = new FakeApiserver([
+      (res) => {
+        stream({ type: "ADDED", object: fat("b", "11") })(res);
+        res.end(); // the server closes the watch: ListWatch watches again from the last resourceVersion
+      },
+      stream({ type: "DELETED", object: fat("a", "12") }),
+    ]);
     api.items = [fat("a", "10")];
     const trim = (o: KubeObject): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, resourceVersion: o.metadata?.resourceVersion } });
     const informer = track(clientFor(await api.start()).informer<KubeObject>(NODE, { minBackoffMs: 20, transform: trim }));
-    const delivered: KubeObject[] = [];
-    informer.on((_e, o) => delivered.push(o));
+    const delivered: string[] = [];
+    informer.on((e, o) => delivered.push(`${e} ${JSON.stringify(o)}`));
+    await informer.start();
+    await until(() => informer.get("a") === undefined && informer.get("b") !== undefined);
+    const trimmed = (name: string, rv: string) => JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name, resourceVersion: rv } });
+    expect(informer.list()).toEqual([JSON.parse(trimmed("b", "11"))]);
+    expect(delivered).toEqual([`add ${trimmed("a", "10")}`, `add ${trimmed("b", "11")}`, `delete ${trimmed("a", "12")}`]);
+    expect(api.watches).toEqual(["10", "11"]);
+    expect(api.lists).toHaveLength(1);
+    await informer.stop();
+  });
+
+  test("a transform that throws keeps the object whole rather than losing the event", async () => {
+    api = new FakeApiserver([stream({ type: "ADDED", object: node("b", "11") })]);
+    const picky = (o: KubeObject): KubeObject => {
+      if (o.metadata?.name === "b") throw new Error("cannot trim b");
+      return { ...o, metadata: { name: o.metadata?.name, resourceVersion: o.metadata?.resourceVersion } };
+    };
+    const informer = track(clientFor(await api.start()).informer<KubeObject>(NODE, { minBackoffMs: 20, transform: picky }));
     await informer.start();
     await until(() => informer.get("b") !== undefined);
-    const trimmed = (name: string, rv: string) => ({ apiVersion: "v1", kind: "Node", metadata: { name, resourceVersion: rv } });
-    expect(informer.list().sort((x, y) => (x.metadata?.name ?? "").localeCompare(y.metadata?.name ?? ""))).toEqual([trimmed("a", "10"), trimmed("b", "11")]);
-    expect(delivered).toEqual([trimmed("a", "10"), trimmed("b", "11")]);
-    expect(api.watches).toEqual(["10"]);
+    expect(informer.get("b")?.metadata?.uid).toBe("uid-b"); // whole
+    expect(informer.get("a")?.metadata?.uid).toBeUndefined(); // trimmed
     await informer.stop();
   });
 

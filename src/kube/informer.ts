@@ -140,13 +140,14 @@ export class Informer<T extends KubeObject> {
         ...(namespace === undefined ? {} : { namespace }),
         ...(labelSelector === undefined ? {} : { labelSelector }),
         ...(fieldSelector === undefined ? {} : { fieldSelector }),
+        ...(safeTransform === undefined ? {} : { transform: safeTransform }),
       });
       const metadata = new V1ListMeta();
       metadata.resourceVersion = res.resourceVersion;
-      const items = transform === undefined ? res.items : res.items.map(transform);
-      return { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata, items: items as KubernetesObject[] };
+      return { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata, items: res.items as KubernetesObject[] };
     };
-    const watch = transform === undefined ? new Watch(this.client.kubeConfig) : new TransformingWatch(this.client.kubeConfig, transform);
+    const safeTransform = transform === undefined ? undefined : this.guarded(transform);
+    const watch = safeTransform === undefined ? new Watch(this.client.kubeConfig) : new TransformingWatch(this.client.kubeConfig, safeTransform);
     const lw = new ListWatch<KubernetesObject>(path, watch, listFn, false, labelSelector, fieldSelector);
     lw.on("add", (o) => {
       this.emit("add", o);
@@ -164,6 +165,22 @@ export class Informer<T extends KubeObject> {
     });
     this.lw = lw;
     return lw;
+  }
+
+  /**
+   * A transform that throws keeps the object whole: client-node's Watch drops an event whose callback
+   * throws, and the cache would silently miss it until the next relist.
+   */
+  private guarded(transform: (obj: KubeObject) => KubeObject): (obj: KubeObject) => KubeObject {
+    return (obj) => {
+      try {
+        return transform(obj);
+      } catch (err) {
+        const name = [obj.metadata?.namespace, obj.metadata?.name].filter(Boolean).join("/");
+        this.opts.log?.warn({ err, kind: this.kind, name }, `cannot trim ${this.kind} ${name} for the cache; keeping it whole`);
+        return obj;
+      }
+    };
   }
 
   private waitForError(): Promise<void> {
