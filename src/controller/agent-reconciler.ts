@@ -5,7 +5,7 @@
  * server-side apply, which also undoes drift (an edited image, a deleted DaemonSet).
  */
 import type { Logger } from "pino";
-import type { OwnerReference } from "../api/meta.js";
+import type { KubeObject, OwnerReference } from "../api/meta.js";
 import type { StarvationPolicy } from "../api/types.generated.js";
 import type { KubeClient } from "../kube/client.js";
 import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, DEPLOYMENT, MANAGED_BY, MANAGED_BY_LABEL } from "../kube/resources.js";
@@ -16,6 +16,8 @@ import { AGENT_CONFIG_MAP, AGENT_NAME, agentDaemonSet, deploymentOwner, type Age
 import { isSubset } from "./status.js";
 
 export const AGENT_KEY = "agent";
+
+const UNOWNED = "the agent's objects get no owner, so uninstalling the controller will not remove them";
 
 export interface AgentReconcilerDeps {
   readonly client: KubeClient;
@@ -31,7 +33,7 @@ export interface AgentReconcilerDeps {
 export class AgentReconciler {
   static readonly kind = "DaemonSet";
   private lastError: string | undefined;
-  /** The controller's Deployment, once read; it does not change while this process runs in one of its pods. */
+  /** The controller's Deployment as last read. */
   private owner: OwnerReference | undefined;
   private lastOwnerError: string | undefined;
 
@@ -65,35 +67,55 @@ export class AgentReconciler {
       await this.removeAgent();
       return;
     }
-    await this.resolveOwner();
-    await this.applyConfig(all);
-    await this.applyDaemonSet();
+    const owner = await this.currentOwner();
+    if (owner === "going") return; // uninstalling: the garbage collector is removing the agents
+    await this.applyConfig(all, owner);
+    await this.applyDaemonSet(owner);
   }
 
   /**
-   * Reads the controller's Deployment for the agent's ownerReference. Without it the agents still run (and
-   * are retried for an owner at every reconcile); they would only outlive `helm uninstall`, which is said once.
+   * The ownerReference for the agent's objects: the controller's Deployment, read at every reconcile, since
+   * a Deployment deleted and created again (a changed selector, `--cascade=orphan`, a forced replace) has a
+   * new UID, and objects owned by the old one would be garbage-collected. "going": the Deployment is being
+   * deleted, or is gone after it was seen, so the agents must not be put back. Without a readable
+   * Deployment the agents still run, unowned (said once); a transient read error keeps the last owner.
    */
-  private async resolveOwner(): Promise<void> {
-    const { client, settings, log } = this.deps;
+  private async currentOwner(): Promise<OwnerReference | undefined | "going"> {
+    const { client, settings } = this.deps;
     const name = settings.ownerDeployment;
-    if (name === undefined || this.owner !== undefined) return;
+    if (name === undefined) return undefined;
     const ref = `Deployment ${settings.namespace}/${name}`;
-    let problem: string;
+    let deployment: KubeObject | undefined;
     try {
-      const deployment = await client.get({ ...DEPLOYMENT, name, namespace: settings.namespace });
-      this.owner = deployment && deploymentOwner(deployment);
-      if (this.owner !== undefined) {
-        log.info({ owner: ref }, "the agent's DaemonSet and ConfigMap are owned by the controller's Deployment");
-        return;
-      }
-      problem = `${ref} not found`;
+      deployment = await client.get({ ...DEPLOYMENT, name, namespace: settings.namespace });
     } catch (err) {
-      problem = err instanceof Error ? err.message : `cannot get ${ref}: ${String(err)}`;
+      if (this.owner !== undefined) return this.owner;
+      this.warnOwner(`${err instanceof Error ? err.message : `cannot get ${ref}: ${String(err)}`}; ${UNOWNED}`);
+      return undefined;
     }
-    if (problem === this.lastOwnerError) return;
-    this.lastOwnerError = problem;
-    log.warn({ owner: ref }, `${problem}; the agent's objects get no owner, so uninstalling the controller will not remove them`);
+    return this.ownerFrom(deployment, ref);
+  }
+
+  private ownerFrom(deployment: KubeObject | undefined, ref: string): OwnerReference | undefined | "going" {
+    if (deployment?.metadata?.deletionTimestamp !== undefined || (deployment === undefined && this.owner !== undefined)) {
+      this.warnOwner(`${ref} is being deleted or is gone; not re-creating the agent's objects`);
+      return "going";
+    }
+    const owner = deployment && deploymentOwner(deployment);
+    if (owner === undefined) {
+      this.warnOwner(`${ref} not found; ${UNOWNED}`);
+      return undefined;
+    }
+    if (owner.uid !== this.owner?.uid) this.deps.log.info({ owner: ref, uid: owner.uid }, "the agent's DaemonSet and ConfigMap are owned by the controller's Deployment");
+    this.owner = owner;
+    this.lastOwnerError = undefined;
+    return owner;
+  }
+
+  private warnOwner(message: string): void {
+    if (message === this.lastOwnerError) return;
+    this.lastOwnerError = message;
+    this.deps.log.warn({ owner: this.deps.settings.ownerDeployment }, message);
   }
 
   /** No policy, nothing to watch: remove the agents (ours only, by label). */
@@ -110,17 +132,17 @@ export class AgentReconciler {
     }
   }
 
-  private async applyConfig(policies: readonly StarvationPolicy[]): Promise<void> {
+  private async applyConfig(policies: readonly StarvationPolicy[], owner: OwnerReference | undefined): Promise<void> {
     const { client, settings, configMaps, log } = this.deps;
-    const cm = agentConfigMap(settings.namespace, policies, this.owner);
+    const cm = agentConfigMap(settings.namespace, policies, owner);
     if (isSubset(cm, configMaps.get(AGENT_CONFIG_MAP, settings.namespace))) return;
     await client.apply(cm, { fieldManager: CONTROLLER_FIELD_MANAGER, force: true });
     log.info({ configMap: `${settings.namespace}/${AGENT_CONFIG_MAP}`, policies: policies.length }, "applied agent configuration");
   }
 
-  private async applyDaemonSet(): Promise<void> {
+  private async applyDaemonSet(owner: OwnerReference | undefined): Promise<void> {
     const { client, settings, daemonSets, log } = this.deps;
-    const ds = agentDaemonSet(settings, this.owner);
+    const ds = agentDaemonSet(settings, owner);
     const live = daemonSets.get(AGENT_NAME, settings.namespace);
     if (isSubset(ds, live)) return;
     // The cache may lag our own last apply; a no-op apply leaves resourceVersion (and the log) alone.

@@ -164,33 +164,56 @@ describe("AgentReconciler", () => {
     expect(client.calls).toEqual(["delete DaemonSet xander-agent"]);
   });
 
-  test("with --owner-deployment, the controller's Deployment owns both objects; read once", async () => {
-    const { client, r } = setup([policy("p")], [], [], { ...settings, ownerDeployment: "xander-controller" });
-    client.objects.set("Deployment xs/xander-controller", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "xander-controller", namespace: "xs", uid: "dep-uid" } });
+  const deployment = (uid: string, deleting = false): KubeObject => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "xander-controller", namespace: "xs", uid, ...(deleting ? { deletionTimestamp: "2025-01-01T00:00:00Z" } : {}) },
+  });
+  const ownerRef = (uid: string) => [{ apiVersion: "apps/v1", kind: "Deployment", name: "xander-controller", uid }];
+  const owners = (client: FakeClient) => client.applied.map((o) => `${o.kind ?? ""} ${o.metadata?.ownerReferences?.[0]?.uid ?? "-"}`);
+  const owned = () => setup([policy("p")], [], [], { ...settings, ownerDeployment: "xander-controller" });
+
+  test("with --owner-deployment, the controller's Deployment owns both objects", async () => {
+    const { client, r } = owned();
+    client.objects.set("Deployment xs/xander-controller", deployment("dep-1"));
     await r.reconcile();
-    await r.reconcile();
-    expect(client.calls.filter((c) => c.startsWith("get"))).toEqual(["get Deployment xs/xander-controller"]);
-    const owner = { apiVersion: "apps/v1", kind: "Deployment", name: "xander-controller", uid: "dep-uid" };
     expect(client.applied.map((o) => [o.kind, o.metadata?.ownerReferences])).toEqual([
-      ["ConfigMap", [owner]],
-      ["DaemonSet", [owner]],
-      ["ConfigMap", [owner]],
-      ["DaemonSet", [owner]],
+      ["ConfigMap", ownerRef("dep-1")],
+      ["DaemonSet", ownerRef("dep-1")],
     ]);
   });
 
-  test("an unreadable owner Deployment leaves the agents unowned but running, and is tried again", async () => {
-    const { client, r } = setup([policy("p")], [], [], { ...settings, ownerDeployment: "xander-controller" });
+  test("a Deployment created again (new UID) becomes the owner at the next reconcile, so the GC keeps the agents", async () => {
+    const { client, r } = owned();
+    client.objects.set("Deployment xs/xander-controller", deployment("dep-1"));
+    await r.reconcile();
+    client.objects.set("Deployment xs/xander-controller", deployment("dep-2"));
+    await r.reconcile();
+    expect(owners(client)).toEqual(["ConfigMap dep-1", "DaemonSet dep-1", "ConfigMap dep-2", "DaemonSet dep-2"]);
+  });
+
+  test("once the Deployment is being deleted or gone, the agents are not put back (uninstall)", async () => {
+    const { client, r } = owned();
+    client.objects.set("Deployment xs/xander-controller", deployment("dep-1"));
+    await r.reconcile();
+    client.objects.set("Deployment xs/xander-controller", deployment("dep-1", true));
+    await r.reconcile();
+    client.objects.delete("Deployment xs/xander-controller");
+    await r.reconcile();
+    expect(owners(client)).toEqual(["ConfigMap dep-1", "DaemonSet dep-1"]);
+    expect(r.applyError).toBeUndefined();
+  });
+
+  test("an unreadable owner leaves the agents unowned but running; a read error after that keeps the last owner", async () => {
+    const { client, r } = owned();
     client.objects.set("Deployment xs/xander-controller", new Error("cannot get Deployment xs/xander-controller: forbidden"));
     await r.reconcile();
     expect(r.applyError).toBeUndefined();
-    expect(client.applied.map((o) => [o.kind, o.metadata?.ownerReferences])).toEqual([
-      ["ConfigMap", undefined],
-      ["DaemonSet", undefined],
-    ]);
-    client.objects.set("Deployment xs/xander-controller", { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "xander-controller", namespace: "xs", uid: "dep-uid" } });
+    client.objects.set("Deployment xs/xander-controller", deployment("dep-1"));
     await r.reconcile();
-    expect(client.applied.at(-1)?.metadata?.ownerReferences).toEqual([{ apiVersion: "apps/v1", kind: "Deployment", name: "xander-controller", uid: "dep-uid" }]);
+    client.objects.set("Deployment xs/xander-controller", new Error("cannot get Deployment xs/xander-controller: connection refused"));
+    await r.reconcile();
+    expect(owners(client)).toEqual(["ConfigMap -", "DaemonSet -", "ConfigMap dep-1", "DaemonSet dep-1", "ConfigMap dep-1", "DaemonSet dep-1"]);
   });
 
   test("an apply failure is reported to policy status, and cleared by the next success", async () => {
