@@ -1,5 +1,6 @@
 import type { Dependency, NodeFindings } from "../api/types.generated.js";
-import { calleesOf, callerNames, callersOf, dependencyGraph, serviceBackends } from "./dependency-graph.js";
+import type { KubeObject } from "../api/meta.js";
+import { calleesOf, callerNames, callersOf, dependencyGraph, serviceBackends, slimEndpointSlice, type EndpointSliceRef } from "./dependency-graph.js";
 
 function nf(node: string, dependencies: Dependency[]): NodeFindings {
   return { apiVersion: "xander.io/v1alpha1", kind: "NodeFindings", metadata: { name: node }, spec: { nodeName: node }, status: { dependencies } };
@@ -100,6 +101,39 @@ describe("dependencyGraph", () => {
     expect(callerNames(graph, "shop/api-1")).toEqual(["shop/web", "batch/report", "10.0.0.5", "shop/debug"]);
     expect(callersOf(graph, "shop/api-1").find((e) => e.caller === "shop/web-2")).toMatchObject({ callerWorkload: "Deployment/web", connections: 2, recentConnections: 5 });
     expect(callerNames(graph, "shop/nobody")).toEqual([]);
+  });
+
+  it("tells apart callers that would read alike by their kind", () => {
+    const graph = dependencyGraph([
+      nf("n", [
+        { from: "shop/web-abc-1", to: "shop/db-0", kind: "Pod", port: 5432, direction: "outbound", fromWorkload: "Deployment/web", connections: 2 },
+        { from: "shop/web-0", to: "shop/db-0", kind: "Pod", port: 5432, direction: "outbound", fromWorkload: "StatefulSet/web", connections: 1 },
+        { from: "shop/web-abc-2", to: "shop/db-0", kind: "Pod", port: 5432, direction: "outbound", fromWorkload: "Deployment/web", connections: 1 },
+      ]),
+    ]);
+    expect(callerNames(graph, "shop/db-0")).toEqual(["shop/web (Deployment)", "shop/web (StatefulSet)"]);
+  });
+
+  it("an EndpointSlice slimmed for the cache gives the same backends and keeps nothing else", () => {
+    const slice = {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "api-x1", namespace: "shop", resourceVersion: "7", labels: { "kubernetes.io/service-name": "api", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io" } },
+      addressType: "IPv4",
+      endpoints: [
+        { addresses: ["10.0.0.1"], conditions: { ready: true }, nodeName: "n1", zone: "a", targetRef: { kind: "Pod", name: "api-1", namespace: "shop", uid: "u1" } },
+        { addresses: ["10.0.0.2"], conditions: { ready: false } },
+      ],
+      ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+    } as KubeObject;
+    const slim = slimEndpointSlice(slice);
+    expect(serviceBackends([slim as EndpointSliceRef])).toEqual(serviceBackends([slice as EndpointSliceRef]));
+    expect(slim).toEqual({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "api-x1", namespace: "shop", resourceVersion: "7", labels: { "kubernetes.io/service-name": "api" } },
+      endpoints: [{ targetRef: { kind: "Pod", name: "api-1", namespace: "shop" } }, {}],
+    });
   });
 
   it("a node with no status contributes nothing", () => {

@@ -7,7 +7,9 @@
  * to a Service counts against the Service's backend pods (from EndpointSlices), with the Service kept as
  * `via`; a Service whose backends are not known stays the callee. Pure.
  */
+import type { KubeObject } from "../api/meta.js";
 import type { Dependency, NodeFindings } from "../api/types.generated.js";
+import { defined } from "../util/object.js";
 
 export type PeerKind = "Pod" | "Service" | "External";
 
@@ -48,6 +50,21 @@ export interface EndpointSliceRef {
 }
 
 const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+/**
+ * An EndpointSlice trimmed to what serviceBackends reads, plus what the watch cache keys on: the controller
+ * caches every slice in the cluster, and addresses, conditions, zones and hints are most of each one.
+ */
+export function slimEndpointSlice(slice: KubeObject): KubeObject {
+  const meta = slice.metadata ?? {};
+  const service = meta.labels?.[SERVICE_NAME_LABEL];
+  const endpoints = (slice as EndpointSliceRef).endpoints ?? [];
+  return {
+    ...defined({ apiVersion: slice.apiVersion, kind: slice.kind }),
+    metadata: defined({ name: meta.name, namespace: meta.namespace, resourceVersion: meta.resourceVersion, labels: service === undefined ? undefined : { [SERVICE_NAME_LABEL]: service } }),
+    endpoints: endpoints.map((ep) => (ep.targetRef === undefined ? {} : { targetRef: defined({ kind: ep.targetRef.kind, name: ep.targetRef.name, namespace: ep.targetRef.namespace }) })),
+  } as KubeObject;
+}
 
 /**
  * Backends per Service from EndpointSlices, ready or not: a starved pod often fails its readiness probe,
@@ -189,13 +206,22 @@ export function calleesOf(graph: DependencyGraph, pod: string): CallEdge[] {
 
 /**
  * Who calls `pod` ("namespace/name"), busiest first, one name per calling workload: "namespace/name" of
- * the caller's top-level owner, else of the calling pod, else its IP.
+ * the caller's top-level owner, else of the calling pod, else its IP. Two callers that would read alike
+ * (a Deployment and a StatefulSet both named web) are told apart by kind: "shop/web (StatefulSet)".
  */
 export function callerNames(graph: DependencyGraph, pod: string): string[] {
-  const names = callersOf(graph, pod).map((e) => {
-    if (e.callerKind === "External" || e.callerWorkload === undefined) return e.caller;
-    const namespace = e.caller.split("/")[0] ?? "";
-    return `${namespace}/${e.callerWorkload.slice(e.callerWorkload.indexOf("/") + 1)}`;
-  });
-  return [...new Set(names)];
+  const callers = new Map<string, { name: string; kind: string }>(); // by identity, busiest first
+  for (const e of callersOf(graph, pod)) {
+    if (e.callerKind === "External" || e.callerWorkload === undefined) {
+      callers.set(`${e.callerKind}|${e.caller}`, { name: e.caller, kind: e.callerKind });
+      continue;
+    }
+    const slash = e.callerWorkload.indexOf("/");
+    const kind = e.callerWorkload.slice(0, slash);
+    const name = `${e.caller.split("/")[0] ?? ""}/${e.callerWorkload.slice(slash + 1)}`;
+    if (!callers.has(`${kind}|${name}`)) callers.set(`${kind}|${name}`, { name, kind });
+  }
+  const kindsByName = new Map<string, number>();
+  for (const { name } of callers.values()) kindsByName.set(name, (kindsByName.get(name) ?? 0) + 1);
+  return [...callers.values()].map(({ name, kind }) => ((kindsByName.get(name) ?? 0) > 1 ? `${name} (${kind})` : name));
 }

@@ -20,7 +20,7 @@ import { AGENT_KEY, AgentReconciler } from "./agent-reconciler.js";
 import type { Node } from "./cache.js";
 import type { ControllerConfig } from "./config.js";
 import type { DaemonSet } from "./daemonset.js";
-import { serviceBackends, type EndpointSliceRef, type ServiceBackends } from "./dependency-graph.js";
+import { serviceBackends, slimEndpointSlice, type EndpointSliceRef, type ServiceBackends } from "./dependency-graph.js";
 import { FindingsView } from "./findings-view.js";
 import { ControllerMetrics } from "./metrics.js";
 import { NodeReconciler } from "./node-reconciler.js";
@@ -75,10 +75,9 @@ export class ControllerManager {
     this.daemonSets = client.informer<DaemonSet>(DAEMON_SET, { namespace: ns, labelSelector: managed, log });
     this.configMaps = client.informer<ConfigMap>(CONFIG_MAP, { namespace: ns, labelSelector: managed, log });
     this.informers = [this.nodes, this.nodeFindings, this.policies, this.daemonSets, this.configMaps] as Informer<KubeObject>[];
-    if (cfg.agent.dependencyMapping !== false) {
-      this.endpointSlices = client.informer<KubeObject & EndpointSliceRef>(ENDPOINT_SLICE, { log });
-      this.informers.push(this.endpointSlices);
-    }
+    // Not among the informers readiness and leading wait for: callers through Services are extra detail,
+    // and a missing RBAC rule or a slow list of a big cluster's slices must not hold the reconcilers back.
+    if (cfg.agent.dependencyMapping !== false) this.endpointSlices = client.informer<KubeObject & EndpointSliceRef>(ENDPOINT_SLICE, { log, transform: slimEndpointSlice });
     this.view = new FindingsView(
       () => this.nodeFindings.list(),
       () => this.clusterHeartbeatMs(),
@@ -241,6 +240,7 @@ export class ControllerManager {
     this.server = await startHttpServer({ addr: this.cfg.metricsAddr, registry: this.metrics.registry, readiness: () => this.readiness(), log: this.log });
     if (this.cfg.createNamespace) await this.client.ensureNamespace(this.cfg.namespace, CONTROLLER_FIELD_MANAGER);
     for (const informer of this.informers) void informer.start();
+    void this.endpointSlices?.start();
     this.viewTimer = setInterval(() => {
       this.metrics.setFindings(this.view.refresh());
     }, VIEW_REFRESH_MS);
@@ -292,7 +292,7 @@ export class ControllerManager {
     this.metrics.leader.set(0);
     await this.elector?.stop();
     await this.leadership;
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await Promise.all([...this.informers, ...(this.endpointSlices ? [this.endpointSlices] : [])].map((i) => i.stop()));
     await this.server?.close();
     this.log.info("stopped");
   }
