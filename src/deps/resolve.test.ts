@@ -1,4 +1,4 @@
-import { buildPeerIndex, ownerOf, resolvePeer } from "./resolve.js";
+import { buildPeerIndex, cronJobOfJobName, ownerOf, resolvePeer } from "./resolve.js";
 import { pod, shop } from "./testing.js";
 
 const index = buildPeerIndex(shop());
@@ -59,6 +59,16 @@ describe("ownerOf", () => {
 
   it("recognises a Deployment's ReplicaSet by the pod-template-hash suffix when the ReplicaSet is not in view", () => {
     expect(ownerName("checkout-5c6b7d-xyz12")).toEqual({ kind: "Deployment", namespace: "shop", name: "checkout" });
+  });
+
+  it("recognises a CronJob's Job by the scheduled-time suffix when the Job is not in view, and not a dated Job", () => {
+    // 29012345 Unix minutes is in 2025: the name the CronJob controller gives a run of "report".
+    expect(ownerOf(pod("b", "report-29012345-x1", "1.2.3.5", { kind: "Job", name: "report-29012345" }), index)).toEqual({ kind: "CronJob", namespace: "b", name: "report" });
+    expect(ownerOf(pod("b", "backup-20250101-x", "1.2.3.6", { kind: "Job", name: "backup-20250101" }), index)).toEqual({ kind: "Job", namespace: "b", name: "backup-20250101" });
+    expect(cronJobOfJobName("nightly-etl-28000000")).toBe("nightly-etl");
+    expect(cronJobOfJobName("migrate-7")).toBeUndefined();
+    expect(cronJobOfJobName("x-1234567890")).toBeUndefined();
+    expect(cronJobOfJobName("-29012345")).toBeUndefined();
   });
 
   it("leaves a bare ReplicaSet alone and gives no owner to a bare pod", () => {

@@ -221,7 +221,8 @@ export function podPeer(pod: PodLike, index: PeerIndex): ResolvedPeer & { kind: 
 /**
  * The top-level controller of a pod: its controller owner, followed up through owners the index knows
  * (ReplicaSet → Deployment, Job → CronJob). Without the ReplicaSet, a Deployment's is recognised by
- * the pod-template-hash suffix the Deployment controller gives its ReplicaSets.
+ * the pod-template-hash suffix the Deployment controller gives its ReplicaSets; without the Job, a
+ * CronJob's by the scheduled-time suffix of its Job's name (cronJobOfJobName).
  */
 export function ownerOf(pod: PodLike, index: PeerIndex): WorkloadRef | undefined {
   const ns = pod.metadata.namespace;
@@ -238,7 +239,25 @@ export function ownerOf(pod: PodLike, index: PeerIndex): WorkloadRef | undefined
   if (ref.kind === "ReplicaSet" && hash !== undefined && ref.name.endsWith(`-${hash}`)) {
     return { kind: "Deployment", namespace: ns, name: ref.name.slice(0, -hash.length - 1) };
   }
+  const cronJob = ref.kind === "Job" ? cronJobOfJobName(ref.name) : undefined;
+  if (cronJob !== undefined) return { kind: "CronJob", namespace: ns, name: cronJob };
   return { kind: ref.kind, namespace: ns, name: ref.name };
+}
+
+/** Unix minutes from mid-2017 to the year 2160: what the CronJob controller appends to its Jobs' names. */
+const CRON_MINUTES_MIN = 25_000_000;
+const CRON_MINUTES_MAX = 100_000_000;
+
+/**
+ * The CronJob a Job name says it came from: the CronJob controller names each Job `<cronjob>-<scheduled
+ * time in Unix minutes>`, so without the Job object each run would count as a caller of its own. A date
+ * such as `backup-20250101` (about 20 million) stays a Job.
+ */
+export function cronJobOfJobName(job: string): string | undefined {
+  const match = /^(.+)-(\d{8,9})$/.exec(job);
+  if (match?.[1] === undefined || match[2] === undefined) return undefined;
+  const minutes = Number(match[2]);
+  return minutes >= CRON_MINUTES_MIN && minutes < CRON_MINUTES_MAX ? match[1] : undefined;
 }
 
 function controllerRef(meta: ObjectMetaLike): OwnerReferenceLike | undefined {
