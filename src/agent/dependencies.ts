@@ -181,7 +181,7 @@ const KEPT_POD_LABELS = ["pod-template-hash"] as const;
 
 /**
  * A Pod trimmed to what peer resolution reads (PodLike) plus what the watch cache keys on: identity,
- * owners, the template-hash label, hostNetwork, phase and IPs. A typical Pod drops from about 9 KiB of
+ * owners, the template-hash label, hostNetwork, nodeName, phase and IPs. A typical Pod drops from 6.6 KiB of
  * heap to well under 1 KiB (BENCHMARKS.md, `peer-cache`), and the agent caches every Pod in the cluster.
  */
 export function slimPod(pod: KubeObject): KubeObject {

@@ -3,7 +3,7 @@
  *
  * Method. `count` Pods of a Deployment, written as the apiserver sends them (one container with env,
  * ports, probes and resources; the projected service-account volume; five conditions; two managedFields
- * entries; about 4.7 KB of JSON each), every one with its own names, UIDs and IPs. Their JSON texts are
+ * entries; about 4.4 KB of JSON each), every one with its own names, UIDs and IPs. Their JSON texts are
  * built first and stay alive throughout. Then, after a full GC, all texts are parsed and kept (what a
  * cache of full Pods holds), and heapUsed is read again after a full GC; the difference over `count` is
  * the cost per Pod. The same again, with each parsed Pod slimmed at once and only the slim one kept, as

@@ -306,7 +306,7 @@ describe("dependencies end to end: real namespaces to NodeFindings, xander deps 
       status: {
         agent: { version: "test", lastSample: now },
         dependencies: [
-          { from: `${namespace}/report-28-x`, to: `${namespace}/api`, kind: "Service", fromWorkload: "CronJob/report", direction: "outbound", port: SERVICE_PORT, connections: 0, recentConnections: 4, lastSeen: now },
+          { from: `${namespace}/report-29012345-x7k2p`, to: `${namespace}/api`, kind: "Service", fromWorkload: "CronJob/report", direction: "outbound", port: SERVICE_PORT, connections: 0, recentConnections: 4, lastSeen: now },
         ],
       },
     };
