@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { jest } from "@jest/globals";
+import Database from "better-sqlite3";
 import { openStore } from "./store.js";
 import { StoreOpenError } from "./open.js";
 import { T0_MS, sampleOf, scratchDir, target, tickOf } from "./testing.js";
@@ -81,6 +82,77 @@ test("a database damaged inside its pages is detected on open, moved aside and r
   expect(corruptFiles()).toHaveLength(1);
   expect(logger.lines).toHaveLength(1);
   expectWorkingStore(path);
+});
+
+/**
+ * Damages the pages of a database another connection (the store's) holds open: everything is checkpointed
+ * into the main file, all but the header page overwritten, and a header-only write from a second
+ * connection makes the store's connection drop its page cache, so its next call reads the damage.
+ */
+function damageLive(path: string): void {
+  const other = new Database(path);
+  try {
+    other.pragma("wal_checkpoint(TRUNCATE)");
+    const size = statSync(path).size;
+    const fd = openSync(path, "r+");
+    const noise = Buffer.alloc(size - 4096, 0xab);
+    writeSync(fd, noise, 0, noise.length, 4096);
+    closeSync(fd);
+    other.pragma("user_version = 7");
+  } finally {
+    other.close();
+  }
+}
+
+test("a database damaged while the store runs is moved aside at the first failing call, which then succeeds on a fresh history", () => {
+  const path = scratch.file("history.db");
+  const web = target(1);
+  const logger = recordingLogger();
+  const store = openStore(path, { logger });
+  const tick = (i: number) => tickOf(T0_MS + i * 1000, [sampleOf(web, T0_MS + i * 1000, { cpuCores: i })]);
+  for (let i = 0; i < 50; i++) store.appendTick(tick(i), [web]);
+  damageLive(path);
+
+  store.appendTick(tick(50), [web]);
+  store.appendTick(tick(51), [web]);
+
+  const moved = corruptFiles().filter((name) => !name.endsWith("-wal") && !name.endsWith("-shm"));
+  expect(moved).toHaveLength(1);
+  expect(logger.lines).toHaveLength(1);
+  expect(logger.lines[0]?.msg).toMatch(/became unreadable .*moved it aside to .*history\.db\.corrupt-.* and started a fresh history/);
+  expect(logger.lines[0]?.obj).toMatchObject({ path, movedTo: scratch.file(moved[0] ?? "") });
+  expect(store.latestWindow(T0_MS).map((s) => s.cpuCores)).toEqual([50, 51]);
+  expect(store.stats().samplesStored).toBe(2);
+  store.close();
+  // The moved file is the damaged one: it no longer opens as a history.
+  expect(() => {
+    const db = new Database(scratch.file(moved[0] ?? ""), { readonly: true });
+    try {
+      db.prepare("SELECT count(*) FROM samples").get();
+    } finally {
+      db.close();
+    }
+  }).toThrow(/malformed|not a database/);
+});
+
+test("a second damage soon after a recovery is reported to the caller instead of moving yet another file aside", () => {
+  const path = scratch.file("history.db");
+  const web = target(1);
+  const logger = recordingLogger();
+  const store = openStore(path, { logger });
+  const tick = (i: number) => tickOf(T0_MS + i * 1000, [sampleOf(web, T0_MS + i * 1000, { cpuCores: 1 })]);
+  for (let i = 0; i < 50; i++) store.appendTick(tick(i), [web]);
+  damageLive(path);
+  store.appendTick(tick(50), [web]);
+  for (let i = 51; i < 100; i++) store.appendTick(tick(i), [web]);
+  damageLive(path);
+
+  expect(() => {
+    store.appendTick(tick(100), [web]);
+  }).toThrow(/malformed/);
+  expect(corruptFiles().filter((name) => !name.endsWith("-wal") && !name.endsWith("-shm"))).toHaveLength(1);
+  expect(logger.lines).toHaveLength(1);
+  store.close();
 });
 
 test("without a logger the warning goes to stderr", () => {

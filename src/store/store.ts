@@ -34,6 +34,7 @@ import {
   tickIdOf,
 } from "./codec.js";
 import { MEMORY_PATH, openDatabase } from "./open.js";
+import { RecoveringHistoryStore } from "./recovering.js";
 import { ROLLUP_SQL } from "./rollup.js";
 import type {
   EdgeRecord,
@@ -66,13 +67,17 @@ const defaultLogger: StoreLogger = {
  */
 export function openStore(path: string, opts: StoreOptions = {}): HistoryStore {
   const retention = validRetention({ ...DEFAULT_RETENTION, ...opts.retention });
-  const db = openDatabase(path, opts.logger ?? defaultLogger, opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
-  try {
-    return new SqliteHistoryStore(db, path, retention);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  const logger = opts.logger ?? defaultLogger;
+  const open = (): SqliteHistoryStore => {
+    const db = openDatabase(path, logger, opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    try {
+      return new SqliteHistoryStore(db, path, retention);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  };
+  return path === MEMORY_PATH ? open() : new RecoveringHistoryStore(open, logger);
 }
 
 function validRetention(retention: Retention): Retention {
@@ -137,7 +142,7 @@ function fileBytes(path: string): number {
 
 const SAMPLE_SELECT = SAMPLE_COLUMNS.map((column) => `s.${column}`).join(", ");
 
-class SqliteHistoryStore implements HistoryStore {
+export class SqliteHistoryStore implements HistoryStore {
   private readonly byKey = new Map<string, CachedTarget>();
   private readonly byId = new Map<number, CachedTarget>();
   private maxTargetId = 0;
@@ -313,6 +318,17 @@ class SqliteHistoryStore implements HistoryStore {
       rollupRows: this.stmt.countRollups.get() ?? 0,
       fileBytes: this.path === MEMORY_PATH ? pageBytes : fileBytes(this.path),
     };
+  }
+
+  /** Closes the file without writing anything: for a file that has become unreadable. */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.close();
+    } catch {
+      // The handle is being dropped because the file is bad; a failing close changes nothing.
+    }
   }
 
   close(): void {
