@@ -98,6 +98,8 @@ function duration(description: string, dflt?: string): JsonSchema {
   return dflt === undefined ? base : { ...base, default: dflt };
 }
 
+/** The most closed incidents a NodeFindings status carries; BENCHMARKS.md measures the largest status this allows. */
+export const MAX_RECENT_INCIDENTS = 100;
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const DATE_TIME: JsonSchema = { type: "string", format: "date-time", maxLength: 64 };
 
@@ -376,6 +378,10 @@ const reportingSchema: JsonSchema = {
     minInterval: duration("Never write NodeFindings more often than this.", "5s"),
     maxFindings: int("At most this many findings per node, most severe first.", 1, { maximum: 200, default: 50 }),
     maxDependencies: int("At most this many dependency edges per node.", 0, { maximum: 200, default: 100 }),
+    maxRecentIncidents: int("At most this many closed incidents of the last 24 hours per node, newest first.", 0, {
+      maximum: MAX_RECENT_INCIDENTS,
+      default: 50,
+    }),
   },
   "x-kubernetes-validations": [
     cel(
@@ -607,6 +613,55 @@ const dependencySchema: JsonSchema = {
   },
 };
 
+const incidentCulpritSchema: JsonSchema = {
+  type: "object",
+  title: "IncidentCulprit",
+  description: "A neighbour named as culprit during the incident.",
+  required: ["uid", "score", "share"],
+  properties: {
+    namespace: str("The neighbour's namespace.", 63),
+    name: str("The neighbour's name.", 253),
+    uid: str("The neighbour's uid.", 64),
+    score: { type: "number", minimum: 0, maximum: 1, description: "The highest score attribution gave it." },
+    share: { type: "number", minimum: 0, maximum: 1, description: "The share of the incident's stalled time it was the culprit for." },
+  },
+};
+
+const recentIncidentSchema: JsonSchema = {
+  type: "object",
+  title: "RecentIncident",
+  description: "A closed incident: one finding's life from raise to clear.",
+  required: ["rule", "severity", "start", "end", "peak", "threshold"],
+  properties: {
+    rule: { type: "string", enum: [...RULE_NAMES], description: "The rule that raised it." },
+    severity: { type: "string", enum: [...SEVERITIES], description: "Its severity." },
+    policy: str("The StarvationPolicy whose thresholds applied.", 253),
+    pod: podRefSchema,
+    container: str("The container's name.", 253),
+    workload: str('The pod\'s top-level owner as "Kind/name", e.g. "Deployment/web".', 317),
+    start: { ...DATE_TIME, description: "When the condition began." },
+    end: { ...DATE_TIME, description: "When the condition was last seen before it cleared." },
+    peak: { type: "number", description: "The worst value seen, in the rule's unit." },
+    peakAt: { ...DATE_TIME, description: "When the peak was seen." },
+    threshold: { type: "number", description: "The threshold in force." },
+    culprits: {
+      type: "array",
+      description: "Neighbours named as culprit, the largest share first.",
+      maxItems: 5,
+      "x-kubernetes-list-type": "atomic",
+      items: incidentCulpritSchema,
+    },
+    callers: {
+      type: "array",
+      description: 'Callers of the pod that felt it, as workloads "namespace/name".',
+      maxItems: 10,
+      "x-kubernetes-list-type": "atomic",
+      items: { type: "string", maxLength: 317 },
+    },
+    message: str("What the rule saw at the peak.", 512),
+  },
+};
+
 const nodeFindingsStatusSchema: JsonSchema = {
   type: "object",
   title: "NodeFindingsStatus",
@@ -622,6 +677,7 @@ const nodeFindingsStatusSchema: JsonSchema = {
         lastSample: { ...DATE_TIME, description: "When the agent last sampled." },
         pods: int("Pods the agent watches."),
         samplesStored: int("Samples in the node-local history."),
+        endpoint: str("Where the agent serves its node's history (host:port), to callers that pass TokenReview and SubjectAccessReview.", 64),
       },
     },
     findings: {
@@ -637,6 +693,13 @@ const nodeFindingsStatusSchema: JsonSchema = {
       maxItems: 200,
       "x-kubernetes-list-type": "atomic",
       items: dependencySchema,
+    },
+    recentIncidents: {
+      type: "array",
+      description: "Incidents that closed in the last 24 hours, newest first (bounded by the policy's maxRecentIncidents).",
+      maxItems: MAX_RECENT_INCIDENTS,
+      "x-kubernetes-list-type": "atomic",
+      items: recentIncidentSchema,
     },
     summary: {
       type: "object",

@@ -108,6 +108,8 @@ export interface ReportingSpec {
   maxFindings?: number;
   /** At most this many dependency edges per node. */
   maxDependencies?: number;
+  /** At most this many closed incidents of the last 24 hours per node, newest first. */
+  maxRecentIncidents?: number;
 }
 
 /** The desired policy. */
@@ -198,6 +200,8 @@ export interface AgentStatus {
   pods?: number;
   /** Samples in the node-local history. */
   samplesStored?: number;
+  /** Where the agent serves its node's history (host:port), to callers that pass TokenReview and SubjectAccessReview. */
+  endpoint?: string;
 }
 
 /** A pod, by namespace, name and uid. */
@@ -278,6 +282,52 @@ export interface Dependency {
   lastSeen?: string;
 }
 
+/** A neighbour named as culprit during the incident. */
+export interface IncidentCulprit {
+  /** The neighbour's namespace. */
+  namespace?: string;
+  /** The neighbour's name. */
+  name?: string;
+  /** The neighbour's uid. */
+  uid: string;
+  /** The highest score attribution gave it. */
+  score: number;
+  /** The share of the incident's stalled time it was the culprit for. */
+  share: number;
+}
+
+/** A closed incident: one finding's life from raise to clear. */
+export interface RecentIncident {
+  /** The rule that raised it. */
+  rule: "CPUThrottling" | "CPUStarvation" | "MemoryNearLimit" | "MemoryPressure" | "OOMKill" | "IOPressure" | "NodePressure";
+  /** Its severity. */
+  severity: "critical" | "warning" | "info";
+  /** The StarvationPolicy whose thresholds applied. */
+  policy?: string;
+  /** A pod, by namespace, name and uid. */
+  pod?: PodReference;
+  /** The container's name. */
+  container?: string;
+  /** The pod's top-level owner as "Kind/name", e.g. "Deployment/web". */
+  workload?: string;
+  /** When the condition began. */
+  start: string;
+  /** When the condition was last seen before it cleared. */
+  end: string;
+  /** The worst value seen, in the rule's unit. */
+  peak: number;
+  /** When the peak was seen. */
+  peakAt?: string;
+  /** The threshold in force. */
+  threshold: number;
+  /** Neighbours named as culprit, the largest share first. */
+  culprits?: IncidentCulprit[];
+  /** Callers of the pod that felt it, as workloads "namespace/name". */
+  callers?: string[];
+  /** What the rule saw at the peak. */
+  message?: string;
+}
+
 /** Counts, for printer columns and quick looks. */
 export interface FindingsSummary {
   /** Critical findings. */
@@ -296,6 +346,8 @@ export interface NodeFindingsStatus {
   findings?: NodeFinding[];
   /** Connections seen from pods on this node (bounded by the policy's maxDependencies). */
   dependencies?: Dependency[];
+  /** Incidents that closed in the last 24 hours, newest first (bounded by the policy's maxRecentIncidents). */
+  recentIncidents?: RecentIncident[];
   /** Counts, for printer columns and quick looks. */
   summary?: FindingsSummary;
   /** Reporting: whether the agent is writing this object. */
