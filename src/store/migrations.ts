@@ -131,6 +131,44 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: "incidents: one row per finding's life from raise to clear, replaced as it changes",
+    up(db) {
+      // Queries ask for incidents overlapping [since, now]: closed ones whose last sighting (their end) is at or
+      // after `since`, plus every open one, however old. The first half is a range on last_seen_ms (alone or
+      // within a namespace); the second a partial index that holds only the few open rows. Culprits, callers
+      // and evidence are JSON text: they are read whole with the incident and never filtered on. The REAL
+      // columns take NULL because SQLite stores a NaN as NULL, and one odd value must not fail a whole batch.
+      db.exec(`
+        CREATE TABLE incidents (
+          id TEXT PRIMARY KEY,
+          node TEXT NOT NULL,
+          rule TEXT NOT NULL,
+          severity TEXT NOT NULL,
+          policy TEXT,
+          namespace TEXT,
+          pod_name TEXT,
+          pod_uid TEXT NOT NULL,
+          container TEXT,
+          workload TEXT,
+          start_ms INTEGER NOT NULL,
+          end_ms INTEGER,
+          last_seen_ms INTEGER NOT NULL,
+          peak_value REAL,
+          peak_at_ms INTEGER NOT NULL,
+          threshold REAL,
+          culprits TEXT NOT NULL,
+          callers TEXT NOT NULL,
+          evidence TEXT NOT NULL,
+          message TEXT NOT NULL
+        );
+        CREATE INDEX incidents_last_seen_ms ON incidents (last_seen_ms);
+        CREATE INDEX incidents_namespace_last_seen_ms ON incidents (namespace, last_seen_ms);
+        CREATE INDEX incidents_open ON incidents (start_ms) WHERE end_ms IS NULL;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
