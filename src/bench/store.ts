@@ -391,7 +391,7 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<BenchRes
     const ingestRate = quick.samples / (quick.append.elapsedMs / 1000);
     await yieldToEventLoop();
     const defaults = await simulateHistory(dir, "default.db", DEFAULT_RETENTION, containers, hours, queryRuns);
-    const allRawRetention = { rawMs: (hours + 1) * 3_600_000, rollupMs: (hours + 1) * 3_600_000 };
+    const allRawRetention = { ...DEFAULT_RETENTION, rawMs: (hours + 1) * 3_600_000, rollupMs: (hours + 1) * 3_600_000 };
     const allRaw = await simulateHistory(dir, "all-raw.db", allRawRetention, containers, hours, queryRuns);
     const sustained = defaults.samples / (defaults.append.elapsedMs / 1000);
     const windowOk = defaults.windowRows === containers * (WINDOW_MS / INTERVAL_MS);

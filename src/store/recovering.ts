@@ -9,6 +9,7 @@
  * after one recovery, corruption within RECOVERY_INTERVAL_MS is thrown to the caller (which logs and carries
  * on) instead of being recovered again.
  */
+import type { Incident, IncidentQuery } from "../analysis/incident.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
 import { isCorruption, messageOf, moveAside } from "./open.js";
 import type { SqliteHistoryStore } from "./store.js";
@@ -66,6 +67,20 @@ export class RecoveringHistoryStore implements HistoryStore {
 
   edges(sinceMs: number): EdgeRecord[] {
     return this.guard((store) => store.edges(sinceMs));
+  }
+
+  upsertIncidents(incidents: readonly Incident[]): void {
+    this.guard((store) => {
+      store.upsertIncidents(incidents);
+    });
+  }
+
+  incidents(query: IncidentQuery): Incident[] {
+    return this.guard((store) => store.incidents(query));
+  }
+
+  openIncidents(): Incident[] {
+    return this.guard((store) => store.openIncidents());
   }
 
   stats(): StoreStats {

@@ -10,10 +10,13 @@
  *   (see codec.ts), about 36 bytes per row in all.
  * - `rollups_1m`: per target per minute, keyed (target_id, minute), written when the minute closes.
  * - `node_samples`, `targets` (the dictionary of keys and names, first/last seen, gone), `meta`.
- * Raw samples are kept `retention.rawMs` (1 h), rollups and node samples `retention.rollupMs` (24 h).
+ * - `incidents`: one row per incident, replaced as it changes (incidents.ts).
+ * Raw samples are kept `retention.rawMs` (1 h), rollups and node samples `retention.rollupMs` (24 h), closed
+ * incidents `retention.incidentMs` (14 days).
  */
 import { existsSync, statSync } from "node:fs";
 import type Database from "better-sqlite3";
+import type { Incident, IncidentQuery } from "../analysis/incident.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
 import {
   type Cell,
@@ -33,8 +36,10 @@ import {
   targetIdOf,
   tickIdOf,
 } from "./codec.js";
+import { IncidentTable, newestLastSeenMs } from "./incidents.js";
 import { MEMORY_PATH, openDatabase } from "./open.js";
 import { RecoveringHistoryStore } from "./recovering.js";
+import { DEFAULT_RETENTION, validRetention } from "./retention.js";
 import { ROLLUP_SQL } from "./rollup.js";
 import type {
   EdgeRecord,
@@ -48,12 +53,11 @@ import type {
   StoredTarget,
 } from "./types.js";
 
-export const DEFAULT_RETENTION: Retention = { rawMs: 3_600_000, rollupMs: 86_400_000 };
+export { DEFAULT_RETENTION } from "./retention.js";
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** Below this span "auto" serves raw samples: at 1 s that is at most 900 points per container. */
 export const AUTO_RAW_MAX_SPAN_MS = 15 * MINUTE_MS;
 const PRUNE_EVERY_MS = MINUTE_MS;
-const MIN_RAW_RETENTION_MS = 2 * MINUTE_MS;
 
 const defaultLogger: StoreLogger = {
   warn(_obj, msg) {
@@ -78,16 +82,6 @@ export function openStore(path: string, opts: StoreOptions = {}): HistoryStore {
     }
   };
   return path === MEMORY_PATH ? open() : new RecoveringHistoryStore(open, logger);
-}
-
-function validRetention(retention: Retention): Retention {
-  if (!(retention.rawMs >= MIN_RAW_RETENTION_MS)) {
-    throw new RangeError(`raw retention ${retention.rawMs} ms is too short: keep at least 2 minutes, so a minute is still raw when it is rolled up`);
-  }
-  if (!(retention.rollupMs >= retention.rawMs)) {
-    throw new RangeError(`rollup retention ${retention.rollupMs} ms is shorter than raw retention ${retention.rawMs} ms`);
-  }
-  return retention;
 }
 
 /** What the store keeps in memory per target: all of them fit (a node runs hundreds), so ticks never read back. */
@@ -156,6 +150,7 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly stmt;
   private readonly appendTx: (tick: Tick, targets: readonly Target[]) => void;
   private readonly appendEdgesTx: (edges: readonly EdgeRecord[]) => void;
+  private readonly incidentTable: IncidentTable;
 
   constructor(
     private readonly db: Database.Database,
@@ -236,6 +231,7 @@ export class SqliteHistoryStore implements HistoryStore {
     this.appendEdgesTx = db.transaction((edges: readonly EdgeRecord[]) => {
       this.writeEdges(edges);
     });
+    this.incidentTable = new IncidentTable(db);
     this.loadState();
     db.transaction(() => {
       this.catchUpRollups();
@@ -304,6 +300,21 @@ export class SqliteHistoryStore implements HistoryStore {
 
   edges(sinceMs: number): EdgeRecord[] {
     return this.stmt.edgesSince.all(sinceMs).map(edgeFromRow);
+  }
+
+  upsertIncidents(incidents: readonly Incident[]): void {
+    this.incidentTable.upsertIncidents(incidents);
+    // Pruning rides on ticks; until one arrives, the incidents' own newest sighting stands in for its clock.
+    const newestMs = this.lastTickWallMs === undefined ? newestLastSeenMs(incidents) : undefined;
+    if (newestMs !== undefined) this.incidentTable.pruneIncidents(newestMs - this.retention.incidentMs);
+  }
+
+  incidents(query: IncidentQuery): Incident[] {
+    return this.incidentTable.incidents(query);
+  }
+
+  openIncidents(): Incident[] {
+    return this.incidentTable.openIncidents();
   }
 
   targets(): StoredTarget[] {
@@ -546,6 +557,7 @@ export class SqliteHistoryStore implements HistoryStore {
     this.stmt.deleteRollupsBefore.run(minuteOf(rollupCutoffMs));
     this.stmt.deleteNodeBefore.run(rollupCutoffMs);
     this.pruneTargets(rollupCutoffMs - MINUTE_MS);
+    this.incidentTable.pruneIncidents(wallMs - this.retention.incidentMs);
   }
 
   /** A target is forgotten once nothing about it is left: its last rollup minute is older than the cutoff. */

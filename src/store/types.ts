@@ -1,3 +1,4 @@
+import type { Incident, IncidentQuery } from "../analysis/incident.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
 
 /** The slice of a pino logger the store uses; pino's `Logger` satisfies it. */
@@ -11,6 +12,8 @@ export interface Retention {
   readonly rawMs: number;
   /** 1-minute rollups, node samples and the targets they name. Must be at least `rawMs`. */
   readonly rollupMs: number;
+  /** Closed incidents, counted from their end; open ones are kept however old. Any positive span. */
+  readonly incidentMs: number;
 }
 
 export interface StoreOptions {
@@ -102,6 +105,12 @@ export interface HistoryStore {
   appendEdges(edges: readonly EdgeRecord[]): void;
   /** Edges last seen at or after `sinceMs`, most recently seen first. */
   edges(sinceMs: number): EdgeRecord[];
+  /** Inserts incidents, or replaces those already stored under the same id, in one transaction. */
+  upsertIncidents(incidents: readonly Incident[]): void;
+  /** Incidents that overlap [sinceMs, untilMs) and match the query's filters, newest first; at most `limit` (1000). */
+  incidents(query: IncidentQuery): Incident[];
+  /** Incidents not yet closed, newest first: the agent resumes them after a restart. */
+  openIncidents(): Incident[];
   stats(): StoreStats;
   /** Flushes last-seen times, checkpoints and truncates the write-ahead log, and closes the file. */
   close(): void;
