@@ -19,14 +19,16 @@ export interface Current {
 
 /**
  * A current request or limit: the Pod spec when it is known (an absent field is unset there), else what the
- * cgroup reported (limits only: a request leaves no trace in the series), else unknown.
+ * cgroup reported (limits only: a request leaves no trace in the series), else unknown. Spec values are clamped
+ * to `max` as the series are (see cleanPoint).
  */
 export function currentOf(
   specKnown: boolean,
   specValue: number | undefined,
   cgroupValue: number | null | undefined,
+  max: number,
 ): Current {
-  if (specKnown) return { value: specValue !== undefined && Number.isFinite(specValue) ? Math.max(specValue, 0) : null, source: "spec" };
+  if (specKnown) return { value: specValue !== undefined && Number.isFinite(specValue) ? Math.min(Math.max(specValue, 0), max) : null, source: "spec" };
   if (cgroupValue !== undefined) return { value: cgroupValue, source: "cgroup" };
   return { value: null, source: "unknown" };
 }

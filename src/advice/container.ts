@@ -1,7 +1,7 @@
 import { formatDuration } from "../util/duration.js";
 import { currentOf } from "./change.js";
-import { DEFAULT_THROTTLE_THRESHOLD, MIN_CONFIDENT_SAMPLES, MIN_CONFIDENT_SPAN_MS } from "./constants.js";
-import { cpuStats } from "./cpu-basis.js";
+import { DEFAULT_THROTTLE_THRESHOLD, MAX_BYTES, MAX_CORES, MIN_CONFIDENT_SAMPLES, MIN_CONFIDENT_SPAN_MS } from "./constants.js";
+import { cpuBasis } from "./cpu-basis.js";
 import { adviseCpuLimit, adviseCpuRequest } from "./cpu.js";
 import { adviseMemoryLimit, adviseMemoryRequest, memoryBasis } from "./memory.js";
 import { cleanSeries, latestLimit, type Coverage } from "./series.js";
@@ -34,24 +34,24 @@ export function adviseContainer(input: ContainerAdviceInput): ContainerAdvice {
   const specKnown = input.spec !== undefined;
   const threshold = thresholdOf(input.throttleThreshold);
 
-  const stats = cpuStats(points, threshold);
-  const cpuThin = thinHistory("CPU", stats.basis);
+  const cpu = cpuBasis(points, threshold);
+  const cpuThin = thinHistory("CPU", cpu);
   const cpuCtx = {
-    stats,
-    request: currentOf(specKnown, input.spec?.requests?.cpuCores, undefined),
-    limit: currentOf(specKnown, input.spec?.limits?.cpuCores, latestLimit(points, (point) => point.cpuLimitCores)),
+    basis: cpu,
+    request: currentOf(specKnown, input.spec?.requests?.cpuCores, undefined, MAX_CORES),
+    limit: currentOf(specKnown, input.spec?.limits?.cpuCores, latestLimit(points, (point) => point.cpuLimitCores), MAX_CORES),
     policy: input.cpuLimitPolicy ?? "fit",
     confidence: confidenceOf(cpuThin),
   };
   const cpuRequest = adviseCpuRequest(cpuCtx);
   const cpuLimit = adviseCpuLimit(cpuCtx, cpuRequest);
 
-  const memoryLimit = currentOf(specKnown, input.spec?.limits?.memoryBytes, latestLimit(points, (point) => point.memoryLimitBytes));
+  const memoryLimit = currentOf(specKnown, input.spec?.limits?.memoryBytes, latestLimit(points, (point) => point.memoryLimitBytes), MAX_BYTES);
   const basis = memoryBasis(points, input.oomKills, memoryLimit.value);
   const memoryThin = thinHistory("memory", basis);
   const memoryCtx = {
     basis,
-    request: currentOf(specKnown, input.spec?.requests?.memoryBytes, undefined),
+    request: currentOf(specKnown, input.spec?.requests?.memoryBytes, undefined, MAX_BYTES),
     limit: memoryLimit,
     confidence: confidenceOf(memoryThin),
   };

@@ -3,12 +3,6 @@ import { weightedQuantile, type Weighted } from "./quantile.js";
 import { coverage, periodsOf, type CleanPoint } from "./series.js";
 import type { CpuBasis } from "./types.js";
 
-export interface CpuStats {
-  readonly basis: CpuBasis;
-  /** Throttled enough to act on: the span's ratio at or above the threshold, or a sustained run of it. */
-  readonly throttled: boolean;
-}
-
 /**
  * What an interval wanted. Under a CFS quota measured usage stops at the limit, so demand is hidden; the
  * throttled share of periods says how often it was cut off. usage ÷ (1 − share) assumes it wanted in the
@@ -67,14 +61,16 @@ function throttling(points: readonly CleanPoint[], threshold: number): Pick<CpuB
 }
 
 /** The CPU numbers of a series: usage percentiles and peak, throttling, and demand estimated past the quota. */
-export function cpuStats(points: readonly CleanPoint[], threshold: number): CpuStats {
+export function cpuBasis(points: readonly CleanPoint[], threshold: number): CpuBasis {
   const withUsage = points.filter((point) => point.cpuCores !== undefined || point.cpuCoresMax !== undefined);
   const usage: Weighted[] = withUsage.map((point) => ({ value: point.cpuCores ?? point.cpuCoresMax ?? 0, weightMs: point.intervalMs }));
   const demand: Weighted[] = withUsage.map((point) => ({ value: demandCores(point, threshold), weightMs: point.intervalMs }));
   const peakCores = withUsage.reduce((peak, point) => Math.max(peak, point.cpuCores ?? 0, point.cpuCoresMax ?? 0), 0);
   const throttle = throttling(points, threshold);
-  const basis: CpuBasis = {
+  const ratio = throttle.throttleRatio ?? 0;
+  return {
     ...coverage(withUsage),
+    throttled: ratio > 0 && (ratio >= threshold || throttle.longestThrottledMs >= SUSTAINED_THROTTLING_MS),
     p95Cores: weightedQuantile(usage, CPU_REQUEST_PERCENTILE),
     peakCores,
     threshold,
@@ -82,6 +78,4 @@ export function cpuStats(points: readonly CleanPoint[], threshold: number): CpuS
     fitDemandCores: weightedQuantile(demand, fitPercentile(threshold)),
     ...throttle,
   };
-  const ratio = throttle.throttleRatio ?? 0;
-  return { basis, throttled: ratio > 0 && (ratio >= threshold || throttle.longestThrottledMs >= SUSTAINED_THROTTLING_MS) };
 }

@@ -1,12 +1,11 @@
 import { cores, pct } from "../analysis/format.js";
 import { ceilMillicores, changeOf, withinTolerance, type Current } from "./change.js";
 import { KEEP_TOLERANCE_CORES, MIN_CPU_CORES } from "./constants.js";
-import type { CpuStats } from "./cpu-basis.js";
 import { millicores, overSpan } from "./text.js";
 import type { Confidence, CpuBasis, CpuLimitPolicy, CpuRecommendation } from "./types.js";
 
 export interface CpuAdviceContext {
-  readonly stats: CpuStats;
+  readonly basis: CpuBasis;
   readonly request: Current;
   readonly limit: Current;
   readonly policy: CpuLimitPolicy;
@@ -26,7 +25,7 @@ function recommendation(kind: "request" | "limit", current: Current, verdict: Ve
     change: changeOf(current.value, recommended),
     confidence: ctx.confidence,
     reason: verdict.reason,
-    basis: ctx.stats.basis,
+    basis: ctx.basis,
   };
 }
 
@@ -41,7 +40,8 @@ function throttleText(basis: CpuBasis): string {
  * quota, so the percentile is taken over estimated demand instead; elsewhere the two are the same.
  */
 export function adviseCpuRequest(ctx: CpuAdviceContext): CpuRecommendation {
-  const { basis, throttled } = ctx.stats;
+  const { basis } = ctx;
+  const { throttled } = basis;
   const recommended = Math.max(MIN_CPU_CORES, ceilMillicores(basis.p95DemandCores));
   const floor = recommended > ceilMillicores(basis.p95DemandCores) ? ` (${millicores(MIN_CPU_CORES)} floor)` : "";
   const reason =
@@ -67,7 +67,7 @@ function fittedLimit(basis: CpuBasis, quotaCores: number, requestCores: number):
 }
 
 function throttledLimit(ctx: CpuAdviceContext, requestCores: number): Verdict {
-  const { basis } = ctx.stats;
+  const { basis } = ctx;
   const current = ctx.limit.value;
   const what = throttleText(basis);
   if (current === null) return { recommended: null, reason: `${what}; no CPU limit now` };
@@ -84,7 +84,7 @@ function throttledLimit(ctx: CpuAdviceContext, requestCores: number): Verdict {
 }
 
 function calmLimit(ctx: CpuAdviceContext, requestCores: number): Verdict {
-  const { basis } = ctx.stats;
+  const { basis } = ctx;
   const current = ctx.limit.value;
   const seen =
     basis.throttleRatio === null ? "no throttling data" : `throttled in ${pct(basis.throttleRatio)} of periods, under the ${pct(basis.threshold)} threshold`;
@@ -99,6 +99,6 @@ function calmLimit(ctx: CpuAdviceContext, requestCores: number): Verdict {
 /** CPU limit: fitted or dropped when throttled (see CpuLimitPolicy), otherwise kept, raised only to the request or the peak. */
 export function adviseCpuLimit(ctx: CpuAdviceContext, request: CpuRecommendation): CpuRecommendation {
   const requestCores = request.recommended ?? 0;
-  const verdict = ctx.stats.throttled ? throttledLimit(ctx, requestCores) : calmLimit(ctx, requestCores);
+  const verdict = ctx.basis.throttled ? throttledLimit(ctx, requestCores) : calmLimit(ctx, requestCores);
   return recommendation("limit", ctx.limit, verdict, ctx);
 }

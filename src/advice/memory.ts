@@ -1,6 +1,6 @@
 import { bytes } from "../analysis/format.js";
 import { ceilMiB, changeOf, withinTolerance, type Current } from "./change.js";
-import { MEMORY_MARGIN, MEMORY_STEP_BYTES, OOM_BUMP_RATIO, OOM_MIN_BUMP_BYTES } from "./constants.js";
+import { MAX_BYTES, MEMORY_MARGIN, MEMORY_STEP_BYTES, OOM_BUMP_RATIO, OOM_MIN_BUMP_BYTES } from "./constants.js";
 import { weightedQuantile } from "./quantile.js";
 import { coverage, type CleanPoint } from "./series.js";
 import { memoryAmount, overSpan } from "./text.js";
@@ -26,7 +26,7 @@ export function memoryBasis(points: readonly CleanPoint[], extra: OomKillRecord 
   const extraCount = extra && Number.isFinite(extra.count) ? Math.max(0, Math.round(extra.count)) : 0;
   const oomKills = killedAt.reduce((sum, point) => sum + point.oomKills, 0) + extraCount;
   const limits = [...killedAt.map((point) => point.memoryLimitBytes), extraCount > 0 ? extra?.memoryLimitBytes : undefined];
-  const known = limits.filter((value): value is number => typeof value === "number" && Number.isFinite(value) && value > 0);
+  const known = limits.filter((value): value is number => typeof value === "number" && value > 0 && value < MAX_BYTES);
   // A kill recorded without its limit most likely happened at the limit in force now.
   const killedLimitBytes = known.length > 0 ? Math.max(...known) : oomKills > 0 ? currentLimit : null;
   return {

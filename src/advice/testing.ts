@@ -1,7 +1,8 @@
 import type { UsagePoint } from "./types.js";
 
 export const MiB = 1024 * 1024;
-const START_MS = 1_700_000_000_000;
+/** On a minute boundary, so rolled-up minutes line up with the samples. */
+const START_MS = 1_699_999_980_000;
 
 /** One raw 1 s sample; the fields default to a calm container with no limits. */
 export function point(index: number, values: Partial<UsagePoint> = {}, intervalMs = 1000): UsagePoint {

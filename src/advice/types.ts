@@ -75,6 +75,8 @@ export type CurrentSource = "spec" | "cgroup" | "unknown";
 
 /** The numbers a CPU recommendation was derived from. */
 export interface CpuBasis {
+  /** Throttled enough to act on: the span's ratio at or above the threshold, or a sustained run of it. */
+  readonly throttled: boolean;
   readonly sampleCount: number;
   readonly spanMs: number;
   /** Time the samples cover: the span without gaps. */
