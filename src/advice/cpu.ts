@@ -63,7 +63,8 @@ export function adviseCpuRequest(ctx: CpuAdviceContext): CpuRecommendation {
 function fittedLimit(basis: CpuBasis, quotaCores: number, requestCores: number): number {
   const bumped = quotaCores * (1 + basis.throttledIntervalsRatio);
   const fitted = ceilMillicores(Math.max(basis.fitDemandCores, basis.peakCores, bumped, requestCores));
-  return fitted > quotaCores ? fitted : ceilMillicores(quotaCores) + 0.001;
+  // One millicore more, in whole millicores so the sum carries no floating-point tail.
+  return fitted > quotaCores ? fitted : (Math.round(ceilMillicores(quotaCores) * 1000) + 1) / 1000;
 }
 
 function throttledLimit(ctx: CpuAdviceContext, requestCores: number): Verdict {

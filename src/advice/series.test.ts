@@ -1,5 +1,8 @@
+import type { ContainerSample } from "../sampler/types.js";
+import type { RollupSample } from "../store/types.js";
 import { cleanPoint, cleanSeries, coverage, periodsOf } from "./series.js";
 import { point, series } from "./testing.js";
+import type { UsagePoint } from "./types.js";
 
 describe("cleanPoint", () => {
   it("drops NaN and Infinity and clamps negatives, so nothing downstream sees them", () => {
@@ -31,5 +34,14 @@ describe("coverage and periods", () => {
   it("turns a ratio without counts into periods of the kernel's default 100 ms", () => {
     const [clean] = cleanSeries(series(1, () => ({ throttleRatio: 0.5 })));
     expect(periodsOf(clean!)).toEqual({ periods: 10, throttledPeriods: 5 });
+  });
+});
+
+describe("UsagePoint", () => {
+  it("takes stored raw samples and rollups as they are", () => {
+    const raw: ContainerSample = { key: "p/c", podUid: "p", containerId: "c", wallMs: 1000, intervalMs: 1000, cpuCores: 0.5, cpuLimitCores: null, oomKills: 0 };
+    const rollup: RollupSample = { ...raw, wallMs: 60_000, intervalMs: 60_000, sampleCount: 60, cpuCoresMax: 0.9, workingSetBytesMax: 1024 };
+    const points: UsagePoint[] = [raw, rollup];
+    expect(cleanSeries(points).map((p) => p.cpuCoresMax ?? p.cpuCores)).toEqual([0.5, 0.9]);
   });
 });

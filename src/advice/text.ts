@@ -16,7 +16,7 @@ export function memoryAmount(valueBytes: number | null): string {
   return valueBytes === null ? "none" : bytes(valueBytes);
 }
 
-/** "over 2h", or "in 4m30s of data" when short. */
+/** "over 2h", "over 4m30s": the span a figure was drawn from. */
 export function overSpan(spanMs: number): string {
   return `over ${formatDuration(spanMs)}`;
 }
