@@ -75,7 +75,7 @@ export type CurrentSource = "spec" | "cgroup" | "unknown";
 
 /** The numbers a CPU recommendation was derived from. */
 export interface CpuBasis {
-  /** Throttled enough to act on: the span's ratio at or above the threshold, or a sustained run of it. */
+  /** Throttled enough to act on: the span's ratio at or above the threshold, or 5 minutes in a row at or above it. */
   readonly throttled: boolean;
   readonly sampleCount: number;
   readonly spanMs: number;
@@ -140,7 +140,7 @@ export interface ContainerAdvice {
   readonly cpu: { readonly request: CpuRecommendation; readonly limit: CpuRecommendation };
   readonly memory: { readonly request: MemoryRecommendation; readonly limit: MemoryRecommendation };
   readonly confidence: Confidence;
-  /** Why confidence is low, e.g. "only 4m of data (30 samples)"; absent when normal. */
+  /** Why confidence is low, e.g. "only 120 samples of CPU over 2m (want 10m and 30)"; absent when normal. */
   readonly lowConfidenceReason?: string;
 }
 
