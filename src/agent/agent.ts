@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
-import type { Server } from "node:http";
 import { detectLayout } from "../cgroup/layout.js";
 import { discoverPods, discoveryMount } from "../cgroup/discover.js";
 import type { CgroupLayout, PodCgroup } from "../cgroup/types.js";
@@ -15,12 +14,17 @@ import { NodeEngine } from "../engine/node-engine.js";
 import { openStore, type HistoryStore } from "../store/index.js";
 import type { Target } from "../sampler/types.js";
 import type { Finding } from "../analysis/types.js";
+import type { Incident } from "../analysis/incident.js";
 import { podLabel } from "../analysis/format.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
+import { AccessReviewer } from "../kube/access-review.js";
+import { IncidentRecorder, DEFAULT_MAX_RECENT_INCIDENTS } from "../engine/incidents.js";
+import { startHttpServer, type Readiness, type RunningServer } from "../server/http.js";
+import { historyRoutes, type HistorySource } from "./history-api.js";
+import { ownerOf, buildPeerIndex, type PodLike } from "../deps/resolve.js";
 import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
 import { AgentDependencies, maxDependenciesOf } from "./dependencies.js";
-import { serveEndpoints } from "./endpoints.js";
 import { FindingEvents } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
 import { detectDriver, nodePodFromApi, resolveTargets, type NodePod } from "./pods.js";
@@ -36,8 +40,10 @@ export interface AgentOptions {
   readonly client: KubeClient;
   readonly logger: Logger;
   readonly version: string;
-  /** Listen address for /healthz and /metrics; undefined serves nothing. */
+  /** Listen address for /healthz, /metrics and the history API; undefined serves nothing. */
   readonly metricsAddress?: string;
+  /** Where callers reach the history API (host:port), published in NodeFindings status; default: not published. */
+  readonly advertiseAddress?: string;
   /** A PID in the host's network namespace, so hostNetwork pods are told apart (default 1: the node's init, with hostPID). */
   readonly hostPidForNetns?: number;
   /** False: no dependency mapping, whatever the policies say (`--no-dependency-mapping`). Default true. */
@@ -46,7 +52,9 @@ export interface AgentOptions {
 
 /** Used until a policy says otherwise, and when none exists. */
 const DEFAULT_SAMPLING = { intervalMs: 1000, windowMs: 5000 };
-const DEFAULT_REPORTING = { heartbeatMs: 60_000, minIntervalMs: 5000, maxFindings: 50 };
+const DEFAULT_REPORTING = { heartbeatMs: 60_000, minIntervalMs: 5000, maxFindings: 50, maxRecentIncidents: DEFAULT_MAX_RECENT_INCIDENTS };
+/** Owner lookups for this node's own pods when no cluster-wide pod cache is kept (mapping off). */
+const NO_PEERS = buildPeerIndex({ pods: [] });
 /** The cgroup tree is walked again this often (in ticks) as the fallback for pods whose path is not the computed one. */
 const REDISCOVER_EVERY_TICKS = 10;
 
@@ -73,7 +81,9 @@ export class Agent {
   private readonly raisedBacklog: Finding[] = [];
   private events: FindingEvents;
   private dependencies!: AgentDependencies;
-  private server: Server | undefined;
+  private incidents!: IncidentRecorder;
+  private readonly clearedBacklog: Incident[] = [];
+  private server: RunningServer | undefined;
   private effective: EffectivePolicy[] = [];
   private policiesDirty = true;
   private podsDirty = true;
@@ -92,8 +102,7 @@ export class Agent {
   }
 
   get port(): number | undefined {
-    const address = this.server?.address();
-    return typeof address === "object" && address !== null ? address.port : undefined;
+    return this.server?.port;
   }
 
   async start(): Promise<void> {
@@ -126,6 +135,15 @@ export class Agent {
     });
     if (this.options.dependencyMapping === false) logger.info("dependency mapping off (--no-dependency-mapping): no /proc/<pid> reads, no Pod, Service or EndpointSlice watches");
     this.dependencies.restore(Date.now());
+    this.incidents = new IncidentRecorder({
+      node: nodeName,
+      store: this.store,
+      logger,
+      workloadOf: (pod) => this.dependencies.workloadOf(pod.uid) ?? this.ownWorkloadOf(pod.uid),
+      callersOf: (pod) => this.dependencies.callersOf(pod.uid),
+    });
+    const resumed = this.incidents.restore(Date.now());
+    if (resumed > 0) logger.info({ resumed }, "resuming incidents left open by the previous run");
     logger.info({ node: nodeName, layout: this.layout.version, root: this.layout.root, restoredSamples: restored, db: this.options.dbPath }, "agent starting");
 
     this.pods = client.informer(POD, { fieldSelector: `spec.nodeName=${nodeName}`, log: logger });
@@ -136,7 +154,18 @@ export class Agent {
     this.policies.on(() => { this.policiesDirty = true; });
     this.namespaces.on(() => { this.policiesDirty = true; });
     if (this.options.metricsAddress !== undefined) {
-      this.server = (await serveEndpoints(this.options.metricsAddress, this.metrics.registry, { unhealthy: () => this.unhealthy() })).server;
+      const health = (): Readiness => {
+        const problem = this.unhealthy();
+        return problem === undefined ? { ready: true } : { ready: false, reason: problem };
+      };
+      this.server = await startHttpServer({
+        addr: this.options.metricsAddress,
+        registry: this.metrics.registry,
+        readiness: health,
+        liveness: health,
+        log: logger,
+        routes: historyRoutes(this.historySource(), new AccessReviewer(client)),
+      });
     }
     // Informers sync in the background: sampling starts now even if the API is slow or down.
     void Promise.all([this.pods.start(), this.policies.start(), this.namespaces.start()]);
@@ -148,7 +177,7 @@ export class Agent {
     await this.loop;
     await this.publisher.idle();
     await Promise.all([this.pods.stop(), this.policies.stop(), this.namespaces.stop(), this.dependencies.stop()]);
-    await new Promise<void>((resolve) => { if (this.server) this.server.close(() => { resolve(); }); else resolve(); });
+    await this.server?.close();
     this.reader?.close();
     this.store?.close();
   }
@@ -193,8 +222,13 @@ export class Agent {
     const active = this.dependencies.withCallers(analysis.active);
     for (const finding of analysis.raised) this.options.logger.info({ rule: finding.rule, pod: podLabel(finding.pod), container: finding.container, value: finding.value, onsetMs: nowMs - finding.firstSeenMs }, `raised ${finding.rule}: ${finding.message}`);
     for (const finding of analysis.cleared) this.options.logger.info({ rule: finding.rule, pod: podLabel(finding.pod), container: finding.container }, `cleared ${finding.rule}`);
-    // Raised findings queue up for Events; no Event is lost when a publish is superseded.
-    this.raisedBacklog.push(...this.dependencies.withCallers(analysis.raised));
+    const incidents = this.incidents.update(analysis, nowMs);
+    // A finding raised again after a restart continues its open incident: its Event was sent by the earlier run.
+    const resumed = new Set(incidents.resumed.map((incident) => `${incident.rule}|${incident.pod.uid}|${incident.container ?? ""}`));
+    const fresh = analysis.raised.filter((f) => !resumed.has(`${f.rule}|${f.pod.uid}|${f.container ?? ""}`));
+    // Raised findings and closed incidents queue up for Events; none is lost when a publish is superseded.
+    this.raisedBacklog.push(...this.dependencies.withCallers(fresh));
+    this.clearedBacklog.push(...incidents.closed);
     const reporting = this.reporting();
     const dependencies = this.dependencies.status(maxDependenciesOf(this.effective));
     const status = buildStatus({
@@ -206,8 +240,10 @@ export class Agent {
         lastSampleMs: nowMs,
         pods: this.podCount,
         samplesStored: this.store?.stats().samplesStored ?? 0,
+        ...(this.options.advertiseAddress === undefined ? {} : { endpoint: this.options.advertiseAddress }),
       },
       maxFindings: reporting.maxFindings,
+      recentIncidents: this.incidents.recent(nowMs, reporting.maxRecentIncidents),
     });
     const fingerprint = materialFingerprint(active, dependencies);
     this.publisher.submit(() => this.publish(status, fingerprint, nowMs, reporting));
@@ -215,7 +251,9 @@ export class Agent {
 
   private async publish(status: Parameters<NodeFindingsReporter["report"]>[0], fingerprint: string, nowMs: number, reporting: ReportingTiming): Promise<void> {
     const raised = this.raisedBacklog.splice(0);
+    const cleared = this.clearedBacklog.splice(0);
     this.metrics.events.inc(await this.events.raised(raised, nowMs));
+    this.metrics.events.inc(await this.events.cleared(cleared, nowMs));
     // The clock of the write is now, not the tick's: pacing is about what the API server sees.
     const report = await this.reporter.report(status, fingerprint, Math.max(nowMs, Date.now()), reporting);
     if (report.outcome === "skipped") return;
@@ -223,9 +261,41 @@ export class Agent {
     if (report.outcome === "failed") this.metrics.writeErrors.inc();
   }
 
-  private reporting(): { heartbeatMs: number; minIntervalMs: number; maxFindings: number } {
+  private reporting(): typeof DEFAULT_REPORTING {
     const policy = nodePolicy(this.effective);
-    return policy ? { heartbeatMs: policy.reporting.heartbeatMs, minIntervalMs: policy.reporting.minIntervalMs, maxFindings: policy.reporting.maxFindings } : DEFAULT_REPORTING;
+    if (!policy) return DEFAULT_REPORTING;
+    const { heartbeatMs, minIntervalMs, maxFindings, maxRecentIncidents } = policy.reporting;
+    return { heartbeatMs, minIntervalMs, maxFindings, maxRecentIncidents };
+  }
+
+  /** What the history API reads: pods by name (live, else as the history remembers them), series and incidents. */
+  private historySource(): HistorySource {
+    return {
+      node: this.options.nodeName,
+      podUid: (namespace, name) => {
+        const live = this.nodePods().find((pod) => pod.namespace === namespace && pod.name === name);
+        if (live) return live.uid;
+        const remembered = (this.store?.targets() ?? []).filter((t) => t.namespace === namespace && t.podName === name).sort((a, b) => b.lastSeenMs - a.lastSeenMs);
+        return remembered[0]?.podUid;
+      },
+      podSeries: (podUid, sinceMs) => {
+        if (!this.store) throw new Error("no history store");
+        return this.store.podSeries(podUid, sinceMs);
+      },
+      incidents: (query) => {
+        const stored = this.store?.incidents(query) ?? [];
+        // Open incidents in memory are fresher than their last write.
+        const open = new Map(this.incidents.open().map((incident) => [incident.id, incident]));
+        return stored.map((incident) => open.get(incident.id) ?? incident);
+      },
+    };
+  }
+
+  /** The top-level owner of a pod on this node from its own ownerReferences, for when mapping is off. */
+  private ownWorkloadOf(podUid: string): string | undefined {
+    const pod = this.pods.list().find((object) => object.metadata?.uid === podUid);
+    const owner = pod ? ownerOf(pod as PodLike, NO_PEERS) : undefined;
+    return owner ? `${owner.kind}/${owner.name}` : undefined;
   }
 
   /** Hot reload: thresholds, windows and selectors change without restarting anything. */

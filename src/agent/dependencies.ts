@@ -293,6 +293,21 @@ export class AgentDependencies {
     return withCallers(findings, callerPhrases(findings.map((f) => f.pod.uid), this.sampler.edges(), index));
   }
 
+  /** Who calls the pod, as workloads ("namespace/name"), busiest first; empty while mapping is off. */
+  callersOf(podUid: string): string[] {
+    const index = this.informers === undefined ? undefined : this.index();
+    if (index === undefined) return [];
+    return blastRadius(podUid, this.sampler.edges(), index).callers.map((c) => (c.namespace === undefined ? c.name : `${c.namespace}/${c.name}`));
+  }
+
+  /** The pod's top-level owner as "Kind/name", from the cluster-wide pod cache; undefined while mapping is off. */
+  workloadOf(podUid: string): string | undefined {
+    const index = this.informers === undefined ? undefined : this.index();
+    const pod = index?.podsByUid.get(podUid);
+    const owner = pod && index ? ownerOf(pod, index) : undefined;
+    return owner ? `${owner.kind}/${owner.name}` : undefined;
+  }
+
   async stop(): Promise<void> {
     await this.stopInformers();
   }

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { podLabel } from "../analysis/format.js";
-import type { Finding } from "../analysis/types.js";
+import type { Incident } from "../analysis/incident.js";
+import type { Finding, PodRef } from "../analysis/types.js";
+import { formatDuration } from "../util/duration.js";
 import type { KubeObject } from "../api/meta.js";
 import { EVENT } from "../kube/resources.js";
 import type { Logger } from "../util/log.js";
@@ -24,6 +26,18 @@ export function eventNote(finding: Finding): string {
   return `${container}${finding.message}.${culprit}`.slice(0, 1024);
 }
 
+/** The note of a StarvationCleared Event: how long it lasted, its peak, and who was to blame. */
+export function clearedNote(incident: Incident): string {
+  const durationMs = Math.max(0, (incident.endMs ?? incident.lastSeenMs) - incident.startMs);
+  const container = incident.container ? `container ${incident.container}: ` : "";
+  const culprit = incident.culprits[0] ? ` Culprit: ${podLabel(incident.culprits[0].pod)} (${Math.round(incident.culprits[0].share * 100)}% of the time).` : "";
+  return `${container}${incident.rule} cleared after ${formatDuration(durationMs)}; peak ${peakText(incident)} at ${new Date(incident.peakAtMs).toISOString()} (threshold ${peakText({ ...incident, peakValue: incident.threshold })}).${culprit}`.slice(0, 1024);
+}
+
+function peakText(incident: Pick<Incident, "rule" | "peakValue">): string {
+  return incident.rule === "OOMKill" ? `${incident.peakValue} kill(s)` : `${Math.round(incident.peakValue * 100)}%`;
+}
+
 /**
  * Emits a Kubernetes Event (events.k8s.io/v1) on the starved Pod when a finding is raised,
  * deduplicated per rule, pod and container so a finding that holds for hours is one Event, not one per tick.
@@ -44,36 +58,51 @@ export class FindingEvents {
       const last = this.emittedAt.get(key);
       if (last !== undefined && nowMs - last < REPEAT_AFTER_MS) continue;
       this.emittedAt.set(key, nowMs);
-      if (await this.emit(finding, nowMs)) emitted++;
+      if (await this.emitFinding(finding, nowMs)) emitted++;
     }
     for (const [key, at] of this.emittedAt) if (nowMs - at >= REPEAT_AFTER_MS) this.emittedAt.delete(key);
     return emitted;
   }
 
-  private async emit(finding: Finding, nowMs: number): Promise<boolean> {
-    const namespace = finding.pod.namespace ?? "default";
-    const name = `${finding.pod.name ?? finding.pod.uid}.${createHash("sha256").update(`${finding.rule}|${finding.pod.uid}|${finding.container ?? ""}|${nowMs}`).digest("hex").slice(0, 12)}`;
+  /** A Normal `StarvationCleared` Event on the pod for each incident that ended. */
+  async cleared(incidents: readonly Incident[], nowMs: number): Promise<number> {
+    let emitted = 0;
+    for (const incident of incidents) {
+      if (incident.pod.uid === "node" || incident.pod.name === undefined || incident.severity === "info") continue;
+      const culprit = incident.culprits[0]?.pod;
+      const key = `${incident.id}|cleared`;
+      if (await this.emit({ pod: incident.pod, key, type: "Normal", reason: "StarvationCleared", action: "Cleared", note: clearedNote(incident), ...(culprit ? { culprit } : {}) }, nowMs)) emitted++;
+    }
+    return emitted;
+  }
+
+  private emitFinding(finding: Finding, nowMs: number): Promise<boolean> {
+    const key = `${finding.rule}|${finding.pod.uid}|${finding.container ?? ""}`;
+    return this.emit({ pod: finding.pod, key, type: "Warning", reason: finding.rule, action: "Detected", note: eventNote(finding), ...(finding.culprit ? { culprit: finding.culprit.pod } : {}) }, nowMs);
+  }
+
+  private async emit(e: { pod: PodRef; key: string; type: "Warning" | "Normal"; reason: string; action: string; note: string; culprit?: PodRef }, nowMs: number): Promise<boolean> {
+    const namespace = e.pod.namespace ?? "default";
+    const name = `${e.pod.name ?? e.pod.uid}.${createHash("sha256").update(`${e.key}|${nowMs}`).digest("hex").slice(0, 12)}`;
     const event = {
       ...EVENT,
       metadata: { name, namespace },
       // events.k8s.io wants MicroTime: RFC 3339 with microseconds.
       eventTime: new Date(nowMs).toISOString().replace("Z", "000Z"),
-      type: "Warning",
-      reason: finding.rule,
-      action: "Detected",
-      note: eventNote(finding),
+      type: e.type,
+      reason: e.reason,
+      action: e.action,
+      note: e.note,
       reportingController: "xander.io/agent",
       reportingInstance: `xander-agent-${this.nodeName}`.slice(0, 128),
-      regarding: { apiVersion: "v1", kind: "Pod", namespace, name: finding.pod.name, uid: finding.pod.uid },
-      ...(finding.culprit?.pod.name
-        ? { related: { apiVersion: "v1", kind: "Pod", namespace: finding.culprit.pod.namespace, name: finding.culprit.pod.name, uid: finding.culprit.pod.uid } }
-        : {}),
+      regarding: { apiVersion: "v1", kind: "Pod", namespace, name: e.pod.name, uid: e.pod.uid },
+      ...(e.culprit?.name ? { related: { apiVersion: "v1", kind: "Pod", namespace: e.culprit.namespace, name: e.culprit.name, uid: e.culprit.uid } } : {}),
     };
     try {
       await this.api.create(event);
       return true;
     } catch (error) {
-      this.logger.warn({ err: error, pod: podLabel(finding.pod), rule: finding.rule }, `cannot create Event for ${finding.rule} on pod ${podLabel(finding.pod)}`);
+      this.logger.warn({ err: error, pod: podLabel(e.pod), reason: e.reason }, `cannot create Event ${e.reason} on pod ${podLabel(e.pod)}`);
       return false;
     }
   }

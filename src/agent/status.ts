@@ -1,6 +1,6 @@
 import { findingToJson } from "../analysis/report.js";
 import type { Finding } from "../analysis/types.js";
-import type { Dependency, NodeFinding, NodeFindingsStatus } from "../api/types.generated.js";
+import type { Dependency, NodeFinding, NodeFindingsStatus, RecentIncident } from "../api/types.generated.js";
 
 export interface AgentInfo {
   readonly version: string;
@@ -8,6 +8,8 @@ export interface AgentInfo {
   readonly lastSampleMs?: number;
   readonly pods: number;
   readonly samplesStored: number;
+  /** Where the agent serves its history API (host:port). */
+  readonly endpoint?: string;
 }
 
 /** NodeFindings.status.findings[] entry: evidence values become strings, as the CRD's map of string says. */
@@ -53,6 +55,7 @@ export function buildStatus(args: {
   readonly dependencies?: readonly Dependency[];
   readonly agent: AgentInfo;
   readonly maxFindings: number;
+  readonly recentIncidents?: readonly RecentIncident[];
 }): Omit<NodeFindingsStatus, "conditions"> {
   // Findings arrive most severe first; the bound keeps the object small and the worst visible.
   const findings = args.findings.slice(0, args.maxFindings).map(nodeFinding);
@@ -66,9 +69,11 @@ export function buildStatus(args: {
       ...(args.agent.lastSampleMs === undefined ? {} : { lastSample: new Date(args.agent.lastSampleMs).toISOString() }),
       pods: args.agent.pods,
       samplesStored: args.agent.samplesStored,
+      ...(args.agent.endpoint === undefined ? {} : { endpoint: args.agent.endpoint }),
     },
     findings,
     dependencies: [...(args.dependencies ?? [])],
+    recentIncidents: [...(args.recentIncidents ?? [])],
     summary: {
       critical,
       warning,

@@ -29,6 +29,7 @@ export interface EffectivePolicy {
     readonly minIntervalMs: number;
     readonly maxFindings: number;
     readonly maxDependencies: number;
+    readonly maxRecentIncidents: number;
   };
 }
 
@@ -71,6 +72,7 @@ function reportingOf(r: ReportingSpec | undefined): EffectivePolicy["reporting"]
     minIntervalMs: durationOr(r?.minInterval, "5s"),
     maxFindings: r?.maxFindings ?? 50,
     maxDependencies: r?.maxDependencies ?? 100,
+    maxRecentIncidents: r?.maxRecentIncidents ?? 50,
   };
 }
 

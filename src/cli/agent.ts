@@ -11,6 +11,7 @@ interface AgentFlags {
   procRoot: string;
   db: string;
   metricsAddr: string;
+  advertiseAddress?: string;
   hostPidForNetns: number;
   dependencyMapping: boolean;
 }
@@ -29,7 +30,8 @@ export function registerAgentCommand(program: Command): void {
     .option("--cgroup-root <dir>", "host cgroup filesystem, mounted read-only", "/sys/fs/cgroup")
     .option("--proc-root <dir>", "host /proc, mounted read-only", "/proc")
     .option("--db <file>", "node-local SQLite history", "/var/lib/xander/xander.db")
-    .option("--metrics-addr <addr>", "listen address for /healthz and /metrics", ":9091")
+    .option("--metrics-addr <addr>", "listen address for /healthz, /metrics and the history API", ":9091")
+    .option("--advertise-address <host:port>", "where the controller and the CLI reach this agent's history API; published in NodeFindings status")
     .option("--host-pid-for-netns <pid>", "a PID in the host's network namespace, to tell hostNetwork pods apart (1 with hostPID)", pidOption, 1)
     .option("--no-dependency-mapping", "map no dependencies, whatever the policies say (for an agent without hostPID and CAP_SYS_PTRACE)")
     .action(async (flags: AgentFlags) => {
@@ -45,6 +47,7 @@ export function registerAgentCommand(program: Command): void {
         logger,
         version: VERSION,
         metricsAddress: flags.metricsAddr,
+        ...(flags.advertiseAddress === undefined ? {} : { advertiseAddress: flags.advertiseAddress }),
         hostPidForNetns: flags.hostPidForNetns,
         dependencyMapping: flags.dependencyMapping,
       });

@@ -39,7 +39,7 @@ describe("agentDaemonSet", () => {
   });
 
   test("runs the agent on the host's cgroupfs and /proc, read-only, with node-local state", () => {
-    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464", "--host-pid-for-netns", "1"]);
+    expect(agent.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464", "--advertise-address", "$(POD_IP):9464", "--host-pid-for-netns", "1"]);
     expect(agent.volumeMounts).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: "host-cgroup", mountPath: "/host/sys/fs/cgroup", readOnly: true }),
@@ -74,7 +74,7 @@ describe("agentDaemonSet", () => {
     const off = agentDaemonSet({ ...settings, dependencyMapping: false }).spec!.template.spec;
     const container = off.containers[0]!;
     expect(off.hostPID).toBe(false);
-    expect(container.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464", "--no-dependency-mapping"]);
+    expect(container.args).toEqual(["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464", "--advertise-address", "$(POD_IP):9464", "--no-dependency-mapping"]);
     expect(container.securityContext).toEqual({
       runAsUser: 0,
       privileged: false,

@@ -183,6 +183,9 @@ export function agentDaemonSet(cfg: AgentSettings, owner?: OwnerReference): Daem
                 `${STATE_DIR}/xander.db`,
                 "--metrics-addr",
                 `:${AGENT_METRICS_PORT}`,
+                // Published in NodeFindings so the controller's read API and the CLI find this node's history.
+                "--advertise-address",
+                `$(POD_IP):${AGENT_METRICS_PORT}`,
                 // With hostPID, pid 1 is the node's init: its network namespace is the host's.
                 ...(mapping ? ["--host-pid-for-netns", "1"] : ["--no-dependency-mapping"]),
               ],
@@ -190,6 +193,7 @@ export function agentDaemonSet(cfg: AgentSettings, owner?: OwnerReference): Daem
                 { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
                 // The name only, never the content: config changes must not roll the DaemonSet.
                 { name: "XANDER_AGENT_CONFIG", value: AGENT_CONFIG_MAP },
               ],

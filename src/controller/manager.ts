@@ -11,10 +11,14 @@ import type { NodeFindings, StarvationPolicy } from "../api/types.generated.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Informer, InformerEvent } from "../kube/informer.js";
 import { kubeLeaseStore, LeaderElector, leaseTimings } from "../kube/leader.js";
-import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, ENDPOINT_SLICE, MANAGED_BY, MANAGED_BY_LABEL, NODE } from "../kube/resources.js";
+import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, ENDPOINT_SLICE, MANAGED_BY, MANAGED_BY_LABEL, NODE, POD } from "../kube/resources.js";
 import { WorkQueue, type ReconcileResult } from "../kube/workqueue.js";
 import { nodeFindingsInformer, policyInformer } from "../kube/xander.js";
 import { startHttpServer, type Readiness, type RunningServer } from "../server/http.js";
+import { AccessReviewer } from "../kube/access-review.js";
+import { HistoryClient } from "../kube/history-client.js";
+import { readRoutes } from "./read-api.js";
+import { ReadService } from "./read-service.js";
 import type { ConfigMap } from "./agent-config.js";
 import { AGENT_KEY, AgentReconciler } from "./agent-reconciler.js";
 import type { Node } from "./cache.js";
@@ -163,6 +167,17 @@ export class ControllerManager {
     return Number.isFinite(best) ? best : 60_000;
   }
 
+  /** The read API's sources: the watch caches, the agents for node histories, and the API for a pod's node. */
+  private readService(): ReadService {
+    return new ReadService({
+      nodeFindings: () => Promise.resolve(this.nodeFindings.list()),
+      backends: () => Promise.resolve(this.serviceBackends()),
+      heartbeatMs: () => this.clusterHeartbeatMs(),
+      history: HistoryClient.fromKubeConfig(this.client.kubeConfig),
+      podNode: async (namespace, name) => (await this.client.get<KubeObject & { spec?: { nodeName?: string } }>({ ...POD, namespace, name }))?.spec?.nodeName,
+    });
+  }
+
   /** Rebuilt from the EndpointSlice cache at most once per change, not once per policy reconcile. */
   private serviceBackends(): ServiceBackends {
     if (this.endpointSlices !== undefined && this.backendsStale) {
@@ -237,7 +252,13 @@ export class ControllerManager {
 
   /** Starts serving, watching and campaigning. Resolves once the HTTP server listens. */
   async start(): Promise<void> {
-    this.server = await startHttpServer({ addr: this.cfg.metricsAddr, registry: this.metrics.registry, readiness: () => this.readiness(), log: this.log });
+    this.server = await startHttpServer({
+      addr: this.cfg.metricsAddr,
+      registry: this.metrics.registry,
+      readiness: () => this.readiness(),
+      log: this.log,
+      routes: readRoutes(this.readService(), new AccessReviewer(this.client)),
+    });
     if (this.cfg.createNamespace) await this.client.ensureNamespace(this.cfg.namespace, CONTROLLER_FIELD_MANAGER);
     for (const informer of this.informers) void informer.start();
     void this.endpointSlices?.start();

@@ -1,4 +1,4 @@
-import { cpus } from "node:os";
+import { cpus, hostname } from "node:os";
 import { detectLayout } from "../cgroup/layout.js";
 import { discoverPods, discoveryMount } from "../cgroup/discover.js";
 import type { CgroupLayout } from "../cgroup/types.js";
@@ -11,6 +11,7 @@ import { sleepUntil } from "../util/time.js";
 import { keptOpenReader, nodeReader } from "./readers.js";
 import { NodeEngine } from "./node-engine.js";
 import { targetsFromCgroups } from "./targets.js";
+import { IncidentRecorder } from "./incidents.js";
 
 export interface ScanOptions {
   readonly cgroupRoot: string;
@@ -54,6 +55,9 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const reader = keptOpenReader(layout);
   const engine = engineFor(layout, options, store, reader);
   engine.restore();
+  // With a history, scan keeps incidents as the agent does, so `xander report --db` can read them offline.
+  const incidents = store ? new IncidentRecorder({ node: hostname(), store, logger: options.logger }) : undefined;
+  incidents?.restore(Date.now());
 
   const oomKills: Finding[] = [];
   const discovery = new Discovery(podMount, options);
@@ -65,6 +69,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       const targets = await discovery.targets(tickIndex);
       const { analysis } = await engine.tick(targets, startedMs);
       last = analysis;
+      incidents?.update(analysis, startedMs);
       oomKills.push(...analysis.raised.filter((finding) => finding.rule === "OOMKill"));
       options.onTick?.(analysis, targets);
       await sleepUntil(Math.min(startedMs + options.intervalMs, deadline), options.signal);

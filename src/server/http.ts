@@ -1,7 +1,8 @@
 /**
- * The small HTTP server every Xander process exposes: /healthz (the process is alive), /readyz (it is
- * ready to serve; for the controller: its watch caches are synced, whether it leads or stands by), and
- * /metrics (Prometheus text format). More routes (the read API) plug in through `routes`.
+ * The one HTTP server every Xander process exposes: /healthz (the process is alive: for the agent, it is
+ * still sampling), /readyz (it is ready to serve; for the controller: its watch caches are synced, whether it
+ * leads or stands by), and /metrics (Prometheus text format). The read APIs plug in through `routes`; each
+ * route says who may reach it (see server/api.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,15 +15,21 @@ export interface Readiness {
   readonly reason?: string;
 }
 
-export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+/** A route: a GET path pattern and its handler, which receives the pattern's captures (URI-decoded). */
+export interface Route {
+  readonly pattern: RegExp;
+  readonly handle: (req: IncomingMessage, res: ServerResponse, params: readonly string[], url: URL) => Promise<void> | void;
+}
 
 export interface HttpServerOptions {
   /** `:8080`, `127.0.0.1:8080`, `[::1]:8080`, or `0` / `:0` for any free port. */
   readonly addr: string;
   readonly registry: Registry;
   readonly readiness: () => Readiness;
+  /** Whether the process is alive; default: always. A 503 makes the kubelet restart it. */
+  readonly liveness?: () => Readiness;
   readonly log?: Logger;
-  readonly routes?: Readonly<Record<string, Route>>;
+  readonly routes?: readonly Route[];
 }
 
 export interface RunningServer {
@@ -46,9 +53,11 @@ function send(res: ServerResponse, status: number, body: string, type = "text/pl
 }
 
 async function handle(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const path = url.pathname;
   if (path === "/healthz" || path === "/livez") {
-    send(res, 200, "ok\n");
+    const live = opts.liveness?.() ?? { ready: true };
+    send(res, live.ready ? 200 : 503, live.ready ? "ok\n" : `unhealthy: ${live.reason ?? "unknown"}\n`);
     return;
   }
   if (path === "/readyz") {
@@ -60,9 +69,21 @@ async function handle(opts: HttpServerOptions, req: IncomingMessage, res: Server
     send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
     return;
   }
-  const route = opts.routes?.[path];
-  if (route !== undefined) {
-    await route(req, res);
+  for (const route of opts.routes ?? []) {
+    const match = route.pattern.exec(path);
+    if (match === null) continue;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      send(res, 405, "only GET is served\n");
+      return;
+    }
+    let params: string[];
+    try {
+      params = match.slice(1).map((part) => decodeURIComponent(part));
+    } catch {
+      send(res, 400, "malformed path\n");
+      return;
+    }
+    await route.handle(req, res, params, url);
     return;
   }
   send(res, 404, "not found\n");
@@ -85,7 +106,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     });
   });
   const address = server.address() as AddressInfo;
-  opts.log?.info({ addr: `${address.address}:${address.port}` }, "serving /healthz, /readyz and /metrics");
+  opts.log?.info({ addr: `${address.address}:${address.port}`, routes: (opts.routes ?? []).map((r) => r.pattern.source) }, "serving /healthz, /readyz, /metrics and the read API");
   return {
     port: address.port,
     host: address.address,

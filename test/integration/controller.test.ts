@@ -61,7 +61,7 @@ function sample(page: string, name: string, labels: Record<string, string> = {})
   return line === undefined ? undefined : Number(line.split(" ").pop());
 }
 
-const AGENT_ARGS = ["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464"];
+const AGENT_ARGS = ["agent", "--cgroup-root", "/host/sys/fs/cgroup", "--proc-root", "/host/proc", "--db", "/var/lib/xander/xander.db", "--metrics-addr", ":9464", "--advertise-address", "$(POD_IP):9464"];
 
 let started = 0;
 

@@ -1,0 +1,165 @@
+/**
+ * The controller's read API on the real apiserver: who may read is decided by the cluster (TokenReview and
+ * SubjectAccessReview), with the chart's own `xander-viewer` ClusterRole. A stranger's token is refused, and
+ * so is no token at all; the shapes the README documents come back to a viewer.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { NodeFindings } from "../../src/api/types.generated.js";
+import {
+  createNamespace,
+  createNode,
+  deleteNamespace,
+  deleteNode,
+  ensureServiceAccount,
+  installCrds,
+  kubectl,
+  mintServiceAccountToken,
+  poll,
+  repoRoot,
+} from "../cluster/index.js";
+import { find, renderChart } from "./support/chart.js";
+import { freePort, startXander, type XanderProcess } from "./support/processes.js";
+
+const suffix = randomBytes(3).toString("hex");
+const nodeName = `read-api-${suffix}`;
+const release = `ra${suffix}`;
+let namespace = "";
+let dir = "";
+let controller: XanderProcess | undefined;
+let base = "";
+let viewerToken = "";
+let strangerToken = "";
+let podViewerToken = "";
+
+async function get(path: string, token?: string): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(`${base}${path}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown>, headers: response.headers };
+}
+
+function iso(agoMs: number): string {
+  return new Date(Date.now() - agoMs).toISOString();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "xander-read-api-"));
+  await installCrds(join(repoRoot, "crds"));
+  namespace = await createNamespace(`read-api-${suffix}`);
+  await createNode(nodeName);
+  // The chart's own viewer role, as `helm install` renders it.
+  const viewerRole = find(await renderChart(release, namespace), "ClusterRole", `${release}-xander-viewer`);
+  writeFileSync(join(dir, "viewer-role.json"), JSON.stringify(viewerRole));
+  expect((await kubectl(["apply", "-f", join(dir, "viewer-role.json")])).code).toBe(0);
+  for (const sa of ["viewer", "stranger", "pod-viewer"]) await ensureServiceAccount(namespace, sa);
+  expect((await kubectl(["create", "clusterrolebinding", `${release}-viewer`, `--clusterrole=${release}-xander-viewer`, `--serviceaccount=${namespace}:viewer`])).code).toBe(0);
+  expect((await kubectl(["create", "clusterrolebinding", `${release}-pod-viewer`, `--clusterrole=${release}-xander-viewer`, `--serviceaccount=${namespace}:pod-viewer`])).code).toBe(0);
+  expect((await kubectl(["create", "rolebinding", "view", "-n", namespace, "--clusterrole=view", `--serviceaccount=${namespace}:pod-viewer`])).code).toBe(0);
+  viewerToken = await mintServiceAccountToken(namespace, "viewer");
+  strangerToken = await mintServiceAccountToken(namespace, "stranger");
+  podViewerToken = await mintServiceAccountToken(namespace, "pod-viewer");
+
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  controller = startXander(["controller", "--namespace", `xander-${suffix}`, "--metrics-addr", `127.0.0.1:${port}`, "--no-leader-elect"], join(dir, "controller.log"));
+  await poll("the controller's NodeFindings for the node", async () => ((await kubectl(["get", "nf", nodeName])).code === 0 ? true : undefined), { timeoutMs: 30_000 });
+  // What an agent would have written: one open finding with a culprit, and one closed incident.
+  const status: NodeFindings["status"] = {
+    agent: { version: "test", cgroupLayout: "v2", lastSample: iso(1000), pods: 2, samplesStored: 10 },
+    findings: [
+      {
+        rule: "CPUStarvation",
+        severity: "warning",
+        pod: { namespace, name: "victim", uid: "victim-uid" },
+        container: "main",
+        value: 0.6,
+        threshold: 0.3,
+        window: "5s",
+        firstSeen: iso(60_000),
+        lastSeen: iso(1000),
+        culprit: { namespace, name: "noisy", uid: "noisy-uid", score: 0.8 },
+        message: "stalled 60%",
+      },
+    ],
+    recentIncidents: [
+      { rule: "CPUThrottling", severity: "warning", pod: { namespace, name: "limited", uid: "limited-uid" }, container: "main", start: iso(3_600_000), end: iso(3_000_000), peak: 0.97, threshold: 0.25, message: "throttled in 97% of periods" },
+    ],
+  };
+  writeFileSync(join(dir, "status.json"), JSON.stringify({ status }));
+  const patched = await kubectl(["patch", "nodefindings", nodeName, "--subresource=status", "--type=merge", "--patch-file", join(dir, "status.json")]);
+  expect(patched.stderr).toBe("");
+  await poll("the controller's read API", async () => ((await get("/api/v1/summary", viewerToken)).status === 200 ? true : undefined), { timeoutMs: 30_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await controller?.stop();
+  await kubectl(["delete", "clusterrolebinding", `${release}-viewer`, `${release}-pod-viewer`, "--ignore-not-found"]);
+  await kubectl(["delete", "clusterrole", `${release}-xander-viewer`, "--ignore-not-found"]);
+  await kubectl(["delete", "namespace", `xander-${suffix}`, "--ignore-not-found", "--wait=false"]);
+  if (namespace) await deleteNamespace(namespace);
+  await deleteNode(nodeName);
+  if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe("controller read API: TokenReview and SubjectAccessReview on the real apiserver", () => {
+  it("refuses a request without a token with 401 and says how to authenticate", async () => {
+    const r = await get("/api/v1/summary");
+    expect(r.status).toBe(401);
+    expect(r.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(r.body).toMatchObject({ code: 401, reason: "Unauthorized" });
+  });
+
+  it("refuses a token the cluster does not accept with 401", async () => {
+    expect((await get("/api/v1/top", "not-a-real-token")).status).toBe(401);
+  });
+
+  it("refuses a stranger with 403 on every view, naming what they lack", async () => {
+    for (const path of ["/api/v1/summary", "/api/v1/top", "/api/v1/incidents", "/api/v1/report", `/api/v1/pods/${namespace}/victim`]) {
+      const r = await get(path, strangerToken);
+      expect([path, r.status]).toEqual([path, 403]);
+      expect(String(r.body.message)).toMatch(/may not list nodefindings\.xander\.io/);
+    }
+  });
+
+  it("serves the documented shapes to a holder of the chart's xander-viewer role", async () => {
+    const summary = await get("/api/v1/summary", viewerToken);
+    expect(summary.status).toBe(200);
+    expect(summary.body).toMatchObject({ nodes: expect.objectContaining({ total: expect.any(Number) }) as unknown, findings: expect.objectContaining({ total: expect.any(Number) }) as unknown });
+
+    const top = await get(`/api/v1/top?namespace=${namespace}`, viewerToken);
+    expect(top.status).toBe(200);
+    const risks = top.body.risks as { pod: string; rule: string; culprit: { name: string } | null }[];
+    expect(risks.map((r) => [r.pod, r.rule, r.culprit?.name])).toEqual([[`${namespace}/victim`, "CPUStarvation", "noisy"]]);
+
+    const incidents = await get(`/api/v1/incidents?namespace=${namespace}`, viewerToken);
+    expect(incidents.status).toBe(200);
+    const list = incidents.body.incidents as { rule: string; pod: { name: string }; end?: string }[];
+    expect(list.map((i) => [i.rule, i.pod.name, i.end === undefined ? "open" : "closed"]).sort()).toEqual([
+      ["CPUStarvation", "victim", "open"],
+      ["CPUThrottling", "limited", "closed"],
+    ]);
+
+    const report = await get(`/api/v1/report?namespace=${namespace}&since=1d`, viewerToken);
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ skipped: expect.arrayContaining([expect.objectContaining({ node: nodeName })]) as unknown });
+  });
+
+  it("a pod's view also needs get on the pod: the viewer role alone is refused, with view in the namespace it is not", async () => {
+    const refused = await get(`/api/v1/pods/${namespace}/victim`, viewerToken);
+    expect(refused.status).toBe(403);
+    expect(String(refused.body.message)).toMatch(/may not get pods victim in namespace/);
+    const allowed = await get(`/api/v1/pods/${namespace}/victim`, podViewerToken);
+    expect(allowed.status).toBe(200);
+    expect(allowed.body).toMatchObject({ found: true, name: "victim" });
+  });
+
+  it("answers bad input with 400 and a message, not a stack", async () => {
+    const banana = await get("/api/v1/incidents?since=banana", viewerToken);
+    expect(banana.status).toBe(400);
+    expect(String(banana.body.message)).toMatch(/since=banana is not a duration/);
+    expect((await get("/api/v1/incidents?rule=Nope", viewerToken)).status).toBe(400);
+    const unknown = await get(`/api/v1/pods/${namespace}/nobody`, podViewerToken);
+    expect(unknown.status).toBe(404);
+  });
+});
