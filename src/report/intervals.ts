@@ -59,3 +59,12 @@ export function starvedMsByPod(
   }
   return new Map([...byPod].map(([pod, list]) => [pod, unionMs(list, fromMs, toMs)]));
 }
+
+/**
+ * Whether an incident was open at any time within [fromMs, toMs]. Unlike matchesIncident, an open incident
+ * on a stale node counts only up to its last sighting.
+ */
+export function overlaps(incident: Incident, fromMs: number, toMs: number, nowMs: number, staleNodes: ReadonlySet<string> = NONE): boolean {
+  const i = incidentInterval(incident, nowMs, staleNodes);
+  return i.startMs <= toMs && i.endMs >= fromMs;
+}

@@ -2,12 +2,12 @@
  * `summary`: the cluster at a glance — which agents report, what is open, what happened in the last day,
  * and which workloads suffer most. Pure; served as `/api/v1/summary` and printed by `xander summary`.
  */
-import { matchesIncident, type Incident } from "../analysis/incident.js";
+import type { Incident } from "../analysis/incident.js";
 import { RULE_NAMES, SEVERITIES, type RuleName, type Severity } from "../analysis/types.js";
 import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
 import { findingPod, incidentWorkload, ownersFromIncidents, partitionNodes, splitPod, workloadIndex, workloadRef } from "./cluster.js";
 import { incidentsFromNodeFindings } from "./convert.js";
-import { starvedMsByPod } from "./intervals.js";
+import { overlaps, starvedMsByPod } from "./intervals.js";
 import type { ReadModelInput, SummaryView, WithIncidents, WorkloadRef, WorkloadRisk } from "./types.js";
 
 export const DAY_MS = 86_400_000;
@@ -83,7 +83,7 @@ export function summary(input: SummaryInput): SummaryView {
 
   const sinceMs = nowMs - DAY_MS;
   const all: readonly Incident[] = input.incidents ?? incidentsFromNodeFindings(nodeFindings, owners);
-  const recent = all.filter((i) => i.startMs <= nowMs && matchesIncident(i, { sinceMs }));
+  const recent = all.filter((i) => overlaps(i, sinceMs, nowMs, nowMs, nodes.staleNames));
   const byRule = zeros<RuleName>(RULE_NAMES);
   let open = 0;
   for (const incident of recent) {
