@@ -19,6 +19,10 @@ export interface Blame {
   /** The incident's time within the span, times the culprit's share of it. */
   readonly blamedMs: number;
   readonly score: number;
+  /** "namespace/name" of the starved pod. */
+  readonly victimPod: string;
+  /** The incident's peak stall share (CPUStarvation's value): what to fall back on without the victim's series. */
+  readonly peakStallShare: number;
 }
 
 /** Every culprit of `incident`, with the time the incident spent within the span (`interval`, clipped). */
@@ -28,7 +32,8 @@ export function blamesOf(incident: Incident, victim: WorkloadRef, interval: Inte
     const { namespace = "", name } = c.pod;
     const culpritPod = name === undefined ? c.pod.uid : `${namespace}/${name}`;
     const culprit = workloadRef(namespace, name ?? c.pod.uid, name === undefined ? undefined : owners.get(culpritPod));
-    return { culprit, culpritPod, victim, interval, blamedMs: durationMs * c.share, score: c.score };
+    const victimPod = `${incident.pod.namespace ?? ""}/${incident.pod.name ?? incident.pod.uid}`;
+    return { culprit, culpritPod, victim, interval, blamedMs: durationMs * c.share, score: c.score, victimPod, peakStallShare: incident.rule === "CPUStarvation" ? incident.peakValue : 0 };
   });
 }
 
@@ -47,12 +52,35 @@ export function blameViews(blames: readonly Blame[]): BlameView[] {
     .sort((a, b) => b.blamedMs - a.blamedMs || b.maxScore - a.maxScore || a.key.localeCompare(b.key));
 }
 
+/**
+ * How much of the time the victims' tasks waited for a CPU while this culprit was blamed: the mean CPU stall
+ * share of their series within the blamed intervals, or, without their series, the incidents' peaks
+ * weighted by blamed time (an upper bound).
+ */
+function victimStallShare(list: readonly Blame[], histories: ReadonlyMap<string, readonly PodHistory[]>): number {
+  let weighted = 0;
+  let weight = 0;
+  for (const b of list) {
+    for (const series of seriesByContainer(histories.get(b.victimPod) ?? [])) {
+      for (const point of pointsWithin(series.points, [b.interval])) {
+        if (point.cpuStallShare === undefined) continue;
+        weighted += point.cpuStallShare * point.intervalMs;
+        weight += point.intervalMs;
+      }
+    }
+  }
+  if (weight > 0) return weighted / weight;
+  const blamed = list.reduce((sum, b) => sum + b.blamedMs, 0);
+  return blamed > 0 ? list.reduce((sum, b) => sum + b.peakStallShare * b.blamedMs, 0) / blamed : 0;
+}
+
 function usageDuring(
   culprit: WorkloadRef,
   pods: readonly string[],
   intervals: readonly Interval[],
   victims: readonly string[],
   blamedMs: number,
+  stallShare: number,
   histories: ReadonlyMap<string, readonly PodHistory[]>,
   advise: AdviseCulprit | undefined,
 ): ContainerAdvice[] {
@@ -62,7 +90,7 @@ function usageDuring(
     .filter((series) => series.points.length > 0)
     .map((series) => {
       const stats = containerStats(series);
-      const advice = advise?.({ ...stats, namespace: culprit.namespace, workload: culprit.workload, victims, blamedMs }) ?? [];
+      const advice = advise?.({ ...stats, namespace: culprit.namespace, workload: culprit.workload, victims, blamedMs, victimStallShare: stallShare }) ?? [];
       return { container: series.container, stats, advice };
     });
 }
@@ -95,7 +123,7 @@ export function culpritReports(blames: readonly Blame[], histories: ReadonlyMap<
       blamedMs,
       maxScore: Math.max(...list.map((b) => b.score)),
       victims: victimList,
-      containers: usageDuring(first.culprit, pods, intervals, victimKeys, blamedMs, histories, advise),
+      containers: usageDuring(first.culprit, pods, intervals, victimKeys, blamedMs, victimStallShare(list, histories), histories, advise),
     };
   });
   return reports.sort((a, b) => b.blamedMs - a.blamedMs || b.maxScore - a.maxScore || a.key.localeCompare(b.key));

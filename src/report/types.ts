@@ -38,7 +38,8 @@ export interface AdviceEntry {
   readonly current?: number | null;
   /** Cores for cpu, bytes for memory; null = none (e.g. remove the limit). */
   readonly recommended: number | null;
-  readonly change: "raise" | "lower" | "keep" | "remove";
+  /** `set`: a value where there was none (a limit on an unlimited container). */
+  readonly change: "raise" | "lower" | "keep" | "remove" | "set";
   readonly reason: string;
   readonly basis: Readonly<Record<string, number | string>>;
 }
@@ -92,6 +93,8 @@ export type CulpritAdviceInput = ContainerStats & {
   readonly victims: readonly string[];
   /** Share-weighted time it was named culprit, over all victims. */
   readonly blamedMs: number;
+  /** How much of that time the victims' tasks waited for a CPU (PSI some, 0..1). */
+  readonly victimStallShare: number;
 };
 
 export type AdviseCulprit = (culprit: CulpritAdviceInput) => AdviceEntry[];
