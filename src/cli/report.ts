@@ -141,13 +141,12 @@ export function offlineReport(db: string, spanMs: number, namespace: string | un
       .incidents({ sinceMs: nowMs - spanMs, limit: 100_000, ...(namespace === undefined ? {} : { namespace }) })
       .map(named);
     const histories = new Map<string, PodHistory[]>();
-    for (const incident of incidents) {
-      for (const pod of [incident.pod, ...incident.culprits.map((c) => c.pod)]) {
-        const key = `${pod.namespace ?? "-"}/${pod.name ?? `pod-${pod.uid.slice(0, 8)}`}`;
-        if (histories.has(key)) continue;
-        const [ns = "-", name = ""] = key.split("/");
-        histories.set(key, [podHistoryOf(hostname(), { namespace: ns, name, uid: pod.uid }, store.podSeries(pod.uid, nowMs - spanMs), nowMs - spanMs)]);
-      }
+    const pods = incidents.flatMap((incident) => [incident.pod, ...incident.culprits.map((c) => c.pod)]);
+    for (const pod of pods) {
+      const namespace = pod.namespace ?? "-";
+      const name = pod.name ?? `pod-${pod.uid.slice(0, 8)}`;
+      if (histories.has(`${namespace}/${name}`)) continue;
+      histories.set(`${namespace}/${name}`, [podHistoryOf(hostname(), { namespace, name, uid: pod.uid }, store.podSeries(pod.uid, nowMs - spanMs), nowMs - spanMs)]);
     }
     return reportView({ nodeFindings: [], nowMs, heartbeatMs: 60_000, spanMs, incidents, histories, advise: adviseEntries, adviseCulprit: adviseCulpritEntries });
   } finally {

@@ -7,9 +7,10 @@ import { adviseContainer, adviseCulprit } from "../advice/index.js";
 import type { CpuRecommendation, MemoryRecommendation, UsagePoint } from "../advice/types.js";
 import type { SeriesPoint } from "../api/history.js";
 import type { AdviceEntry, AdviceInput, CulpritAdviceInput } from "../report/types.js";
+import { defined } from "../util/object.js";
 
 export function usagePoint(point: SeriesPoint): UsagePoint {
-  const p: Record<string, unknown> = {
+  return defined({
     wallMs: Date.parse(point.t),
     intervalMs: point.intervalMs,
     cpuCores: point.cpuCores,
@@ -20,9 +21,7 @@ export function usagePoint(point: SeriesPoint): UsagePoint {
     workingSetBytesMax: point.workingSetBytesMax,
     memoryLimitBytes: point.memoryLimitBytes,
     oomKills: point.oomKills,
-  };
-  for (const key of Object.keys(p)) if (p[key] === undefined) delete p[key];
-  return p as unknown as UsagePoint;
+  });
 }
 
 function entry(r: CpuRecommendation | MemoryRecommendation, lowConfidence: string | undefined): AdviceEntry {

@@ -50,7 +50,7 @@ export function guardedRoute(
   pattern: RegExp,
   guard: AccessGuard,
   access: (params: readonly string[]) => readonly AccessAttributes[],
-  handle: (params: readonly string[], url: URL, req: IncomingMessage) => Promise<unknown> | unknown,
+  handle: (params: readonly string[], url: URL, req: IncomingMessage) => unknown,
 ): Route {
   return {
     pattern,

@@ -52,25 +52,32 @@ function send(res: ServerResponse, status: number, body: string, type = "text/pl
   res.end(body);
 }
 
+function probe(res: ServerResponse, state: Readiness, failure: string): void {
+  send(res, state.ready ? 200 : 503, state.ready ? "ok\n" : `${failure}: ${state.reason ?? "starting"}\n`);
+}
+
 async function handle(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname;
   if (path === "/healthz" || path === "/livez") {
-    const live = opts.liveness?.() ?? { ready: true };
-    send(res, live.ready ? 200 : 503, live.ready ? "ok\n" : `unhealthy: ${live.reason ?? "unknown"}\n`);
+    probe(res, opts.liveness?.() ?? { ready: true }, "unhealthy");
     return;
   }
   if (path === "/readyz") {
-    const r = opts.readiness();
-    send(res, r.ready ? 200 : 503, r.ready ? "ok\n" : `not ready: ${r.reason ?? "starting"}\n`);
+    probe(res, opts.readiness(), "not ready");
     return;
   }
   if (path === "/metrics") {
     send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
     return;
   }
-  for (const route of opts.routes ?? []) {
-    const match = route.pattern.exec(path);
+  await routeRequest(opts.routes ?? [], req, res, url);
+}
+
+/** The first route whose pattern matches the path handles the request; reads only. */
+async function routeRequest(routes: readonly Route[], req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  for (const route of routes) {
+    const match = route.pattern.exec(url.pathname);
     if (match === null) continue;
     if (req.method !== "GET" && req.method !== "HEAD") {
       send(res, 405, "only GET is served\n");
