@@ -15,12 +15,12 @@ import { NODE_FINDINGS_KIND } from "../kube/resources.js";
 import { reportCsv } from "../report/render/csv.js";
 import { reportHtml } from "../report/render/html.js";
 import { reportMarkdown } from "../report/render/markdown.js";
-import { report as reportView, DEFAULT_REPORT_SPAN_MS } from "../report/report.js";
+import { report as reportView } from "../report/report.js";
 import type { ReportView } from "../report/types.js";
 import { openStore } from "../store/index.js";
 import { createLogger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
-import { durationOption } from "./options.js";
+import { durationFlag } from "./options.js";
 import { CliError, cliReadService, clusterError, kubeClient, namespaceOption, withKubeFlags, type KubeFlags } from "./cluster.js";
 
 type ReportFormat = "md" | "json" | "csv" | "html";
@@ -70,12 +70,12 @@ export function registerReportCommand(program: Command): void {
     program
       .command("report")
       .description("per starved workload: incidents, starved time, worst peak, culprits, callers, evidence, and rightsizing advice")
-      .option("--since <duration>", "the span to report on", durationOption, DEFAULT_REPORT_SPAN_MS)
+      .addOption(durationFlag("--since <duration>", "the span to report on", "7d"))
       .option("-n, --namespace <namespace>", "only workloads in this namespace", namespaceOption)
       .option("-o, --output <format>", "md, json, csv or html", formatOption, "md")
       .option("--output-file <file>", "write the report here instead of to stdout")
       .option("--watch", "keep running, and write a fresh report whenever the set of open findings changes")
-      .option("--watch-interval <duration>", "how often --watch looks at the findings", durationOption, 10_000)
+      .addOption(durationFlag("--watch-interval <duration>", "how often --watch looks at the findings", "10s"))
       .option("--db <file>", "report offline from a `xander scan` history file, with no cluster"),
   ).action(async (flags: ReportFlags) => {
     if (flags.db !== undefined) {
