@@ -45,7 +45,14 @@ function entry(r: CpuRecommendation | MemoryRecommendation, lowConfidence: strin
 /** CPU and memory, request and limit, for one container; throttling judged by the threshold its incidents ran at. */
 export function adviseEntries(input: AdviceInput): AdviceEntry[] {
   const throttling = input.incidents.find((i) => i.rule === "CPUThrottling");
-  const advice = adviseContainer({ points: input.points.map(usagePoint), ...(throttling ? { throttleThreshold: throttling.threshold } : {}) });
+  // OOM kills the incidents recorded count even where a kill fell between the points read back; the limit in
+  // force is the container's latest one (a kill does not change it).
+  const oomKills = input.incidents.filter((i) => i.rule === "OOMKill").reduce((sum, i) => sum + Math.max(1, i.peakValue), 0);
+  const advice = adviseContainer({
+    points: input.points.map(usagePoint),
+    ...(throttling ? { throttleThreshold: throttling.threshold } : {}),
+    ...(oomKills > 0 ? { oomKills: { count: oomKills, memoryLimitBytes: input.memoryLimitBytes } } : {}),
+  });
   const low = advice.lowConfidenceReason;
   return [entry(advice.cpu.request, low), entry(advice.cpu.limit, low), entry(advice.memory.request, low), entry(advice.memory.limit, low)];
 }
