@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { benchShortConnections } from "./deps.js";
 import { benchPeerCache } from "./peer-cache.js";
+import { benchReadModel } from "./read-model.js";
 import { benchStore } from "./store.js";
 import { benchTickFixture, benchTickRealCgroups } from "./tick.js";
 import type { BenchResult } from "./types.js";
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     ["store", () => benchStore()],
     ["deps", () => benchShortConnections()],
     ["peer-cache", () => benchPeerCache()],
+    ["read-model", () => benchReadModel()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {
