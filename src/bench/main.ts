@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { benchShortConnections } from "./deps.js";
 import { benchIncidents } from "./incidents.js";
 import { benchPeerCache } from "./peer-cache.js";
+import { benchReadModel } from "./read-model.js";
 import { benchStatusSize } from "./status-size.js";
 import { benchStore } from "./store.js";
 import { benchTickFixture, benchTickRealCgroups } from "./tick.js";
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     ["peer-cache", () => benchPeerCache()],
     ["status-size", () => benchStatusSize()],
     ["incidents", () => benchIncidents()],
+    ["read-model", () => benchReadModel()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {

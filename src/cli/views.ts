@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { RULE_NAMES, type RuleName } from "../analysis/types.js";
-import { incidentsTable, podTable, summaryTable, topTable } from "../report/render/table.js";
+import { renderIncidentsTable as incidentsTable, renderPodTable as podTable, renderSummaryTable as summaryTable, renderTopTable as topTable } from "../report/render/table.js";
 import { durationFlag, outputOption } from "./options.js";
 import { CliError, cliReadService, kubeClient, namespaceOption, podArgument, withKubeFlags, type KubeFlags } from "./cluster.js";
 
