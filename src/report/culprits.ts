@@ -60,14 +60,11 @@ export function blameViews(blames: readonly Blame[]): BlameView[] {
 function victimStallShare(list: readonly Blame[], histories: ReadonlyMap<string, readonly PodHistory[]>): number {
   let weighted = 0;
   let weight = 0;
-  for (const b of list) {
-    for (const series of seriesByContainer(histories.get(b.victimPod) ?? [])) {
-      for (const point of pointsWithin(series.points, [b.interval])) {
-        if (point.cpuStallShare === undefined) continue;
-        weighted += point.cpuStallShare * point.intervalMs;
-        weight += point.intervalMs;
-      }
-    }
+  const points = list.flatMap((b) => seriesByContainer(histories.get(b.victimPod) ?? []).flatMap((series) => pointsWithin(series.points, [b.interval])));
+  for (const point of points) {
+    if (point.cpuStallShare === undefined) continue;
+    weighted += point.cpuStallShare * point.intervalMs;
+    weight += point.intervalMs;
   }
   if (weight > 0) return weighted / weight;
   const blamed = list.reduce((sum, b) => sum + b.blamedMs, 0);
