@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { benchDashboard } from "./dashboard.js";
 import { benchShortConnections } from "./deps.js";
 import { benchPeerCache } from "./peer-cache.js";
 import { benchStore } from "./store.js";
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     ["store", () => benchStore()],
     ["deps", () => benchShortConnections()],
     ["peer-cache", () => benchPeerCache()],
+    ["dashboard", () => benchDashboard()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {

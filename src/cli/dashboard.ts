@@ -93,7 +93,7 @@ const LOCAL_GUARD: AccessGuard = {
 };
 
 /** Requests must name this server by a loopback name or the bound address: no DNS rebinding. */
-export function hostAllowed(req: IncomingMessage, address: string, port: number): boolean {
+export function hostAllowed(req: Pick<IncomingMessage, "headers">, address: string, port: number): boolean {
   const host = (req.headers.host ?? "").toLowerCase();
   const names = new Set(["127.0.0.1", "localhost", "[::1]", address.includes(":") ? `[${address}]` : address]);
   return [...names].some((name) => host === `${name}:${port}` || (port === 80 && host === name));

@@ -6,9 +6,10 @@
  *   GET /api/v1/events?top=10&namespace=          server-sent events: summary, top, policies
  *   GET /api/v1/events/pods/{ns}/{name}?since=2m  server-sent events: the pod's view over the last `since`
  *
- * The streams push a view when it changed and at least every `intervalMs` re-ask the cluster whether the
- * caller may still read (the guard caches answers briefly), so a revoked token ends the stream. A view that
- * cannot be computed (the API unreachable) is pushed as a `problem` event and the stream goes on trying.
+ * The streams push a view when it changed (computed once per interval however many pages are open), and
+ * every `intervalMs` they re-ask the cluster whether the caller may still read (the guard caches answers
+ * briefly), so a revoked token ends the stream. A view that cannot be computed (the API unreachable) is
+ * pushed as a `problem` event and the stream goes on trying.
  */
 import { GROUP } from "../api/schema.js";
 import type { AccessAttributes } from "../kube/access-review.js";
@@ -80,6 +81,27 @@ async function pushChanged(sink: EventSink, produce: Produce, last: Map<string, 
   if (!sent) sink.ping();
 }
 
+const MAX_SHARED = 256;
+
+/**
+ * One computation per key and interval, whatever the number of open dashboards: each stream asks, the
+ * first to ask after `maxAgeMs` computes, the others get that answer.
+ */
+class SharedViews {
+  private readonly entries = new Map<string, { promise: Promise<readonly (readonly [string, unknown])[]>; atMs: number }>();
+
+  constructor(private readonly maxAgeMs: number) {}
+
+  get(key: string, produce: Produce): Promise<readonly (readonly [string, unknown])[]> {
+    const hit = this.entries.get(key);
+    if (hit !== undefined && Date.now() - hit.atMs < this.maxAgeMs) return hit.promise;
+    if (this.entries.size >= MAX_SHARED) this.entries.clear();
+    const promise = produce();
+    this.entries.set(key, { promise, atMs: Date.now() });
+    return promise;
+  }
+}
+
 /** A stream that recomputes every `intervalMs` and sends what changed. */
 function pollingStream(intervalMs: number, produce: Produce): EventStream {
   return new EventStream(async (sink, signal, stillAllowed) => {
@@ -98,6 +120,7 @@ function pollingStream(intervalMs: number, produce: Produce): EventStream {
 
 export function dashboardRoutes(service: ReadService, guard: AccessGuard, options: DashboardApiOptions = {}): Route[] {
   const intervalMs = options.intervalMs ?? DEFAULT_STREAM_INTERVAL_MS;
+  const shared = new SharedViews(intervalMs / 2);
   const pod = ([namespace = "", name = ""]: readonly string[]): AccessAttributes[] => [READ_ACCESS, { verb: "get", group: "", resource: "pods", namespace, name }];
   return [
     guardedRoute(
@@ -117,19 +140,21 @@ export function dashboardRoutes(service: ReadService, guard: AccessGuard, option
       (_p, url) => {
         const limit = countParam(url, "top", DEFAULT_STREAM_TOP, 1000);
         const namespace = optionalParam(url, "namespace");
-        return pollingStream(intervalMs, async () => {
-          const [summary, top, policies] = await Promise.all([service.summary(), service.top({ limit, ...(namespace === undefined ? {} : { namespace }) }), service.policies(namespace)]);
-          return [
-            ["policies", policies],
-            ["summary", summary],
-            ["top", top],
-          ];
-        });
+        return pollingStream(intervalMs, () =>
+          shared.get(`overview|${limit}|${namespace ?? ""}`, async () => {
+            const [summary, top, policies] = await Promise.all([service.summary(), service.top({ limit, ...(namespace === undefined ? {} : { namespace }) }), service.policies(namespace)]);
+            return [
+              ["policies", policies],
+              ["summary", summary],
+              ["top", top],
+            ];
+          }),
+        );
       },
     ),
     guardedRoute(/^\/api\/v1\/events\/pods\/([^/]+)\/([^/]+)$/, guard, pod, ([namespace = "", name = ""], url) => {
       const sinceMs = sinceParam(url, DEFAULT_POD_STREAM_SINCE_MS);
-      return pollingStream(intervalMs, async () => [["pod", await service.pod(namespace, name, sinceMs)]]);
+      return pollingStream(intervalMs, () => shared.get(`pod|${namespace}/${name}|${sinceMs}`, async () => [["pod", await service.pod(namespace, name, sinceMs)]]));
     }),
   ];
 }
