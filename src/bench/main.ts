@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { benchDashboard } from "./dashboard.js";
 import { benchShortConnections } from "./deps.js";
 import { benchPeerCache } from "./peer-cache.js";
+import { benchReadModel } from "./read-model.js";
 import { benchStore } from "./store.js";
 import { benchTickFixture, benchTickRealCgroups } from "./tick.js";
 import type { BenchResult } from "./types.js";
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     ["store", () => benchStore()],
     ["deps", () => benchShortConnections()],
     ["peer-cache", () => benchPeerCache()],
+    ["read-model", () => benchReadModel()],
     ["dashboard", () => benchDashboard()],
   ];
   const all: BenchResult[] = [];

@@ -8,7 +8,7 @@
  */
 import type { NodeFindings } from "../api/types.generated.js";
 import { SEVERITIES, type Severity } from "../analysis/types.js";
-import { findingPod, partitionNodes, splitPod, workloadIndex, workloadRef } from "../report/cluster.js";
+import { findingPod, nodeOwners, partitionNodes, splitPod, workloadRef } from "../report/cluster.js";
 import { dependencyGraph, type CallEdge, type ServiceBackends } from "./dependency-graph.js";
 
 export interface WorkloadNodeView {
@@ -144,7 +144,7 @@ function foldEdges(edges: readonly CallEdge[], owners: ReadonlyMap<string, strin
 
 export function dependencyView(input: DependencyViewInput, options: { readonly namespace?: string; readonly limit?: number } = {}): DependenciesView {
   const { reporting } = partitionNodes(input.nodeFindings, input.nowMs, input.heartbeatMs);
-  const owners = workloadIndex(input.nodeFindings);
+  const owners = new Map(input.nodeFindings.flatMap((nf) => [...nodeOwners(nf)]));
   const starved = starvedPods(reporting);
   const nodes = new Map<string, NodeAcc>();
   const all = [...foldEdges(dependencyGraph(reporting, input.backends).edges, owners, starved, nodes).values()];

@@ -4,7 +4,7 @@
  */
 import type { Incident } from "../analysis/incident.js";
 import type { PodHistory } from "../api/history.js";
-import { workloadRef } from "./cluster.js";
+import { workloadRef, type OwnerOf } from "./cluster.js";
 import { containerStats, pointsWithin, seriesByContainer } from "./stats.js";
 import type { AdviseCulprit, BlameView, ContainerAdvice, CulpritReport, WorkloadRef } from "./types.js";
 import type { Interval } from "./intervals.js";
@@ -21,13 +21,13 @@ export interface Blame {
   readonly score: number;
 }
 
-/** Every culprit of `incident`, with the time the incident spent within the span (`interval`, clipped). */
-export function blamesOf(incident: Incident, victim: WorkloadRef, interval: Interval, owners: ReadonlyMap<string, string>): Blame[] {
+/** Every culprit of `incident` (a neighbour on its node), with the time the incident spent within the span (`interval`, clipped). */
+export function blamesOf(incident: Incident, victim: WorkloadRef, interval: Interval, ownerOf: OwnerOf): Blame[] {
   const durationMs = Math.max(0, interval.endMs - interval.startMs);
   return incident.culprits.map((c) => {
     const { namespace = "", name } = c.pod;
     const culpritPod = name === undefined ? c.pod.uid : `${namespace}/${name}`;
-    const culprit = workloadRef(namespace, name ?? c.pod.uid, name === undefined ? undefined : owners.get(culpritPod));
+    const culprit = workloadRef(namespace, name ?? c.pod.uid, name === undefined ? undefined : ownerOf(incident.node, culpritPod));
     return { culprit, culpritPod, victim, interval, blamedMs: durationMs * c.share, score: c.score };
   });
 }
