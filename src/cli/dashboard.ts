@@ -7,8 +7,7 @@
  * the cluster with the user's credentials.
  */
 import type { IncomingMessage } from "node:http";
-import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { Registry } from "prom-client";
 import type { KubeObject } from "../api/meta.js";
 import { effectivePolicy } from "../api/policy.js";
@@ -143,7 +142,7 @@ export function registerDashboardCommand(program: Command): void {
       .description("serve the dashboard on this machine (127.0.0.1:7080), reading the cluster with your kubeconfig")
       .option("--port <port>", "port to listen on (0: any free port)", portOption, 7080)
       .option("--address <ip>", "address to listen on; keep it loopback: the pages read the cluster with your credentials", "127.0.0.1")
-      .option("--refresh <duration>", "how often live views are recomputed", durationOption, 5000),
+      .addOption(new Option("--refresh <duration>", "how often live views are recomputed").argParser(durationOption).default(5000, "5s")),
   )
     .addHelpText(
       "after",

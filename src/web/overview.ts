@@ -72,7 +72,8 @@ function findingsPanels(summary: SummaryView): HTMLElement[] {
 
 function culpritCell(row: TopRow): Node | string {
   const c = row.culprit;
-  if (c === null) return "–";
+  // No neighbour is blamed when the pod's own limit or processes outside pods explain the stall: the message says which.
+  if (c === null) return row.rule === "CPUStarvation" ? h("span", { class: "muted" }, row.message.replace(/^.*?;\s*/, "")) : "–";
   const name = c.name === null ? "(unknown pod)" : `${c.namespace ?? ""}/${c.name}`;
   return h("span", { class: "culprit" }, podLink(name), ` (score ${c.score.toFixed(2)})`);
 }
@@ -81,7 +82,7 @@ function topPanel(top: TopView): HTMLElement {
   const rows = top.risks.map((r) =>
     h(
       "tr",
-      { "data-pod": r.pod, "data-rule": r.rule },
+      { "data-pod": r.pod, "data-rule": r.rule, title: r.message },
       h("td", {}, severityBadge(r.severity)),
       h("td", {}, r.rule),
       h("td", {}, podLink(r.pod), r.container === null ? null : h("div", { class: "muted" }, r.container)),
