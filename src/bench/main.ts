@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { benchDashboard } from "./dashboard.js";
 import { benchShortConnections } from "./deps.js";
 import { benchIncidents } from "./incidents.js";
 import { benchPeerCache } from "./peer-cache.js";
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     ["status-size", () => benchStatusSize()],
     ["incidents", () => benchIncidents()],
     ["read-model", () => benchReadModel()],
+    ["dashboard", () => benchDashboard()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {

@@ -52,32 +52,32 @@ function send(res: ServerResponse, status: number, body: string, type = "text/pl
   res.end(body);
 }
 
-function probe(res: ServerResponse, state: Readiness, failure: string): void {
-  send(res, state.ready ? 200 : 503, state.ready ? "ok\n" : `${failure}: ${state.reason ?? "starting"}\n`);
+/** /healthz, /livez, /readyz and /metrics; false when the path is none of them. */
+async function builtin(opts: HttpServerOptions, path: string, res: ServerResponse): Promise<boolean> {
+  const probe = (r: Readiness, word: string, fallback: string): void => {
+    send(res, r.ready ? 200 : 503, r.ready ? "ok\n" : `${word}: ${r.reason ?? fallback}\n`);
+  };
+  if (path === "/healthz" || path === "/livez") {
+    probe(opts.liveness?.() ?? { ready: true }, "unhealthy", "unknown");
+    return true;
+  }
+  if (path === "/readyz") {
+    probe(opts.readiness(), "not ready", "starting");
+    return true;
+  }
+  if (path === "/metrics") {
+    send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
+    return true;
+  }
+  return false;
 }
 
 async function handle(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname;
-  if (path === "/healthz" || path === "/livez") {
-    probe(res, opts.liveness?.() ?? { ready: true }, "unhealthy");
-    return;
-  }
-  if (path === "/readyz") {
-    probe(res, opts.readiness(), "not ready");
-    return;
-  }
-  if (path === "/metrics") {
-    send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
-    return;
-  }
-  await routeRequest(opts.routes ?? [], req, res, url);
-}
-
-/** The first route whose pattern matches the path handles the request; reads only. */
-async function routeRequest(routes: readonly Route[], req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  for (const route of routes) {
-    const match = route.pattern.exec(url.pathname);
+  if (await builtin(opts, path, res)) return;
+  for (const route of opts.routes ?? []) {
+    const match = route.pattern.exec(path);
     if (match === null) continue;
     if (req.method !== "GET" && req.method !== "HEAD") {
       send(res, 405, "only GET is served\n");
