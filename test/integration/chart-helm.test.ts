@@ -141,6 +141,8 @@ describe("the chart, rendered", () => {
         { apiGroups: ["xander.io"], resources: ["starvationpolicies"], verbs: ["list", "watch"] },
         { apiGroups: ["xander.io"], resources: ["nodefindings/status"], verbs: ["patch"] },
         { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"] },
+        { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+        { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
       ]);
     }],
     ["a ServiceMonitor", ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.serviceMonitor.labels.release=prom"], (m) => {
@@ -313,7 +315,7 @@ describe("helm install, upgrade and uninstall on a real control plane", () => {
     expect(flag(args, "agent-image")).toBe("ghcr.io/xander/xander:0.1.1");
     expect(mappingArgs(args)).toEqual(["--no-agent-dependency-mapping"]);
     const role = await getJson<{ rules: Rule[] }>(["clusterrole", "xander-agent"]);
-    expect(role?.rules.flatMap((rule) => rule.resources)).toEqual(["pods", "namespaces", "starvationpolicies", "nodefindings/status", "events"]);
+    expect(role?.rules.flatMap((rule) => rule.resources)).toEqual(["pods", "namespaces", "starvationpolicies", "nodefindings/status", "events", "tokenreviews", "subjectaccessreviews"]);
     // What the rollout of the Deployment would do: the replicas restart with the new flags.
     await controller?.stop();
     controller = (await startController()).proc;
