@@ -62,7 +62,7 @@ export function buildStatus(args: {
   const critical = args.findings.filter((f) => f.severity === "critical").length;
   const warning = args.findings.filter((f) => f.severity === "warning").length;
   const top = args.findings[0];
-  return {
+  return withinBudget({
     agent: {
       version: args.agent.version,
       cgroupLayout: args.agent.cgroupLayout,
@@ -79,7 +79,33 @@ export function buildStatus(args: {
       warning,
       ...(top ? { topRisk: topRiskText(top) } : {}),
     },
-  };
+  });
+}
+
+/**
+ * At most a third of etcd's 1.5 MiB request limit (`--max-request-bytes`), however long the names and
+ * messages: the object is rewritten at every heartbeat and watched by every controller replica.
+ */
+export const STATUS_BUDGET_BYTES = 512 * 1024;
+/** Below this many list entries a status cannot reach the budget (each entry is at most ~6 KiB), so it is not measured. */
+const ENTRIES_ALWAYS_WITHIN = 64;
+
+type StatusBody = Omit<NodeFindingsStatus, "conditions"> & { findings: NodeFinding[]; dependencies: Dependency[]; recentIncidents: RecentIncident[] };
+
+/**
+ * Trims a status that would exceed the budget, least valuable first: the oldest recent incidents (their
+ * record stays in the node's history), then the last dependency edges, then the least severe findings (the
+ * summary counts still count them).
+ */
+export function withinBudget(status: StatusBody, budgetBytes = STATUS_BUDGET_BYTES): StatusBody {
+  if (status.findings.length + status.dependencies.length + status.recentIncidents.length <= ENTRIES_ALWAYS_WITHIN) return status;
+  let excess = Buffer.byteLength(JSON.stringify(status)) - budgetBytes;
+  if (excess <= 0) return status;
+  const trimmed = { ...status, findings: [...status.findings], dependencies: [...status.dependencies], recentIncidents: [...status.recentIncidents] };
+  for (const list of [trimmed.recentIncidents, trimmed.dependencies, trimmed.findings] as unknown[][]) {
+    while (excess > 0 && list.length > 0) excess -= Buffer.byteLength(JSON.stringify(list.pop())) + 1;
+  }
+  return trimmed;
 }
 
 function topRiskText(finding: Finding): string {

@@ -1,7 +1,5 @@
-/** Incidents between their domain shape and their two wire shapes: the HTTP JSON and NodeFindings status. */
+/** Incidents as NodeFindings status carries them (the HTTP shape is in report/convert.ts). */
 import type { Incident } from "../analysis/incident.js";
-import { RULE_NAMES, SEVERITIES, type RuleName, type Severity } from "../analysis/types.js";
-import type { IncidentJson } from "./history.js";
 import type { RecentIncident } from "./types.generated.js";
 
 const STATUS_MESSAGE_MAX = 512;
@@ -14,73 +12,6 @@ function iso(ms: number): string {
 
 function round(value: number): number {
   return Math.round(value * 10_000) / 10_000;
-}
-
-export function incidentToJson(incident: Incident, nowMs: number): IncidentJson {
-  return {
-    id: incident.id,
-    node: incident.node,
-    rule: incident.rule,
-    severity: incident.severity,
-    ...(incident.policy === undefined ? {} : { policy: incident.policy }),
-    ...(incident.pod.uid === "node" ? {} : { pod: incident.pod }),
-    ...(incident.container === undefined ? {} : { container: incident.container }),
-    ...(incident.workload === undefined ? {} : { workload: incident.workload }),
-    start: iso(incident.startMs),
-    ...(incident.endMs === undefined ? {} : { end: iso(incident.endMs) }),
-    lastSeen: iso(incident.lastSeenMs),
-    durationMs: Math.max(0, (incident.endMs ?? nowMs) - incident.startMs),
-    peak: round(incident.peakValue),
-    peakAt: iso(incident.peakAtMs),
-    threshold: incident.threshold,
-    culprits: incident.culprits.map((c) => ({ ...c.pod, score: c.score, share: c.share })),
-    callers: incident.callers,
-    evidence: incident.evidence,
-    message: incident.message,
-  };
-}
-
-function ms(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Date.parse(text);
-  return Number.isNaN(value) ? undefined : value;
-}
-
-function ruleOf(text: string): RuleName | undefined {
-  return (RULE_NAMES as readonly string[]).includes(text) ? (text as RuleName) : undefined;
-}
-
-function severityOf(text: string): Severity {
-  return (SEVERITIES as readonly string[]).includes(text) ? (text as Severity) : "warning";
-}
-
-/** Back to the domain shape; undefined for an entry whose rule or times do not parse (say, from a newer agent). */
-export function incidentFromJson(json: IncidentJson): Incident | undefined {
-  const rule = ruleOf(json.rule);
-  const startMs = ms(json.start);
-  const lastSeenMs = ms(json.lastSeen) ?? ms(json.end) ?? startMs;
-  if (rule === undefined || startMs === undefined || lastSeenMs === undefined) return undefined;
-  const endMs = ms(json.end);
-  return {
-    id: json.id,
-    node: json.node,
-    rule,
-    severity: severityOf(json.severity),
-    ...(json.policy === undefined ? {} : { policy: json.policy }),
-    pod: json.pod ?? { uid: "node" },
-    ...(json.container === undefined ? {} : { container: json.container }),
-    ...(json.workload === undefined ? {} : { workload: json.workload }),
-    startMs,
-    ...(endMs === undefined ? {} : { endMs }),
-    lastSeenMs,
-    peakValue: json.peak,
-    peakAtMs: ms(json.peakAt) ?? lastSeenMs,
-    threshold: json.threshold,
-    culprits: json.culprits.map(({ score, share, ...pod }) => ({ pod, score, share })),
-    callers: json.callers,
-    evidence: json.evidence,
-    message: json.message,
-  };
 }
 
 /** NodeFindings.status.recentIncidents[] entry: bounded as the CRD says, evidence left in the node's history. */

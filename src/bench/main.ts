@@ -1,12 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { benchShortConnections } from "./deps.js";
+import { benchIncidents } from "./incidents.js";
 import { benchPeerCache } from "./peer-cache.js";
+import { benchStatusSize } from "./status-size.js";
 import { benchStore } from "./store.js";
 import { benchTickFixture, benchTickRealCgroups } from "./tick.js";
 import type { BenchResult } from "./types.js";
 
 /**
- * `npm run bench`: measures tick cost, SQLite ingest, window queries and history size, prints a
+ * `npm run bench`: measures tick cost, SQLite ingest, window and incident queries and history size, prints a
  * table, and writes bench-results.json. Each number carries its method; BENCHMARKS.md explains them.
  */
 async function main(): Promise<void> {
@@ -17,6 +19,8 @@ async function main(): Promise<void> {
     ["store", () => benchStore()],
     ["deps", () => benchShortConnections()],
     ["peer-cache", () => benchPeerCache()],
+    ["status-size", () => benchStatusSize()],
+    ["incidents", () => benchIncidents()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {

@@ -37,8 +37,7 @@ function entry(r: CpuRecommendation | MemoryRecommendation, lowConfidence: strin
     kind: r.kind,
     current: r.current,
     recommended: r.recommended,
-    // Setting a value where none was is a raise from nothing.
-    change: r.change === "set" ? "raise" : r.change,
+    change: r.change,
     reason: r.reason,
     basis,
   };
@@ -58,7 +57,7 @@ export function adviseCulpritEntries(input: CulpritAdviceInput): AdviceEntry[] {
   const [name = input.workload] = input.pods;
   const advice = adviseCulprit({
     culprit: { pod: { uid: name, namespace: input.namespace, name: name.split("/").pop() ?? name }, usageCores, ...(input.cpuLimitCores === null ? {} : { limitCores: input.cpuLimitCores }) },
-    victim: { pod: { uid: input.victims[0] ?? "", name: input.victims.join(", ") }, stallShare: input.victimStallShare ?? 0 },
+    victim: { pod: { uid: input.victims[0] ?? "", name: input.victims.join(", ") }, stallShare: input.victimStallShare },
   });
   if (advice.action === "none") return [];
   const basis: Record<string, number | string> = { action: advice.action, givesBackCores: advice.givesBackCores };
@@ -69,7 +68,7 @@ export function adviseCulpritEntries(input: CulpritAdviceInput): AdviceEntry[] {
       kind: advice.action === "lower-request-or-priority" ? "request" : "limit",
       current: input.cpuLimitCores,
       recommended: advice.limitCores,
-      change: advice.limitCores === null ? "keep" : input.cpuLimitCores === null ? "raise" : "lower",
+      change: advice.limitCores === null ? "keep" : input.cpuLimitCores === null ? "set" : "lower",
       reason: advice.reason,
       basis,
     },

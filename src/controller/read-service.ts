@@ -9,13 +9,12 @@
  * NodeFindings still count for what they hold.
  */
 import type { Incident, IncidentQuery } from "../analysis/incident.js";
-import { incidentFromJson } from "../api/incident-json.js";
 import type { IncidentList, PodHistory } from "../api/history.js";
 import type { NodeFindings } from "../api/types.generated.js";
 import type { HistoryClient, NodeRead } from "../kube/history-client.js";
 import { adviseCulpritEntries, adviseEntries } from "./advice-adapter.js";
 import type { ServiceBackends } from "./dependency-graph.js";
-import { incidentsFromNodeFindings } from "../report/convert.js";
+import { incidentFromJson, incidentsFromNodeFindings } from "../report/convert.js";
 import { incidents as incidentsView } from "../report/incidents.js";
 import { pod as podView } from "../report/pod.js";
 import { report as reportView, DEFAULT_REPORT_SPAN_MS } from "../report/report.js";
@@ -149,7 +148,11 @@ function mentionsPod(nf: NodeFindings, pod: string): boolean {
 /** Agents' incidents where they answered; the cluster view's for the nodes that did not. */
 function mergeIncidents(input: ReadModelInput, reads: readonly NodeRead<IncidentList>[], query: IncidentQuery): Incident[] {
   const answered = new Set(reads.filter((r) => r.ok).map((r) => r.node));
-  const fromAgents = reads.flatMap((r) => (r.ok ? r.value.incidents.flatMap((json) => incidentFromJson(json) ?? []) : []));
+  const fromAgents = reads.flatMap((r) => (r.ok ? r.value.incidents.flatMap((json) => {
+    // An entry this build cannot read (a newer agent's rule, say) is left out rather than misread.
+    const incident = incidentFromJson(json);
+    return incident.ok ? [incident.value] : [];
+  }) : []));
   const fallback = incidentsFromNodeFindings(input.nodeFindings.filter((nf) => !answered.has(nf.metadata.name ?? nf.spec.nodeName)));
   return [...fromAgents, ...fallback].filter((i) => i.lastSeenMs >= query.sinceMs || i.endMs === undefined);
 }

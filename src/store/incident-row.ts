@@ -78,22 +78,21 @@ export function incidentToRow(incident: Incident): IncidentRow {
   ];
 }
 
+/** Assignments rather than conditional spreads: a query decodes up to a thousand rows and spreads cost 4x. */
 export function incidentFromRow(row: IncidentRow): Incident {
   const [id, node, rule, severity, policy, namespace, podName, podUid, container, workload, ...rest] = row;
   const [startMs, endMs, lastSeenMs, peakValue, peakAtMs, threshold, culprits, callers, evidence, message] = rest;
-  const pod: PodRef = { uid: podUid, ...(namespace === null ? {} : { namespace }), ...(podName === null ? {} : { name: podName }) };
-  return {
+  const pod: Writable<PodRef> = { uid: podUid };
+  if (namespace !== null) pod.namespace = namespace;
+  if (podName !== null) pod.name = podName;
+  const incident: Writable<Incident> = {
     id,
     node,
     // Only this module writes these columns, from the same types.
     rule: rule as RuleName,
     severity: severity as Severity,
-    ...(policy === null ? {} : { policy }),
     pod,
-    ...(container === null ? {} : { container }),
-    ...(workload === null ? {} : { workload }),
     startMs,
-    ...(endMs === null ? {} : { endMs }),
     lastSeenMs,
     // SQLite stores a NaN as NULL.
     peakValue: peakValue ?? NaN,
@@ -104,7 +103,14 @@ export function incidentFromRow(row: IncidentRow): Incident {
     evidence: evidenceOf(evidence),
     message,
   };
+  if (policy !== null) incident.policy = policy;
+  if (container !== null) incident.container = container;
+  if (workload !== null) incident.workload = workload;
+  if (endMs !== null) incident.endMs = endMs;
+  return incident;
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 function parsed(text: string): unknown {
   try {
@@ -126,17 +132,29 @@ function isCulprit(value: unknown): value is IncidentCulprit {
 
 function culpritsOf(text: string): IncidentCulprit[] {
   const value = parsed(text);
-  return Array.isArray(value) ? value.filter(isCulprit) : [];
+  if (!Array.isArray(value)) return [];
+  return value.every(isCulprit) ? value : value.filter(isCulprit);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === "string";
 }
 
 function callersOf(text: string): string[] {
   const value = parsed(text);
-  return Array.isArray(value) ? value.filter((caller): caller is string => typeof caller === "string") : [];
+  if (!Array.isArray(value)) return [];
+  return value.every(isString) ? value : value.filter(isString);
+}
+
+function isEvidenceValue(value: unknown): value is string | number {
+  return typeof value === "string" || typeof value === "number";
 }
 
 function evidenceOf(text: string): Record<string, string | number> {
   const value = parsed(text);
   if (!isRecord(value)) return {};
+  const values = Object.values(value);
+  if (values.every(isEvidenceValue)) return value as Record<string, string | number>;
   // fromEntries, not assignment: a key such as "__proto__" stays an ordinary key, as JSON.parse made it.
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string | number] => typeof entry[1] === "string" || typeof entry[1] === "number"));
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string | number] => isEvidenceValue(entry[1])));
 }

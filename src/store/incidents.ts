@@ -5,6 +5,7 @@
  * An incident overlaps [since, now] when it is still open or was last seen at or after `since` (for a closed
  * one, its last sighting is its end). Queries are two index reads glued together: the range on last_seen_ms,
  * and the partial index of open incidents for those last seen before `since` (resumed after a long outage).
+ * See overlapQuery for how the limit is applied before the rows are read.
  */
 import type Database from "better-sqlite3";
 import { compareIncidents, type Incident, type IncidentQuery } from "../analysis/incident.js";
@@ -79,17 +80,22 @@ export class IncidentTable {
 }
 
 /**
- * The overlap query with extra `AND ...` clauses. The second branch names its index: the planner has no
- * statistics, and given `namespace = ?` it would rather walk a whole namespace than the handful of open rows.
- * The caller sorts again with compareIncidents (whose string order is the locale's); the order here only has to
- * pick the same newest rows for the limit.
+ * The overlap query with extra `AND ...` clauses. It picks the rows first and reads them after: the inner
+ * select sorts the matching rowids by what the range indexes carry, so only the `limit` returned rows are read
+ * from the table, not every row of the day. The open branch names its index: the planner has no statistics,
+ * and given `namespace = ?` it would rather walk a whole namespace than the handful of open rows. Rows come
+ * back in rowid order; the caller sorts them with compareIncidents (whose string order is the locale's), so
+ * the order here only has to pick the newest rows for the limit.
  */
 export function overlapQuery(whereSql: string): string {
-  return `SELECT * FROM (
-    SELECT ${COLUMNS} FROM incidents WHERE last_seen_ms >= @sinceMs${whereSql}
-    UNION ALL
-    SELECT ${COLUMNS} FROM incidents INDEXED BY incidents_open WHERE end_ms IS NULL AND last_seen_ms < @sinceMs${whereSql}
-  ) ORDER BY start_ms DESC, end_ms IS NOT NULL, id LIMIT @limit`;
+  return `SELECT ${COLUMNS} FROM incidents WHERE rowid IN (
+    SELECT rowid FROM (
+      SELECT rowid, start_ms, end_ms, id FROM incidents WHERE last_seen_ms >= @sinceMs${whereSql}
+      UNION ALL
+      SELECT rowid, start_ms, end_ms, id FROM incidents INDEXED BY incidents_open
+        WHERE end_ms IS NULL AND last_seen_ms < @sinceMs${whereSql}
+    ) ORDER BY start_ms DESC, end_ms IS NOT NULL, id LIMIT @limit
+  )`;
 }
 
 /** The filter clauses and their parameters; no SQL at all when the query cannot match anything. */

@@ -1,0 +1,182 @@
+/**
+ * Incidents in their three shapes: the domain `Incident`, the wire `IncidentJson` (agents' history
+ * endpoint, `/api/v1/incidents`), and what NodeFindings status carries (closed `recentIncidents` and open
+ * `findings`). When no agent history is at hand, NodeFindings is the record: bounded, but cluster-wide.
+ */
+import { incidentKey, type Incident, type IncidentCulprit } from "../analysis/incident.js";
+import { incidentId } from "../analysis/incident-tracker.js";
+import { RULE_NAMES, SEVERITIES, type PodRef, type RuleName, type Severity } from "../analysis/types.js";
+import type { IncidentJson } from "../api/history.js";
+import type { Culprit, NodeFinding, NodeFindings, RecentIncident } from "../api/types.generated.js";
+import { defined } from "../util/object.js";
+import { err, ok, type Result } from "../util/result.js";
+import { nodeName, workloadIndex } from "./cluster.js";
+
+/** Node-level findings (NodePressure) have no pod; the analyzer names them by this uid. */
+const NODE_POD: PodRef = { uid: "node" };
+
+function podRef(pod: { readonly uid: string; readonly namespace?: string; readonly name?: string } | undefined): PodRef {
+  return pod === undefined ? NODE_POD : defined({ uid: pod.uid, namespace: pod.namespace, name: pod.name });
+}
+
+function podKey(pod: PodRef): string | undefined {
+  return pod.name === undefined ? undefined : `${pod.namespace ?? ""}/${pod.name}`;
+}
+
+function parseMs(text: string | undefined, fallbackMs: number): number {
+  if (text === undefined) return fallbackMs;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? fallbackMs : ms;
+}
+
+function fromCulprit(c: Culprit): IncidentCulprit {
+  // A finding names one culprit at a time: for the incident so far, it is the whole share.
+  return { pod: podRef(c), score: c.score, share: 1 };
+}
+
+/** An open finding as the open incident it stands for: its peak is the value so far. */
+export function incidentFromFinding(node: string, f: NodeFinding, workload: string | undefined): Incident {
+  const pod = podRef(f.pod);
+  const startMs = parseMs(f.firstSeen, Number.NaN);
+  const lastSeenMs = parseMs(f.lastSeen, startMs);
+  return {
+    ...defined({ policy: f.policy, container: f.container, workload }),
+    id: incidentId(node, incidentKey(f.rule, pod.uid, f.container), startMs),
+    node,
+    rule: f.rule,
+    severity: f.severity,
+    pod,
+    startMs,
+    lastSeenMs,
+    peakValue: f.value,
+    peakAtMs: lastSeenMs,
+    threshold: f.threshold,
+    culprits: f.culprit === undefined ? [] : [fromCulprit(f.culprit)],
+    callers: [],
+    evidence: f.evidence ?? {},
+    message: f.message,
+  };
+}
+
+/** A closed incident from NodeFindings status; ids match what the node's tracker gave it. */
+export function incidentFromRecent(node: string, r: RecentIncident, workload: string | undefined): Incident {
+  const pod = podRef(r.pod);
+  const startMs = parseMs(r.start, Number.NaN);
+  const endMs = parseMs(r.end, startMs);
+  return {
+    ...defined({ policy: r.policy, container: r.container, workload: r.workload ?? workload }),
+    id: incidentId(node, incidentKey(r.rule, pod.uid, r.container), startMs),
+    node,
+    rule: r.rule,
+    severity: r.severity,
+    pod,
+    startMs,
+    endMs,
+    lastSeenMs: endMs,
+    peakValue: r.peak,
+    peakAtMs: parseMs(r.peakAt, endMs),
+    threshold: r.threshold,
+    culprits: (r.culprits ?? []).map((c) => ({ pod: podRef(c), score: c.score, share: c.share })),
+    callers: r.callers ?? [],
+    evidence: {},
+    message: r.message ?? "",
+  };
+}
+
+/**
+ * Every incident NodeFindings knows of: the closed `recentIncidents` of each node and one open incident
+ * per open finding. Owners come from the connections agents reported, as NodeFinding carries none.
+ * Entries whose times do not parse are left out rather than placed at the epoch.
+ */
+export function incidentsFromNodeFindings(
+  nodeFindings: readonly NodeFindings[],
+  owners: ReadonlyMap<string, string> = workloadIndex(nodeFindings),
+): Incident[] {
+  const out: Incident[] = [];
+  for (const nf of nodeFindings) {
+    const node = nodeName(nf);
+    for (const r of nf.status?.recentIncidents ?? []) {
+      const incident = incidentFromRecent(node, r, owner(owners, r.pod));
+      if (!Number.isNaN(incident.startMs)) out.push(incident);
+    }
+    for (const f of nf.status?.findings ?? []) {
+      const incident = incidentFromFinding(node, f, owner(owners, f.pod));
+      if (!Number.isNaN(incident.startMs)) out.push(incident);
+    }
+  }
+  return out;
+}
+
+function owner(owners: ReadonlyMap<string, string>, pod: { readonly namespace?: string; readonly name?: string } | undefined): string | undefined {
+  const key = pod === undefined ? undefined : podKey(podRef({ uid: "", ...pod }));
+  return key === undefined ? undefined : owners.get(key);
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The wire shape; an open incident's duration runs to `nowMs`. */
+export function incidentToJson(incident: Incident, nowMs: number): IncidentJson {
+  const pod = incident.pod.uid === NODE_POD.uid && incident.pod.name === undefined ? undefined : defined({ ...incident.pod });
+  return {
+    ...defined({ policy: incident.policy, pod, container: incident.container, workload: incident.workload }),
+    id: incident.id,
+    node: incident.node,
+    rule: incident.rule,
+    severity: incident.severity,
+    start: iso(incident.startMs),
+    ...(incident.endMs === undefined ? {} : { end: iso(incident.endMs) }),
+    lastSeen: iso(incident.lastSeenMs),
+    durationMs: Math.max(0, (incident.endMs ?? nowMs) - incident.startMs),
+    peak: incident.peakValue,
+    peakAt: iso(incident.peakAtMs),
+    threshold: incident.threshold,
+    culprits: incident.culprits.map((c) => defined({ namespace: c.pod.namespace, name: c.pod.name, uid: c.pod.uid, score: c.score, share: c.share })),
+    callers: incident.callers,
+    evidence: incident.evidence,
+    message: incident.message,
+  };
+}
+
+function isRule(text: string): text is RuleName {
+  return (RULE_NAMES as readonly string[]).includes(text);
+}
+
+function isSeverity(text: string): text is Severity {
+  return (SEVERITIES as readonly string[]).includes(text);
+}
+
+function timeOf(json: IncidentJson, field: "start" | "end" | "lastSeen" | "peakAt"): Result<number | undefined, string> {
+  const text = json[field];
+  if (text === undefined) return ok(undefined);
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? err(`incident ${json.id} on ${json.node}: ${field} "${text}" is not an RFC 3339 time`) : ok(ms);
+}
+
+/** The domain incident from what an agent served; names what is wrong instead of throwing. */
+export function incidentFromJson(json: IncidentJson): Result<Incident, string> {
+  if (!isRule(json.rule)) return err(`incident ${json.id} on ${json.node}: unknown rule "${json.rule}"`);
+  if (!isSeverity(json.severity)) return err(`incident ${json.id} on ${json.node}: unknown severity "${json.severity}"`);
+  const times = [timeOf(json, "start"), timeOf(json, "end"), timeOf(json, "lastSeen"), timeOf(json, "peakAt")] as const;
+  for (const t of times) if (!t.ok) return t;
+  const [startMs, endMs, lastSeenMs, peakAtMs] = times.map((t) => (t.ok ? t.value : undefined));
+  if (startMs === undefined) return err(`incident ${json.id} on ${json.node}: no start`);
+  return ok({
+    ...defined({ policy: json.policy, container: json.container, workload: json.workload, endMs }),
+    id: json.id,
+    node: json.node,
+    rule: json.rule,
+    severity: json.severity,
+    pod: podRef(json.pod),
+    startMs,
+    lastSeenMs: lastSeenMs ?? endMs ?? startMs,
+    peakValue: json.peak,
+    peakAtMs: peakAtMs ?? startMs,
+    threshold: json.threshold,
+    culprits: json.culprits.map((c) => ({ pod: podRef(c), score: c.score, share: c.share })),
+    callers: json.callers,
+    evidence: json.evidence,
+    message: json.message,
+  });
+}
