@@ -1,7 +1,8 @@
 // Starts and stops a long-lived local control plane by hand (npm run cluster:up / cluster:down):
 //   tsx hack/cluster.ts up [--no-controller-manager] [--node]
 //                                                      start .cluster/dev, write .cluster/kubeconfig;
-//                                                      --node adds a real node (needs root; test/cluster/node.ts)
+//                                                      --node adds a real node (needs root; test/cluster/node.ts),
+//                                                      --cgroup-root /x gives its kubelet another cgroup root
 //   tsx hack/cluster.ts down [--all]                   stop .cluster/dev (or every cluster under .cluster/)
 //   tsx hack/cluster.ts status                         list clusters and their processes
 import { join, relative } from "node:path";
@@ -11,11 +12,16 @@ import { isRunning } from "../test/cluster/process.js";
 
 const DEV = join(clusterRoot, "dev");
 
+function flagValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 async function up(args: string[]): Promise<void> {
   const cluster = await startCluster({
     name: "dev",
     controllerManager: !args.includes("--no-controller-manager"),
-    node: args.includes("--node"),
+    node: args.includes("--node") ? { cgroupRoot: flagValue(args, "--cgroup-root") ?? "/" } : false,
     ownerPid: null,
     sharedKubeconfig: "always",
   });

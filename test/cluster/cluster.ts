@@ -342,6 +342,8 @@ function apiserverArgs(l: Layout, etcdClient: number, port: number, address: str
     // With no kubelet and a loopback address, keeping the `kubernetes` Endpoints is pointless;
     // with a node, pods reach the apiserver through that Service.
     `--endpoint-reconciler-type=${address === "127.0.0.1" ? "none" : "lease"}`,
+    // A node's name does not resolve here; logs and exec reach the kubelet at its InternalIP.
+    "--kubelet-preferred-address-types=InternalIP",
     "--profiling=false",
   ];
 }
@@ -458,7 +460,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
 
   const nodeOpts = opts.node === true ? {} : opts.node === false ? undefined : opts.node;
   // Before anything starts: a missing containerd or a kubelet already running is an error up front.
-  const nodeIp = nodeOpts ? nodePreflight() : undefined;
+  const nodeIp = nodeOpts ? nodePreflight(nodeOpts.cgroupRoot) : undefined;
   const nodeName = nodeOpts?.name ?? "xander-node";
   const bins = await ensureBinaries(opts.build ?? true);
   const [etcdClient, etcdPeer, apiserver, controllerManager, kubelet, kubeletHealthz, scheduler] = (await freePorts(7)) as [number, number, number, number, number, number, number];

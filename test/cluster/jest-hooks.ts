@@ -6,6 +6,7 @@
 //   XANDER_CLUSTER=reuse  run against the cluster of `npm run cluster:up` and leave it running
 //   XANDER_CLUSTER_CONTROLLER_MANAGER=0  start no kube-controller-manager
 //   XANDER_CLUSTER_APISERVER_ARGS="--flag=x --other=y"  extra kube-apiserver flags
+//   XANDER_NODE_CGROUP_ROOT=/kube-xander  the node suite's kubelet --cgroup-root (default /)
 import { join } from "node:path";
 import { ensureBinaries } from "./binaries.js";
 import { clusterRoot } from "./paths.js";
@@ -120,7 +121,8 @@ export async function setupNode(globalConfig: GlobalConfigLike = {}): Promise<vo
   const image = await buildXanderImage();
   const name = `node-${process.pid}`;
   register(join(clusterRoot, name));
-  const cluster = await startCluster({ name, ownerPid: process.pid, sharedKubeconfig: "never", node: { images: [image.archive] } });
+  const cgroupRoot = process.env.XANDER_NODE_CGROUP_ROOT;
+  const cluster = await startCluster({ name, ownerPid: process.pid, sharedKubeconfig: "never", node: { images: [image.archive], ...(cgroupRoot ? { cgroupRoot } : {}) } });
   process.env.KUBECONFIG = cluster.kubeconfigPath;
   process.env.XANDER_CLUSTER_DIR = cluster.stateDir;
   process.env.XANDER_KUBECTL = cluster.binaries.kubectl;

@@ -29,6 +29,11 @@ export interface NodeOptions {
   images?: string[];
   /** How long the kubelet may take to register a Ready, untainted Node; default 180 s. */
   readyTimeoutMs?: number;
+  /**
+   * The kubelet's --cgroup-root; default "/", so pods live in /kubepods as on most nodes. Another root
+   * (e.g. "/kube-xander") keeps this node's pods apart from a /kubepods that something else uses.
+   */
+  cgroupRoot?: string;
 }
 
 /** What the host looked like before the node started; teardown restores it from this. */
@@ -42,8 +47,11 @@ export interface HostRecord {
   iptablesChains: Record<string, Record<string, string[]>>;
   cgroupMountShared: boolean;
   bridgeExisted: boolean;
-  /** Every cgroup hierarchy's mount point; /kubepods under each is the kubelet's. */
+  /** Every cgroup hierarchy's mount point; <cgroupRoot>/kubepods under each is the kubelet's. */
   cgroupMounts: string[];
+  /** The kubelet's cgroup root, and whether it existed (in any hierarchy) before. */
+  cgroupRoot: string;
+  cgroupRootExisted: boolean;
 }
 
 export interface NodeState {
@@ -174,7 +182,7 @@ function nodeAddress(): string {
  * Checks what the node needs before anything is started or changed. Returns the node IP.
  * Each failure names the way out.
  */
-export function nodePreflight(): string {
+export function nodePreflight(cgroupRoot = "/"): string {
   if (process.getuid?.() !== 0) throw new Error("the node fixture needs root (containerd, the kubelet, cgroups, iptables)");
   const apt = "apt-get install -y containerd runc containernetworking-plugins busybox-static iptables";
   const missing = ["containerd", "containerd-shim-runc-v2", "runc", "ctr", "iptables", "ip", "mount", "umount", "tar"].filter((c) => !commandExists(c));
@@ -184,11 +192,12 @@ export function nodePreflight(): string {
   }
   const hierarchies = cgroupMounts();
   if (hierarchies.length === 0) throw new Error("no cgroup hierarchy is mounted; the kubelet needs /sys/fs/cgroup");
-  const taken = hierarchies.map((m) => join(m, "kubepods")).filter((d) => existsSync(d));
+  const taken = hierarchies.map((m) => join(m, cgroupRoot, "kubepods")).filter((d) => existsSync(d));
   if (taken.length > 0) {
     throw new Error(
       `${taken.join(", ")} exists: another kubelet, node fixture or test sandbox is using the kubepods cgroups, ` +
-        "and this node's teardown removes them. Stop it first (npx tsx hack/cluster.ts down --all stops clusters of this checkout)",
+        "and this node's teardown removes them. Stop it first (npx tsx hack/cluster.ts down --all stops clusters of this checkout), " +
+        "or give the node another cgroup root (XANDER_NODE_CGROUP_ROOT=/kube-xander, or --cgroup-root with cluster:up)",
     );
   }
   if (existsSync(`/sys/class/net/${POD_BRIDGE}`)) {
@@ -197,7 +206,7 @@ export function nodePreflight(): string {
   return nodeAddress();
 }
 
-function recordHost(): HostRecord {
+function recordHost(cgroupRoot: string): HostRecord {
   const sysctls: Record<string, string> = {};
   for (const k of SYSCTLS) {
     const v = readSysctl(k);
@@ -225,6 +234,8 @@ function recordHost(): HostRecord {
     cgroupMountShared: cgroupMount?.shared ?? false,
     bridgeExisted: existsSync(`/sys/class/net/${POD_BRIDGE}`),
     cgroupMounts: cgroupMounts(),
+    cgroupRoot,
+    cgroupRootExisted: cgroupRoot === "/" || cgroupMounts().some((m) => existsSync(join(m, cgroupRoot))),
   };
 }
 
@@ -300,6 +311,7 @@ function kubeletConfig(node: NodeState, socket: string, podLogs: string): string
 kind: KubeletConfiguration
 # No systemd here; containerd 1.6 cannot report its driver, so the kubelet uses this one.
 cgroupDriver: cgroupfs
+cgroupRoot: ${node.host.cgroupRoot}
 # cgroup v1 (hybrid here) is still accepted by 1.34 when asked for.
 failCgroupV1: false
 # Without CAP_SYS_RESOURCE the kubelet may not lower its own OOM score.
@@ -391,7 +403,7 @@ export async function startNode(h: NodeHost, opts: NodeOptions, ip: string, port
     kubeletToken,
     ports,
     images: [],
-    host: recordHost(),
+    host: recordHost(opts.cgroupRoot ?? "/"),
   };
   h.save(node);
 
@@ -432,6 +444,8 @@ export async function startNode(h: NodeHost, opts: NodeOptions, ip: string, port
   if (!held.includes(PAUSE_IMAGE)) throw new Error(`containerd does not list ${PAUSE_IMAGE} after importing it (it lists: ${held.join(", ")}); containerd log ${node.containerdLog}`);
   h.save(node);
 
+  // The kubelet requires its --cgroup-root in every hierarchy; "/" always is. Teardown removes a root it made.
+  if (!node.host.cgroupRootExisted) for (const m of node.host.cgroupMounts) mkdirSync(join(m, node.host.cgroupRoot), { recursive: true });
   const kubeconfig = join(dir, "kubelet.kubeconfig");
   writeKubeconfig(kubeconfig, { server: h.server, token: kubeletToken, caPem: readFileSync(h.caFile, "utf8"), user: `system:node:${name}` });
   const config = join(dir, "kubelet.yaml");
@@ -472,7 +486,7 @@ export async function startNode(h: NodeHost, opts: NodeOptions, ip: string, port
 // ---------------------------------------------------------------------------------------------------
 // Teardown. Synchronous, so a process "exit" hook can run it; every step runs even if one fails.
 
-/** Every cgroup directory under /kubepods in every hierarchy, deepest first. */
+/** Every cgroup directory under <cgroupRoot>/kubepods (and a root of our own) in every hierarchy, deepest first. */
 function kubepodsCgroups(host: HostRecord): string[] {
   const dirs: string[] = [];
   const walk = (dir: string): void => {
@@ -486,7 +500,7 @@ function kubepodsCgroups(host: HostRecord): string[] {
     dirs.push(dir);
   };
   for (const m of host.cgroupMounts) {
-    const root = join(m, "kubepods");
+    const root = join(m, host.cgroupRoot, host.cgroupRootExisted ? "kubepods" : "");
     if (existsSync(root)) walk(root);
   }
   return dirs;
