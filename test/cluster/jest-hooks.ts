@@ -101,6 +101,13 @@ export interface GlobalConfigLike {
   selectProjects?: string[];
 }
 
+/** The values after jest's --selectProjects (which takes several) in the jest process's arguments. */
+export function selectedProjects(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = argv.indexOf("--selectProjects") + 1; i > 0 && i < argv.length && !argv[i]!.startsWith("-"); i++) out.push(argv[i]!);
+  return out;
+}
+
 /**
  * The `node` project's globalSetup: the Xander image built from the Dockerfile, then a control plane
  * with a real node (containerd, kubelet, scheduler) that has the image. Run it on its own
@@ -108,7 +115,7 @@ export interface GlobalConfigLike {
  * tests make there.
  */
 export async function setupNode(globalConfig: GlobalConfigLike = {}): Promise<void> {
-  const selected = globalConfig.selectProjects ?? [];
+  const selected = globalConfig.selectProjects ?? selectedProjects(process.argv);
   if (selected.length !== 1 || selected[0] !== "node") {
     throw new Error(
       "the node suite runs on its own: npm run test:node (jest --selectProjects node). Its kubelet owns the " +

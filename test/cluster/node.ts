@@ -192,10 +192,16 @@ export function nodePreflight(cgroupRoot = "/"): string {
   }
   const hierarchies = cgroupMounts();
   if (hierarchies.length === 0) throw new Error("no cgroup hierarchy is mounted; the kubelet needs /sys/fs/cgroup");
-  const taken = hierarchies.map((m) => join(m, cgroupRoot, "kubepods")).filter((d) => existsSync(d));
+  const existing = hierarchies.map((m) => join(m, cgroupRoot, "kubepods")).filter((d) => existsSync(d));
+  // Empty kubepods trees are what a run that was killed leaves behind: no task, so nobody uses them.
+  // rmdir only ever removes a cgroup without tasks; one with processes in it keeps the node from starting.
+  const busy = existing.filter((root) => pidsIn(cgroupTree(root)).length > 0);
+  if (busy.length === 0) for (const root of existing) for (const d of cgroupTree(root)) removeCgroupSync(d);
+  const taken = existing.filter((d) => existsSync(d));
   if (taken.length > 0) {
+    const pids = pidsIn(taken.flatMap(cgroupTree));
     throw new Error(
-      `${taken.join(", ")} exists: another kubelet, node fixture or test sandbox is using the kubepods cgroups, ` +
+      `${taken.join(", ")} exists with processes in it (${pids.slice(0, 10).join(", ")}): another kubelet, node fixture or test sandbox is using the kubepods cgroups, ` +
         "and this node's teardown removes them. Stop it first (npx tsx hack/cluster.ts down --all stops clusters of this checkout), " +
         "or give the node another cgroup root (XANDER_NODE_CGROUP_ROOT=/kube-xander, or --cgroup-root with cluster:up)",
     );
@@ -486,8 +492,8 @@ export async function startNode(h: NodeHost, opts: NodeOptions, ip: string, port
 // ---------------------------------------------------------------------------------------------------
 // Teardown. Synchronous, so a process "exit" hook can run it; every step runs even if one fails.
 
-/** Every cgroup directory under <cgroupRoot>/kubepods (and a root of our own) in every hierarchy, deepest first. */
-function kubepodsCgroups(host: HostRecord): string[] {
+/** A cgroup directory and every one below it, deepest first. */
+function cgroupTree(root: string): string[] {
   const dirs: string[] = [];
   const walk = (dir: string): void => {
     let entries: string[];
@@ -499,11 +505,13 @@ function kubepodsCgroups(host: HostRecord): string[] {
     for (const e of entries) walk(e);
     dirs.push(dir);
   };
-  for (const m of host.cgroupMounts) {
-    const root = join(m, host.cgroupRoot, host.cgroupRootExisted ? "kubepods" : "");
-    if (existsSync(root)) walk(root);
-  }
+  walk(root);
   return dirs;
+}
+
+/** Every cgroup directory under <cgroupRoot>/kubepods (and a root of our own) in every hierarchy, deepest first. */
+function kubepodsCgroups(host: HostRecord): string[] {
+  return host.cgroupMounts.map((m) => join(m, host.cgroupRoot, host.cgroupRootExisted ? "kubepods" : "")).filter((root) => existsSync(root)).flatMap(cgroupTree);
 }
 
 function procsOf(dir: string): number[] {

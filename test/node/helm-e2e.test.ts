@@ -128,9 +128,13 @@ describe("helm install on a real node", () => {
     expect(agent?.spec.nodeName).toBe(nodeName);
     expect(agent?.spec.containers[0]?.image).toBe(image);
     expect(agent?.status.containerStatuses?.[0]).toMatchObject({ ready: true, restartCount: 0 });
-    // The pod runs with exactly what the controller rendered: mounts, hostPID, securityContext.
-    for (const key of ["hostPID", "volumes", "securityContext"]) expect(agent?.spec[key]).toEqual(ds.spec.template.spec[key]);
-    for (const key of ["volumeMounts", "securityContext", "args"]) expect(agent?.spec.containers[0]?.[key]).toEqual(ds.spec.template.spec.containers[0]?.[key]);
+    // The pod runs with exactly what the controller rendered: mounts, hostPID, securityContext. The
+    // ServiceAccount admission plugin adds the token volume (kube-api-access-*) and its mount.
+    const own = (list: unknown): unknown[] => ((list ?? []) as { name: string }[]).filter((v) => !v.name.startsWith("kube-api-access-"));
+    for (const key of ["hostPID", "securityContext"]) expect(agent?.spec[key]).toEqual(ds.spec.template.spec[key]);
+    expect(own(agent?.spec.volumes)).toEqual(ds.spec.template.spec.volumes);
+    expect(own(agent?.spec.containers[0]?.volumeMounts)).toEqual(ds.spec.template.spec.containers[0]?.volumeMounts);
+    for (const key of ["securityContext", "args"]) expect(agent?.spec.containers[0]?.[key]).toEqual(ds.spec.template.spec.containers[0]?.[key]);
     const nf = await poll("the agent's first report", async () => {
       const got = await json<NodeFindings>(["get", "nodefindings", nodeName]).catch(() => undefined);
       return got?.status?.conditions?.some((c) => c.type === "Reporting" && c.status === "True") ? got : undefined;
@@ -179,7 +183,8 @@ ${deployment("hog", { requests: { memory: "32Mi" }, limits: { memory: "32Mi" } }
     const [agent] = (await json<{ items: Pod[] }>(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=agent"])).items;
     const id = agent?.status.containerStatuses?.[0]?.containerID?.replace(/^containerd:\/\//, "") ?? "";
     const qos = (agent?.status.qosClass ?? "").toLowerCase();
-    const rel = join("kubepods", qos === "guaranteed" ? "" : qos, `pod${agent?.metadata.uid ?? ""}`, id);
+    // The kubelet's cgroupfs naming under its --cgroup-root: kubepods/<qos>/pod<uid>/<container id>.
+    const rel = join(process.env.XANDER_NODE_CGROUP_ROOT ?? "/", "kubepods", qos === "guaranteed" ? "" : qos, `pod${agent?.metadata.uid ?? ""}`, id);
     const cpuacct = join("/sys/fs/cgroup/cpuacct", rel, "cpuacct.usage");
     const memory = join("/sys/fs/cgroup/memory", rel);
     expect(existsSync(cpuacct)).toBe(true);
