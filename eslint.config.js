@@ -18,6 +18,13 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in the browser: its own tsconfig (DOM, no Node), which the project service does not find.
+    files: ["src/web/**/*.ts"],
+    languageOptions: {
+      parserOptions: { projectService: false, project: "./tsconfig.web.json", tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ["**/*.test.ts", "test/**/*.ts"],
     rules: {
       "@typescript-eslint/explicit-function-return-type": "off",

@@ -214,8 +214,7 @@ export class Agent {
     this.metrics.ticks.inc();
     this.metrics.samples.inc(tick.containers.length);
     if (!stored) this.metrics.storeErrors.inc();
-    this.metrics.findings.reset();
-    for (const finding of analysis.active) this.metrics.findings.inc({ rule: finding.rule, severity: finding.severity });
+    this.metrics.observeFindings(analysis.active, analysis.raised, this.reporting().maxFindings);
 
     await this.dependencies.maybePoll(nowMs, this.effective, () => this.nodePods(), this.targets);
     // The blast radius joins the message here, at the report edge: the rules know nothing of callers.

@@ -89,37 +89,39 @@ export class IncidentTracker {
   }
 
   update(changes: FindingChanges, nowMs: number): IncidentUpdate {
-    const opened: Incident[] = [];
-    const resumed: Incident[] = [];
     const closed: Incident[] = [];
     const changed = new Map<string, Incident>();
-    for (const finding of changes.raised) {
+    const { opened, resumed } = this.raise(changes.raised, nowMs, changed);
+    for (const finding of changes.active) {
+      const key = findingKey(finding);
+      const state = this.open.get(key);
+      if (state && this.follow(state, finding, nowMs)) changed.set(key, state.incident);
+    }
+    for (const finding of changes.cleared) this.close(findingKey(finding), finding.lastSeenMs, closed, changed);
+    for (const [key, state] of this.open) {
+      if (state.resumedAtMs !== undefined && nowMs - state.resumedAtMs >= this.resumeGraceMs) this.close(key, state.incident.lastSeenMs, closed, changed);
+    }
+    for (const incident of resumed) changed.set(findingKey(incident), this.open.get(findingKey(incident))?.incident ?? incident);
+    return { opened, resumed, closed: closed.sort(compareIncidents), changed: [...changed.values()] };
+  }
+
+  /** Opens an incident per raised finding, or continues one a previous run left open. */
+  private raise(raised: readonly Finding[], nowMs: number, changed: Map<string, Incident>): { opened: Incident[]; resumed: Incident[] } {
+    const opened: Incident[] = [];
+    const resumed: Incident[] = [];
+    for (const finding of raised) {
       const key = findingKey(finding);
       const existing = this.open.get(key);
       if (existing?.resumedAtMs !== undefined) {
         existing.resumedAtMs = undefined;
         resumed.push(existing.incident);
-        continue;
-      }
-      if (existing) continue;
-      const incident = this.start(finding, nowMs);
-      opened.push(incident);
-      changed.set(key, incident);
-    }
-    for (const finding of changes.active) {
-      const key = findingKey(finding);
-      const state = this.open.get(key);
-      if (!state) continue;
-      if (this.follow(state, finding, nowMs)) changed.set(key, state.incident);
-    }
-    for (const finding of changes.cleared) this.close(findingKey(finding), finding.lastSeenMs, closed, changed);
-    for (const [key, state] of this.open) {
-      if (state.resumedAtMs !== undefined && nowMs - state.resumedAtMs >= this.resumeGraceMs) {
-        this.close(key, state.incident.lastSeenMs, closed, changed);
+      } else if (!existing) {
+        const incident = this.start(finding, nowMs);
+        opened.push(incident);
+        changed.set(key, incident);
       }
     }
-    for (const incident of resumed) changed.set(findingKey(incident), this.open.get(findingKey(incident))?.incident ?? incident);
-    return { opened, resumed, closed: closed.sort(compareIncidents), changed: [...changed.values()] };
+    return { opened, resumed };
   }
 
   private start(finding: Finding, nowMs: number): Incident {

@@ -55,7 +55,7 @@ describe("validatePolicy", () => {
     const spec = result.value.spec;
     expect(spec.selector?.excludeNamespaces).toEqual(["kube-system"]);
     expect(spec.sampling).toEqual({ interval: "1s", window: "10s", retention: { raw: "1h", rollup: "24h" }, dependencies: { enabled: true, interval: "10s" } });
-    expect(spec.reporting).toEqual({ heartbeat: "60s", minInterval: "5s", maxFindings: 50, maxDependencies: 100 });
+    expect(spec.reporting).toEqual({ heartbeat: "60s", minInterval: "5s", maxFindings: 50, maxDependencies: 100, maxRecentIncidents: 50 });
     for (const name of RULE_NAMES) expect(spec.rules?.[name]).toEqual({ enabled: true, ...RULE_DEFAULTS[name] });
   });
 
@@ -96,7 +96,7 @@ describe("effectivePolicy", () => {
     expect(p.sampling).toEqual({ intervalMs: 1000, windowMs: 5000, retention: { rawMs: 7_200_000, rollupMs: 259_200_000 }, dependencies: { enabled: true, intervalMs: 5000 } });
     expect(p.rules.CPUStarvation).toEqual({ enabled: true, threshold: 0.15, forMs: 3000, clearAfterMs: 30_000, severity: "critical" });
     expect(p.rules.OOMKill).toEqual({ enabled: true, threshold: 1, forMs: 0, clearAfterMs: 600_000, severity: "critical" });
-    expect(p.reporting).toEqual({ heartbeatMs: 30_000, minIntervalMs: 2000, maxFindings: 100, maxDependencies: 200 });
+    expect(p.reporting).toEqual({ heartbeatMs: 30_000, minIntervalMs: 2000, maxFindings: 100, maxDependencies: 200, maxRecentIncidents: 50 });
   });
 
   test("an invalid policy yields its field errors instead", () => {

@@ -1,7 +1,9 @@
 import { writeFileSync } from "node:fs";
+import { benchDashboard } from "./dashboard.js";
 import { benchShortConnections } from "./deps.js";
 import { benchIncidents } from "./incidents.js";
 import { benchPeerCache } from "./peer-cache.js";
+import { benchReadModel } from "./read-model.js";
 import { benchStatusSize } from "./status-size.js";
 import { benchStore } from "./store.js";
 import { benchTickFixture, benchTickRealCgroups } from "./tick.js";
@@ -21,6 +23,8 @@ async function main(): Promise<void> {
     ["peer-cache", () => benchPeerCache()],
     ["status-size", () => benchStatusSize()],
     ["incidents", () => benchIncidents()],
+    ["read-model", () => benchReadModel()],
+    ["dashboard", () => benchDashboard()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {

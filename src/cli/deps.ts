@@ -2,28 +2,31 @@ import type { Command } from "commander";
 import type { KubeObject } from "../api/meta.js";
 import type { NodeFindings } from "../api/types.generated.js";
 import { dependencyGraph, serviceBackends, type CallEdge } from "../controller/dependency-graph.js";
-import { ScanError } from "../engine/scan.js";
-import { KubeClient } from "../kube/client.js";
+import type { KubeClient } from "../kube/client.js";
+import { clusterError, kubeClient, podArgument, withKubeFlags, type KubeFlags } from "./cluster.js";
 import { ENDPOINT_SLICE, NODE_FINDINGS_KIND } from "../kube/resources.js";
 import { formatDuration } from "../util/duration.js";
 import { formatTable, outputOption } from "./options.js";
 
-interface DepsFlags {
+interface DepsFlags extends KubeFlags {
   output: "table" | "json";
 }
 
 export function registerDepsCommand(program: Command): void {
-  program
-    .command("deps")
-    .argument("[pod]", "only the calls to and from this pod, as NAMESPACE/POD")
-    .description("print who calls whom, from every node's NodeFindings (calls through a Service count against its backend pods)")
-    .option("-o, --output <format>", "table or json", outputOption, "table")
-    .action(async (pod: string | undefined, flags: DepsFlags) => {
-      if (pod !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(pod)) throw new ScanError(`"${pod}" is not NAMESPACE/POD`);
-      const client = KubeClient.fromDefault();
-      const edges = await clusterEdges(client, pod);
-      printEdges(edges, pod, flags.output, Date.now());
+  withKubeFlags(
+    program
+      .command("deps")
+      .argument("[pod]", "only the calls to and from this pod, as NAMESPACE/POD")
+      .description("print who calls whom, from every node's NodeFindings (calls through a Service count against its backend pods)")
+      .option("-o, --output <format>", "table or json", outputOption, "table"),
+  ).action(async (pod: string | undefined, flags: DepsFlags) => {
+    if (pod !== undefined) podArgument(pod);
+    const client = kubeClient(flags);
+    const edges = await clusterEdges(client, pod).catch((error: unknown) => {
+      throw clusterError(client, error);
     });
+    printEdges(edges, pod, flags.output, Date.now());
+  });
 }
 
 async function clusterEdges(client: KubeClient, pod: string | undefined): Promise<CallEdge[]> {

@@ -8,6 +8,7 @@ import { VERSION } from "../version.js";
 import { registerAgentCommand } from "./agent.js";
 import { registerClusterViewCommands } from "./views.js";
 import { registerControllerCommand } from "./controller.js";
+import { registerDashboardCommand } from "./dashboard.js";
 import { registerDemoCommand } from "./demo.js";
 import { registerDepsCommand } from "./deps.js";
 import { registerQueryCommand } from "./query.js";
@@ -32,6 +33,7 @@ Examples:
   ${name} pod shop/orders-7d9f-abcde      # a pod's series, incidents, callers and rightsizing advice
   ${name} report --since 7d -o md --output-file report.md
   ${name} deps shop/api                   # who calls shop/api, cluster-wide
+  ${name} dashboard                       # the dashboard on http://127.0.0.1:7080/, with your kubeconfig
   xander demo                          # real noisy neighbour + throttling in throwaway cgroups (root)
   xander scan --duration 30s           # sample this node's pod cgroups for 30 s and print findings
 
@@ -40,6 +42,7 @@ Durations accept 500ms, 1s, 5m, 12h, 7d.`,
   registerClusterViewCommands(program);
   registerReportCommand(program);
   registerDepsCommand(program);
+  registerDashboardCommand(program);
   registerScanCommand(program);
   registerDemoCommand(program);
   registerQueryCommand(program);

@@ -12,18 +12,19 @@ import type { NodeFindings } from "../api/types.generated.js";
 import { adviseCulpritEntries, adviseEntries } from "../controller/advice-adapter.js";
 import { podHistoryOf } from "../engine/history-json.js";
 import { NODE_FINDINGS_KIND } from "../kube/resources.js";
-import { reportCsv } from "../report/render/csv.js";
-import { reportHtml } from "../report/render/html.js";
-import { reportMarkdown } from "../report/render/markdown.js";
-import { report as reportView, DEFAULT_REPORT_SPAN_MS } from "../report/report.js";
+import { reportAdviceCsv, reportIncidentsCsv } from "../report/render/csv.js";
+import { renderReportHtml } from "../report/render/html.js";
+import { renderJson } from "../report/render/json.js";
+import { renderReportMarkdown } from "../report/render/markdown.js";
+import { report as reportView } from "../report/report.js";
 import type { ReportView } from "../report/types.js";
 import { openStore } from "../store/index.js";
 import { createLogger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
-import { durationOption } from "./options.js";
+import { durationFlag } from "./options.js";
 import { CliError, cliReadService, clusterError, kubeClient, namespaceOption, withKubeFlags, type KubeFlags } from "./cluster.js";
 
-type ReportFormat = "md" | "json" | "csv" | "html";
+type ReportFormat = "md" | "json" | "csv" | "incidents-csv" | "html";
 
 interface ReportFlags extends KubeFlags {
   since: number;
@@ -37,20 +38,22 @@ interface ReportFlags extends KubeFlags {
 
 function formatOption(text: string): ReportFormat {
   if (text === "md" || text === "markdown") return "md";
-  if (text === "json" || text === "csv" || text === "html") return text;
-  throw new InvalidArgumentError(`unknown format "${text}" (use md, json, csv or html)`);
+  if (text === "json" || text === "csv" || text === "incidents-csv" || text === "html") return text;
+  throw new InvalidArgumentError(`unknown format "${text}" (use md, json, csv, incidents-csv or html)`);
 }
 
 export function render(view: ReportView, format: ReportFormat): string {
   switch (format) {
     case "json":
-      return `${JSON.stringify(view, null, 2)}\n`;
+      return renderJson(view);
     case "csv":
-      return reportCsv(view);
+      return reportAdviceCsv(view);
+    case "incidents-csv":
+      return reportIncidentsCsv(view);
     case "html":
-      return reportHtml(view);
+      return renderReportHtml(view);
     case "md":
-      return reportMarkdown(view);
+      return renderReportMarkdown(view);
   }
 }
 
@@ -70,12 +73,12 @@ export function registerReportCommand(program: Command): void {
     program
       .command("report")
       .description("per starved workload: incidents, starved time, worst peak, culprits, callers, evidence, and rightsizing advice")
-      .option("--since <duration>", "the span to report on", durationOption, DEFAULT_REPORT_SPAN_MS)
+      .addOption(durationFlag("--since <duration>", "the span to report on", "7d"))
       .option("-n, --namespace <namespace>", "only workloads in this namespace", namespaceOption)
-      .option("-o, --output <format>", "md, json, csv or html", formatOption, "md")
+      .option("-o, --output <format>", "md, json, csv (advice per container), incidents-csv (one row per incident) or html", formatOption, "md")
       .option("--output-file <file>", "write the report here instead of to stdout")
       .option("--watch", "keep running, and write a fresh report whenever the set of open findings changes")
-      .option("--watch-interval <duration>", "how often --watch looks at the findings", durationOption, 10_000)
+      .addOption(durationFlag("--watch-interval <duration>", "how often --watch looks at the findings", "10s"))
       .option("--db <file>", "report offline from a `xander scan` history file, with no cluster"),
   ).action(async (flags: ReportFlags) => {
     if (flags.db !== undefined) {
@@ -141,13 +144,12 @@ export function offlineReport(db: string, spanMs: number, namespace: string | un
       .incidents({ sinceMs: nowMs - spanMs, limit: 100_000, ...(namespace === undefined ? {} : { namespace }) })
       .map(named);
     const histories = new Map<string, PodHistory[]>();
-    for (const incident of incidents) {
-      for (const pod of [incident.pod, ...incident.culprits.map((c) => c.pod)]) {
-        const key = `${pod.namespace ?? "-"}/${pod.name ?? `pod-${pod.uid.slice(0, 8)}`}`;
-        if (histories.has(key)) continue;
-        const [ns = "-", name = ""] = key.split("/");
-        histories.set(key, [podHistoryOf(hostname(), { namespace: ns, name, uid: pod.uid }, store.podSeries(pod.uid, nowMs - spanMs), nowMs - spanMs)]);
-      }
+    const pods = incidents.flatMap((incident) => [incident.pod, ...incident.culprits.map((c) => c.pod)]);
+    for (const pod of pods) {
+      const namespace = pod.namespace ?? "-";
+      const name = pod.name ?? `pod-${pod.uid.slice(0, 8)}`;
+      if (histories.has(`${namespace}/${name}`)) continue;
+      histories.set(`${namespace}/${name}`, [podHistoryOf(hostname(), { namespace, name, uid: pod.uid }, store.podSeries(pod.uid, nowMs - spanMs), nowMs - spanMs)]);
     }
     return reportView({ nodeFindings: [], nowMs, heartbeatMs: 60_000, spanMs, incidents, histories, advise: adviseEntries, adviseCulprit: adviseCulpritEntries });
   } finally {

@@ -4,8 +4,8 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { RULE_NAMES, type RuleName } from "../analysis/types.js";
-import { incidentsTable, podTable, summaryTable, topTable } from "../report/render/table.js";
-import { durationOption, outputOption } from "./options.js";
+import { renderIncidentsTable as incidentsTable, renderPodTable as podTable, renderSummaryTable as summaryTable, renderTopTable as topTable } from "../report/render/table.js";
+import { durationFlag, outputOption } from "./options.js";
 import { CliError, cliReadService, kubeClient, namespaceOption, podArgument, withKubeFlags, type KubeFlags } from "./cluster.js";
 
 interface ViewFlags extends KubeFlags {
@@ -59,7 +59,7 @@ export function registerClusterViewCommands(program: Command): void {
     program
       .command("incidents")
       .description("incidents, open and closed, newest first, with duration, peak and culprit (beyond 24 h read from the agents' histories)")
-      .option("--since <duration>", "how far back", durationOption, 86_400_000)
+      .addOption(durationFlag("--since <duration>", "how far back", "24h"))
       .option("-n, --namespace <namespace>", "only this namespace", namespaceOption)
       .option("--rule <rule>", "only this rule", ruleOption)
       .option("--pod <namespace/name>", "only this pod")
@@ -85,7 +85,7 @@ export function registerClusterViewCommands(program: Command): void {
       .command("pod")
       .argument("<namespace/name>", "the pod")
       .description("a pod's recent series (cores against limit, throttling, CPU, memory and IO stall, working set), its incidents, callers, and rightsizing advice")
-      .option("--since <duration>", "how far back", durationOption, 3_600_000)
+      .addOption(durationFlag("--since <duration>", "how far back", "1h"))
       .option("-o, --output <format>", "table or json", outputOption, "table"),
   ).action(async (pod: string, flags: ViewFlags & { since: number }) => {
     const { namespace, name } = podArgument(pod);

@@ -7,9 +7,10 @@ import { adviseContainer, adviseCulprit } from "../advice/index.js";
 import type { CpuRecommendation, MemoryRecommendation, UsagePoint } from "../advice/types.js";
 import type { SeriesPoint } from "../api/history.js";
 import type { AdviceEntry, AdviceInput, CulpritAdviceInput } from "../report/types.js";
+import { defined } from "../util/object.js";
 
 export function usagePoint(point: SeriesPoint): UsagePoint {
-  const p: Record<string, unknown> = {
+  return defined({
     wallMs: Date.parse(point.t),
     intervalMs: point.intervalMs,
     cpuCores: point.cpuCores,
@@ -20,9 +21,7 @@ export function usagePoint(point: SeriesPoint): UsagePoint {
     workingSetBytesMax: point.workingSetBytesMax,
     memoryLimitBytes: point.memoryLimitBytes,
     oomKills: point.oomKills,
-  };
-  for (const key of Object.keys(p)) if (p[key] === undefined) delete p[key];
-  return p as unknown as UsagePoint;
+  });
 }
 
 function entry(r: CpuRecommendation | MemoryRecommendation, lowConfidence: string | undefined): AdviceEntry {
@@ -46,7 +45,14 @@ function entry(r: CpuRecommendation | MemoryRecommendation, lowConfidence: strin
 /** CPU and memory, request and limit, for one container; throttling judged by the threshold its incidents ran at. */
 export function adviseEntries(input: AdviceInput): AdviceEntry[] {
   const throttling = input.incidents.find((i) => i.rule === "CPUThrottling");
-  const advice = adviseContainer({ points: input.points.map(usagePoint), ...(throttling ? { throttleThreshold: throttling.threshold } : {}) });
+  // OOM kills the incidents recorded count even where a kill fell between the points read back; the limit in
+  // force is the container's latest one (a kill does not change it).
+  const oomKills = input.incidents.filter((i) => i.rule === "OOMKill").reduce((sum, i) => sum + Math.max(1, i.peakValue), 0);
+  const advice = adviseContainer({
+    points: input.points.map(usagePoint),
+    ...(throttling ? { throttleThreshold: throttling.threshold } : {}),
+    ...(oomKills > 0 ? { oomKills: { count: oomKills, memoryLimitBytes: input.memoryLimitBytes } } : {}),
+  });
   const low = advice.lowConfidenceReason;
   return [entry(advice.cpu.request, low), entry(advice.cpu.limit, low), entry(advice.memory.request, low), entry(advice.memory.limit, low)];
 }

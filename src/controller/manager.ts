@@ -14,9 +14,11 @@ import { kubeLeaseStore, LeaderElector, leaseTimings } from "../kube/leader.js";
 import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, ENDPOINT_SLICE, MANAGED_BY, MANAGED_BY_LABEL, NODE, POD } from "../kube/resources.js";
 import { WorkQueue, type ReconcileResult } from "../kube/workqueue.js";
 import { nodeFindingsInformer, policyInformer } from "../kube/xander.js";
-import { startHttpServer, type Readiness, type RunningServer } from "../server/http.js";
+import { startHttpServer, type Readiness, type Route, type RunningServer } from "../server/http.js";
+import { webRoutes } from "../server/web-assets.js";
 import { AccessReviewer } from "../kube/access-review.js";
 import { HistoryClient } from "../kube/history-client.js";
+import { dashboardRoutes } from "./dashboard-api.js";
 import { readRoutes } from "./read-api.js";
 import { ReadService } from "./read-service.js";
 import type { ConfigMap } from "./agent-config.js";
@@ -167,12 +169,20 @@ export class ControllerManager {
     return Number.isFinite(best) ? best : 60_000;
   }
 
+  /** The read API and the dashboard, one read service and one guard behind both; the pages ask for a token. */
+  private routes(): Route[] {
+    const service = this.readService();
+    const guard = new AccessReviewer(this.client);
+    return [...readRoutes(service, guard), ...dashboardRoutes(service, guard), ...webRoutes({ auth: "token" })];
+  }
+
   /** The read API's sources: the watch caches, the agents for node histories, and the API for a pod's node. */
   private readService(): ReadService {
     return new ReadService({
       nodeFindings: () => Promise.resolve(this.nodeFindings.list()),
       backends: () => Promise.resolve(this.serviceBackends()),
       heartbeatMs: () => this.clusterHeartbeatMs(),
+      policies: () => Promise.resolve(this.policies.list()),
       history: HistoryClient.fromKubeConfig(this.client.kubeConfig),
       podNode: async (namespace, name) => (await this.client.get<KubeObject & { spec?: { nodeName?: string } }>({ ...POD, namespace, name }))?.spec?.nodeName,
     });
@@ -257,7 +267,7 @@ export class ControllerManager {
       registry: this.metrics.registry,
       readiness: () => this.readiness(),
       log: this.log,
-      routes: readRoutes(this.readService(), new AccessReviewer(this.client)),
+      routes: this.routes(),
     });
     if (this.cfg.createNamespace) await this.client.ensureNamespace(this.cfg.namespace, CONTROLLER_FIELD_MANAGER);
     for (const informer of this.informers) void informer.start();

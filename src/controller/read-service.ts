@@ -10,10 +10,13 @@
  */
 import type { Incident, IncidentQuery } from "../analysis/incident.js";
 import type { IncidentList, PodHistory } from "../api/history.js";
-import type { NodeFindings } from "../api/types.generated.js";
+import type { NodeFindings, StarvationPolicy } from "../api/types.generated.js";
+import { effectivePolicy } from "../api/policy.js";
+import { matchesSelector, type Labels } from "../agent/selector.js";
 import type { HistoryClient, NodeRead } from "../kube/history-client.js";
 import { adviseCulpritEntries, adviseEntries } from "./advice-adapter.js";
 import type { ServiceBackends } from "./dependency-graph.js";
+import { dependencyView, type DependenciesView } from "./dependency-view.js";
 import { incidentFromJson, incidentsFromNodeFindings } from "../report/convert.js";
 import { incidents as incidentsView } from "../report/incidents.js";
 import { pod as podView } from "../report/pod.js";
@@ -28,6 +31,10 @@ export interface ReadSources {
   /** The heartbeat agents report at; a node silent for three is stale. */
   heartbeatMs(): number;
   readonly history: HistoryClient;
+  /** The StarvationPolicies, for the dashboard's "nothing is watched" state; absent = not known here. */
+  policies?(): Promise<readonly StarvationPolicy[]>;
+  /** A namespace's labels, to tell which policies select it; absent, only its name label is matched. */
+  namespaceLabels?(namespace: string): Promise<Labels | undefined>;
   /** The node a pod is scheduled on, when the views cannot tell from what agents reported. */
   podNode?(namespace: string, name: string): Promise<string | undefined>;
   now?(): number;
@@ -36,6 +43,13 @@ export interface ReadSources {
 /** What NodeFindings carry: the last day of closed incidents. Longer spans need the agents. */
 const CLUSTER_VIEW_SPAN_MS = 24 * 3_600_000;
 const DEFAULT_POD_SINCE_MS = 3_600_000;
+
+export interface PoliciesView {
+  readonly generatedAt: string;
+  readonly known: boolean;
+  readonly names: readonly string[];
+  readonly namespace?: { readonly name: string; readonly selectedBy: readonly string[] };
+}
 
 export type WithSkipped<T> = T & { readonly skipped: readonly SkippedNode[] };
 
@@ -88,6 +102,28 @@ export class ReadService {
       adviseCulprit: adviseCulpritEntries,
       skipped,
     });
+  }
+
+  async dependencies(options: { readonly namespace?: string; readonly limit?: number } = {}): Promise<DependenciesView> {
+    return dependencyView(await this.input(), options);
+  }
+
+  /**
+   * The StarvationPolicies by name and, for a namespace, the ones that select it (for at least some of its
+   * pods); `known: false` where this service has no way to list them.
+   */
+  async policies(namespace?: string): Promise<PoliciesView> {
+    const list = await this.sources.policies?.();
+    const names = (list ?? []).map((p) => p.metadata.name ?? "").sort();
+    const base: PoliciesView = { generatedAt: new Date(this.sources.now?.() ?? Date.now()).toISOString(), known: list !== undefined, names };
+    if (namespace === undefined || list === undefined) return base;
+    // The apiserver sets the name label on every namespace; other labels need a read the caller may lack.
+    const labels = (await this.sources.namespaceLabels?.(namespace).catch(() => undefined)) ?? { "kubernetes.io/metadata.name": namespace };
+    const selectedBy = list.flatMap((p) => {
+      const e = effectivePolicy(p);
+      return e.ok && !e.value.selector.excludeNamespaces.includes(namespace) && matchesSelector(e.value.selector.namespaceSelector, labels) ? [e.value.name] : [];
+    });
+    return { ...base, namespace: { name: namespace, selectedBy: selectedBy.sort() } };
   }
 
   private async input(): Promise<ReadModelInput> {

@@ -2,6 +2,7 @@
 import type { ContainerHistory, PodHistory, SeriesPoint } from "../api/history.js";
 import type { ContainerSample } from "../sampler/types.js";
 import type { PodSeries, RollupSample } from "../store/index.js";
+import { defined } from "../util/object.js";
 
 export function podHistoryOf(node: string, pod: PodHistory["pod"], series: PodSeries, sinceMs: number): PodHistory {
   return { node, pod, resolution: series.resolution, since: new Date(sinceMs).toISOString(), containers: containersOf(series) };
@@ -19,7 +20,7 @@ function nameOf(target: { readonly containerName?: string }): { name?: string } 
 }
 
 function point(sample: ContainerSample, rollup?: RollupSample): SeriesPoint {
-  const p: Record<string, unknown> = {
+  return defined({
     t: new Date(sample.wallMs).toISOString(),
     intervalMs: sample.intervalMs,
     cpuCores: sample.cpuCores,
@@ -33,8 +34,6 @@ function point(sample: ContainerSample, rollup?: RollupSample): SeriesPoint {
     workingSetBytesMax: rollup ? rollup.workingSetBytesMax : sample.workingSetBytes,
     memoryLimitBytes: sample.memoryLimitBytes,
     oomKills: sample.oomKills,
-  };
-  for (const key of Object.keys(p)) if (p[key] === undefined) delete p[key];
-  return p as unknown as SeriesPoint;
+  });
 }
 

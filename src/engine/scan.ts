@@ -51,13 +51,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const layout = layoutResult.value;
   const podMount = discoveryMount(layout);
   if (podMount === undefined) throw new ScanError(`no cpu, memory or unified cgroup hierarchy under ${options.cgroupRoot} to find pods in`);
-  const store: HistoryStore | undefined = options.dbPath ? openStore(options.dbPath, { logger: options.logger }) : undefined;
+  const store = historyFor(options);
   const reader = keptOpenReader(layout);
   const engine = engineFor(layout, options, store, reader);
   engine.restore();
-  // With a history, scan keeps incidents as the agent does, so `xander report --db` can read them offline.
-  const incidents = store ? new IncidentRecorder({ node: hostname(), store, logger: options.logger }) : undefined;
-  incidents?.restore(Date.now());
+  const incidents = incidentRecorder(store, options.logger);
 
   const oomKills: Finding[] = [];
   const discovery = new Discovery(podMount, options);
@@ -79,6 +77,18 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     store?.close();
   }
   return { layout, findings: withEndedOomKills(last?.active ?? [], oomKills), pods: discovery.pods, samples: engine.samples };
+}
+
+function historyFor(options: ScanOptions): HistoryStore | undefined {
+  return options.dbPath ? openStore(options.dbPath, { logger: options.logger }) : undefined;
+}
+
+/** With a history, scan keeps incidents as the agent does, so `xander report --db` can read them offline. */
+function incidentRecorder(store: HistoryStore | undefined, logger: Logger): IncidentRecorder | undefined {
+  if (!store) return undefined;
+  const recorder = new IncidentRecorder({ node: hostname(), store, logger });
+  recorder.restore(Date.now());
+  return recorder;
 }
 
 function engineFor(layout: CgroupLayout, options: ScanOptions, store: HistoryStore | undefined, reader: ReturnType<typeof keptOpenReader>): NodeEngine {

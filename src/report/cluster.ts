@@ -2,7 +2,7 @@
  * What every view needs from the set of NodeFindings: which nodes report, who owns each pod, and who
  * calls whom. Pure.
  */
-import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
+import type { Dependency, NodeFinding, NodeFindings } from "../api/types.generated.js";
 import { dependencyGraph, type DependencyGraph, type ServiceBackends } from "../controller/dependency-graph.js";
 import { isStale, lastReportMs } from "../controller/findings-view.js";
 import type { NodeCountsView, WorkloadRef } from "./types.js";
@@ -43,19 +43,51 @@ export function partitionNodes(nodeFindings: readonly NodeFindings[], nowMs: num
 }
 
 /**
- * Pod ("namespace/name") → its top-level owner ("Kind/name"), from the owners agents wrote beside each
- * connection and each recent incident. NodeFinding carries no owner, so a pod with neither stays unknown.
+ * NodeFindings from the watch cache are replaced on every change, never edited in place, so what is derived
+ * from one object is kept with it: a summary over 1,000 nodes after one of them changed redoes one node's
+ * work, not a thousand. Keyed weakly, so an object gone from the cache takes its derived data with it.
  */
-export function workloadIndex(nodeFindings: readonly NodeFindings[]): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const nf of nodeFindings) {
-    for (const dep of nf.status?.dependencies ?? []) {
-      if (dep.fromWorkload !== undefined) owners.set(dep.from, dep.fromWorkload);
-      if (dep.toWorkload !== undefined && dep.kind === "Pod") owners.set(dep.to, dep.toWorkload);
-    }
-    for (const [pod, owner] of ownersFromIncidents(nf.status?.recentIncidents ?? [])) owners.set(pod, owner);
+const ownersMemo = new WeakMap<NodeFindings, ReadonlyMap<string, string>>();
+
+/**
+ * Pod ("namespace/name") → its top-level owner ("Kind/name") for the pods on this node, from the owners its
+ * agent wrote beside each connection and each recent incident. A pod on the node is the `from` of each of its
+ * connections, inbound or outbound, so another node's entries rarely add anything for it. NodeFinding carries
+ * no owner: a pod with neither connections nor incidents stays unknown.
+ */
+export function nodeOwners(nf: NodeFindings): ReadonlyMap<string, string> {
+  let owners = ownersMemo.get(nf);
+  if (owners === undefined) {
+    const built = new Map<string, string>();
+    const deps = nf.status?.dependencies ?? [];
+    // A peer's owner only fills a gap: the pod's own entries may have been cut by maxDependencies.
+    for (const dep of deps) if (dep.kind === "Pod" && dep.toWorkload !== undefined) built.set(dep.to, dep.toWorkload);
+    for (const dep of deps) if (dep.fromWorkload !== undefined) built.set(dep.from, dep.fromWorkload);
+    addIncidentOwners(built, nf.status?.recentIncidents ?? []);
+    owners = built;
+    ownersMemo.set(nf, owners);
   }
   return owners;
+}
+
+/** Who owns a pod on a node: (node, "namespace/name") → "Kind/name". */
+export type OwnerOf = (node: string, pod: string) => string | undefined;
+
+export function ownerResolver(nodeFindings: readonly NodeFindings[]): OwnerOf {
+  const byNode = new Map(nodeFindings.map((nf) => [nodeName(nf), nf]));
+  return (node, pod) => {
+    const nf = byNode.get(node);
+    return nf === undefined ? undefined : nodeOwners(nf).get(pod);
+  };
+}
+
+/** A pod's owner as any node knows it, for a pod whose node is not known. */
+export function ownerAnywhere(nodeFindings: readonly NodeFindings[], pod: string): string | undefined {
+  for (const nf of nodeFindings) {
+    const owner = nodeOwners(nf).get(pod);
+    if (owner !== undefined) return owner;
+  }
+  return undefined;
 }
 
 /** The workload a pod belongs to: its known owner, else the pod itself as "Pod/name". */
@@ -70,35 +102,66 @@ export function splitPod(pod: string): { readonly namespace: string; readonly na
   return slash < 0 ? { namespace: "", name: pod } : { namespace: pod.slice(0, slash), name: pod.slice(slash + 1) };
 }
 
+const depsMemo = new WeakMap<NodeFindings, ReadonlyMap<string, readonly Dependency[]>>();
+
+/** A node's dependency entries by either end ("namespace/name", a Service, or an IP). */
+function depsByEnd(nf: NodeFindings): ReadonlyMap<string, readonly Dependency[]> {
+  let index = depsMemo.get(nf);
+  if (index === undefined) {
+    const built = new Map<string, Dependency[]>();
+    const add = (key: string, dep: Dependency): void => {
+      const list = built.get(key);
+      if (list === undefined) built.set(key, [dep]);
+      else if (list[list.length - 1] !== dep) list.push(dep);
+    };
+    for (const dep of nf.status?.dependencies ?? []) {
+      add(dep.from, dep);
+      add(dep.to, dep);
+    }
+    index = built;
+    depsMemo.set(nf, index);
+  }
+  return index;
+}
+
 /**
  * The dependency graph restricted to the edges that touch `pods` (as caller or callee). Callers and callees
  * of those pods come out exactly as from the full graph, since an edge's counts depend only on the entries
- * for its own pair; building it costs a pass over the entries instead of the whole cluster's pairs.
+ * for its own pair; building it costs a few lookups per node instead of the whole cluster's pairs.
  */
 export function graphAround(nodeFindings: readonly NodeFindings[], pods: ReadonlySet<string>, backends: ServiceBackends = new Map()): DependencyGraph {
   if (pods.size === 0) return { edges: [] };
-  const touches = (to: string, kind: string): boolean =>
-    pods.has(to) || (kind === "Service" && (backends.get(to) ?? []).some((pod) => pods.has(pod)));
-  const trimmed = nodeFindings.map((nf) => ({
-    ...nf,
-    status: { dependencies: (nf.status?.dependencies ?? []).filter((dep) => pods.has(dep.from) || touches(dep.to, dep.kind)) },
-  }));
+  // Calls through a Service count against its backends: entries naming such a Service touch the pods too.
+  const ends = new Set(pods);
+  for (const [service, backendPods] of backends) if (backendPods.some((pod) => pods.has(pod))) ends.add(service);
+  const trimmed = nodeFindings.map((nf) => {
+    const index = depsByEnd(nf);
+    const dependencies = new Set<Dependency>();
+    for (const end of ends) for (const dep of index.get(end) ?? []) dependencies.add(dep);
+    return { ...nf, status: { dependencies: [...dependencies] } };
+  });
   return dependencyGraph(trimmed, backends);
 }
 
 /** The workload of an incident's pod; undefined for a node-level incident. */
 export function incidentWorkload(
-  incident: { readonly pod: { readonly namespace?: string; readonly name?: string }; readonly workload?: string },
-  owners: ReadonlyMap<string, string>,
+  incident: { readonly node: string; readonly pod: { readonly namespace?: string; readonly name?: string }; readonly workload?: string },
+  ownerOf: OwnerOf,
 ): WorkloadRef | undefined {
   const { namespace = "", name } = incident.pod;
   if (name === undefined) return undefined;
-  return workloadRef(namespace, name, incident.workload ?? owners.get(`${namespace}/${name}`));
+  return workloadRef(namespace, name, incident.workload ?? ownerOf(incident.node, `${namespace}/${name}`));
+}
+
+type Owned = readonly { readonly pod?: { readonly namespace?: string; readonly name?: string }; readonly workload?: string }[];
+
+function addIncidentOwners(owners: Map<string, string>, incidents: Owned): void {
+  for (const i of incidents) if (i.workload !== undefined && i.pod?.name !== undefined) owners.set(`${i.pod.namespace ?? ""}/${i.pod.name}`, i.workload);
 }
 
 /** Pod → owner as the incidents name it: the node's tracker saw the pod's ownerReferences. */
-export function ownersFromIncidents(incidents: readonly { readonly pod?: { readonly namespace?: string; readonly name?: string }; readonly workload?: string }[]): Map<string, string> {
+export function ownersFromIncidents(incidents: Owned): Map<string, string> {
   const owners = new Map<string, string>();
-  for (const i of incidents) if (i.workload !== undefined && i.pod?.name !== undefined) owners.set(`${i.pod.namespace ?? ""}/${i.pod.name}`, i.workload);
+  addIncidentOwners(owners, incidents);
   return owners;
 }

@@ -4,7 +4,7 @@
  */
 import type { Incident } from "../analysis/incident.js";
 import type { PodHistory } from "../api/history.js";
-import { workloadRef } from "./cluster.js";
+import { workloadRef, type OwnerOf } from "./cluster.js";
 import { containerStats, pointsWithin, seriesByContainer } from "./stats.js";
 import type { AdviseCulprit, BlameView, ContainerAdvice, CulpritReport, WorkloadRef } from "./types.js";
 import type { Interval } from "./intervals.js";
@@ -25,13 +25,13 @@ export interface Blame {
   readonly peakStallShare: number;
 }
 
-/** Every culprit of `incident`, with the time the incident spent within the span (`interval`, clipped). */
-export function blamesOf(incident: Incident, victim: WorkloadRef, interval: Interval, owners: ReadonlyMap<string, string>): Blame[] {
+/** Every culprit of `incident` (a neighbour on its node), with the time the incident spent within the span (`interval`, clipped). */
+export function blamesOf(incident: Incident, victim: WorkloadRef, interval: Interval, ownerOf: OwnerOf): Blame[] {
   const durationMs = Math.max(0, interval.endMs - interval.startMs);
   return incident.culprits.map((c) => {
     const { namespace = "", name } = c.pod;
     const culpritPod = name === undefined ? c.pod.uid : `${namespace}/${name}`;
-    const culprit = workloadRef(namespace, name ?? c.pod.uid, name === undefined ? undefined : owners.get(culpritPod));
+    const culprit = workloadRef(namespace, name ?? c.pod.uid, name === undefined ? undefined : ownerOf(incident.node, culpritPod));
     const victimPod = `${incident.pod.namespace ?? ""}/${incident.pod.name ?? incident.pod.uid}`;
     return { culprit, culpritPod, victim, interval, blamedMs: durationMs * c.share, score: c.score, victimPod, peakStallShare: incident.rule === "CPUStarvation" ? incident.peakValue : 0 };
   });
@@ -60,14 +60,11 @@ export function blameViews(blames: readonly Blame[]): BlameView[] {
 function victimStallShare(list: readonly Blame[], histories: ReadonlyMap<string, readonly PodHistory[]>): number {
   let weighted = 0;
   let weight = 0;
-  for (const b of list) {
-    for (const series of seriesByContainer(histories.get(b.victimPod) ?? [])) {
-      for (const point of pointsWithin(series.points, [b.interval])) {
-        if (point.cpuStallShare === undefined) continue;
-        weighted += point.cpuStallShare * point.intervalMs;
-        weight += point.intervalMs;
-      }
-    }
+  const points = list.flatMap((b) => seriesByContainer(histories.get(b.victimPod) ?? []).flatMap((series) => pointsWithin(series.points, [b.interval])));
+  for (const point of points) {
+    if (point.cpuStallShare === undefined) continue;
+    weighted += point.cpuStallShare * point.intervalMs;
+    weight += point.intervalMs;
   }
   if (weight > 0) return weighted / weight;
   const blamed = list.reduce((sum, b) => sum + b.blamedMs, 0);

@@ -7,7 +7,7 @@ import { compareIncidents, incidentPodName, type Incident } from "../analysis/in
 import type { PodHistory } from "../api/history.js";
 import type { NodeFindings } from "../api/types.generated.js";
 import { calleesOf, callerNames } from "../controller/dependency-graph.js";
-import { findingPod, graphAround, ownersFromIncidents, partitionNodes, splitPod, workloadIndex, workloadRef } from "./cluster.js";
+import { findingPod, graphAround, ownerAnywhere, ownerResolver, ownersFromIncidents, partitionNodes, splitPod, workloadRef } from "./cluster.js";
 import { incidentsFromNodeFindings, incidentToJson } from "./convert.js";
 import { containerStats, seriesByContainer } from "./stats.js";
 import { rankedFindings, topRow } from "./top.js";
@@ -44,10 +44,10 @@ export function pod(input: PodInput): PodResult {
   const own = (input.incidents ?? incidentsFromNodeFindings(nodeFindings)).filter((i) => incidentPodName(i) === key).sort(compareIncidents);
   const { reporting } = partitionNodes(nodeFindings, nowMs, heartbeatMs);
   const graph = graphAround(reporting, new Set([key]), input.backends);
-  const owners = workloadIndex(nodeFindings);
+  const ownerOf = ownerResolver(nodeFindings);
   const findings = rankedFindings(reporting, namespace).filter((r) => findingPod(r.finding) === key);
   if (histories.length === 0 && own.length === 0 && findings.length === 0 && !inAnyDependency(nodeFindings, key)) return notFound(key, generatedAt);
-  const workload = workloadRef(namespace, name, ownersFromIncidents(own).get(key) ?? owners.get(key)).workload;
+  const workload = workloadRef(namespace, name, ownersFromIncidents(own).get(key) ?? ownerAnywhere(nodeFindings, key)).workload;
   const containers = containerViews(histories, own, input.advise, namespace, workload);
   const uids = [...histories.map((h) => h.pod.uid), ...findings.map((r) => r.finding.pod?.uid), ...own.map((i) => i.pod.uid)];
   const nodes = new Set([...histories.map((h) => h.node), ...findings.map((r) => r.node), ...own.map((i) => i.node)]);
@@ -62,7 +62,7 @@ export function pod(input: PodInput): PodResult {
     uid: uids.find((u) => u !== undefined) ?? null,
     workload,
     nodes: [...nodes].sort(),
-    openFindings: findings.map((r) => topRow(r, owners, graph)),
+    openFindings: findings.map((r) => topRow(r, ownerOf, graph)),
     containers,
     incidents: own.map((i) => incidentToJson(i, nowMs)),
     callers: callerNames(graph, key),

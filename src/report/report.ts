@@ -7,7 +7,7 @@ import { compareIncidents, type Incident } from "../analysis/incident.js";
 import type { Severity } from "../analysis/types.js";
 import type { PodHistory } from "../api/history.js";
 import { callerNames, type DependencyGraph } from "../controller/dependency-graph.js";
-import { graphAround, incidentWorkload, ownersFromIncidents, partitionNodes, workloadIndex } from "./cluster.js";
+import { graphAround, incidentWorkload, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
 import { incidentsFromNodeFindings, incidentToJson } from "./convert.js";
 import { blamesOf, blameViews, culpritReports, type Blame } from "./culprits.js";
 import { incidentInterval, overlaps, starvedMsByPod, type Interval } from "./intervals.js";
@@ -64,10 +64,10 @@ function adviceOf(group: Group, histories: ReadonlyMap<string, readonly PodHisto
   });
 }
 
-function groupByWorkload(incidents: readonly Incident[], owners: ReadonlyMap<string, string>): Group[] {
+function groupByWorkload(incidents: readonly Incident[], ownerOf: OwnerOf): Group[] {
   const groups = new Map<string, Group>();
   for (const i of incidents) {
-    const ref = incidentWorkload(i, owners);
+    const ref = incidentWorkload(i, ownerOf);
     if (ref === undefined) continue; // node-level: no workload to change
     const group = groups.get(ref.key) ?? { ref, incidents: [], pods: new Set<string>() };
     group.incidents.push(i);
@@ -88,8 +88,8 @@ export function report(input: ReportInput): ReportView {
   const nodes = partitionNodes(nodeFindings, nowMs, heartbeatMs);
   const all = input.incidents ?? incidentsFromNodeFindings(nodeFindings);
   const inSpan = all.filter((i) => overlaps(i, fromMs, nowMs, nowMs, nodes.staleNames));
-  const owners = new Map([...workloadIndex(nodeFindings), ...ownersFromIncidents(inSpan)]);
-  const groups = groupByWorkload(inSpan, owners);
+  const ownerOf = ownerResolver(nodeFindings);
+  const groups = groupByWorkload(inSpan, ownerOf);
   const graph = graphAround(nodes.reporting, new Set(groups.flatMap((g) => [...g.pods])), input.backends);
   const histories = input.histories ?? NO_HISTORIES;
   const clipped = (i: Incident): Interval => {
@@ -100,7 +100,7 @@ export function report(input: ReportInput): ReportView {
   const workloads = groups.map((group): WorkloadReport => {
     const sorted = [...group.incidents].sort(compareIncidents);
     const worst = [...group.incidents].sort((a, b) => compareWorst(a, b, clipped))[0] as Incident;
-    const own = group.incidents.flatMap((i) => blamesOf(i, group.ref, clipped(i), owners));
+    const own = group.incidents.flatMap((i) => blamesOf(i, group.ref, clipped(i), ownerOf));
     blames.push(...own);
     const byRule: Record<string, number> = {};
     for (const i of group.incidents) byRule[i.rule] = (byRule[i.rule] ?? 0) + 1;

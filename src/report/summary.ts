@@ -4,10 +4,9 @@
  */
 import type { Incident } from "../analysis/incident.js";
 import { RULE_NAMES, SEVERITIES, type RuleName, type Severity } from "../analysis/types.js";
-import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
-import { findingPod, incidentWorkload, ownersFromIncidents, partitionNodes, splitPod, workloadIndex, workloadRef } from "./cluster.js";
-import { incidentsFromNodeFindings } from "./convert.js";
-import { overlaps, starvedMsByPod } from "./intervals.js";
+import type { NodeFindings } from "../api/types.generated.js";
+import { ownerResolver, partitionNodes } from "./cluster.js";
+import { incidentDigests, nodeFindingRefs, type FindingRef, type PodIncidents } from "./digest.js";
 import type { ReadModelInput, SummaryView, WithIncidents, WorkloadRef, WorkloadRisk } from "./types.js";
 
 export const DAY_MS = 86_400_000;
@@ -40,76 +39,123 @@ function tallyOf(tallies: Map<string, WorkloadTally>, ref: WorkloadRef): Workloa
   return tally;
 }
 
-function tallyFinding(f: NodeFinding, owners: ReadonlyMap<string, string>, tallies: Map<string, WorkloadTally>): void {
-  const pod = findingPod(f);
-  if (pod === "" || f.pod?.name === undefined) return; // node-level: no workload
-  const tally = tallyOf(tallies, workloadRef(f.pod.namespace ?? "", f.pod.name, owners.get(pod)));
+function tallyFinding({ finding, pod, ref }: FindingRef, tallies: Map<string, WorkloadTally>): void {
+  if (ref === undefined) return; // node-level: no workload
+  const tally = tallyOf(tallies, ref);
   tally.openFindings++;
-  if (f.severity === "critical") tally.critical++;
-  if (f.severity === "warning") tally.warning++;
+  if (finding.severity === "critical") tally.critical++;
+  if (finding.severity === "warning") tally.warning++;
   tally.pods.add(pod);
 }
 
-function countFindings(reporting: readonly NodeFindings[], owners: ReadonlyMap<string, string>, tallies: Map<string, WorkloadTally>): SummaryView["findings"] {
+function countFindings(reporting: readonly NodeFindings[], tallies: Map<string, WorkloadTally>): SummaryView["findings"] {
   const bySeverity = zeros<Severity>(SEVERITIES);
   const byRule = zeros<RuleName>(RULE_NAMES);
   const byNamespace = new Map<string, number>();
   let total = 0;
   for (const nf of reporting) {
-    for (const f of nf.status?.findings ?? []) {
+    for (const item of nodeFindingRefs(nf)) {
+      const f = item.finding;
       total++;
       bySeverity[f.severity]++;
       byRule[f.rule]++;
       const namespace = f.pod?.namespace ?? "";
       byNamespace.set(namespace, (byNamespace.get(namespace) ?? 0) + 1);
-      tallyFinding(f, owners, tallies);
+      tallyFinding(item, tallies);
     }
   }
-  const sortedNamespaces = [...byNamespace].sort(([a], [b]) => a.localeCompare(b));
+  const sortedNamespaces = [...byNamespace].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return { total, bySeverity, byRule, byNamespace: Object.fromEntries(sortedNamespaces) };
 }
 
-function compareWorkloads(a: WorkloadRisk, b: WorkloadRisk): number {
-  return b.critical - a.critical || b.warning - a.warning || b.starvedMs24h - a.starvedMs24h || b.incidents24h - a.incidents24h || a.key.localeCompare(b.key);
+interface DayWindow {
+  readonly sinceMs: number;
+  readonly nowMs: number;
+  readonly stale: ReadonlySet<string>;
+}
+
+interface DayCounts {
+  total: number;
+  open: number;
+  readonly byRule: Record<RuleName, number>;
+}
+
+/** The incident's end for counting (see incidentInterval), or NaN when it was not open within the window. */
+function endWithin(incident: Incident, w: DayWindow): number {
+  const openEndMs = w.stale.has(incident.node) ? incident.lastSeenMs : w.nowMs;
+  const endMs = Math.max(incident.startMs, incident.endMs ?? openEndMs);
+  return incident.startMs <= w.nowMs && endMs >= w.sinceMs ? endMs : Number.NaN;
+}
+
+function countIncident(incident: Incident, w: DayWindow, counts: DayCounts): number {
+  const endMs = endWithin(incident, w);
+  if (Number.isNaN(endMs)) return endMs;
+  counts.total++;
+  counts.byRule[incident.rule]++;
+  if (incident.endMs === undefined && !w.stale.has(incident.node)) counts.open++;
+  return endMs;
+}
+
+/**
+ * One pod's incidents within the window and its starved time: the union of their intervals (sorted by
+ * start, so one pass merges them), the same as starvedMsByPod without an array per pod.
+ */
+function podDay(pod: PodIncidents, w: DayWindow, counts: DayCounts): { count: number; starvedMs: number } {
+  let count = 0;
+  let starvedMs = 0;
+  let runStart = Number.NaN;
+  let runEnd = Number.NaN;
+  for (const incident of pod.incidents) {
+    const endMs = countIncident(incident, w, counts);
+    if (Number.isNaN(endMs)) continue;
+    count++;
+    const startMs = Math.max(incident.startMs, w.sinceMs);
+    const clippedEnd = Math.min(endMs, w.nowMs);
+    if (startMs <= runEnd) {
+      runEnd = Math.max(runEnd, clippedEnd);
+      continue;
+    }
+    if (!Number.isNaN(runEnd)) starvedMs += runEnd - runStart;
+    runStart = startMs;
+    runEnd = clippedEnd;
+  }
+  return { count, starvedMs: Number.isNaN(runEnd) ? starvedMs : starvedMs + Math.max(0, runEnd - runStart) };
+}
+
+function compareWorkloads(a: WorkloadTally, b: WorkloadTally): number {
+  return b.critical - a.critical || b.warning - a.warning || b.starvedMs24h - a.starvedMs24h || b.incidents24h - a.incidents24h || (a.ref.key < b.ref.key ? -1 : a.ref.key > b.ref.key ? 1 : 0);
 }
 
 /** The cluster summary at `nowMs`. Without `incidents`, they are derived from NodeFindings. */
 export function summary(input: SummaryInput): SummaryView {
   const { nodeFindings, nowMs, heartbeatMs } = input;
   const nodes = partitionNodes(nodeFindings, nowMs, heartbeatMs);
-  const owners = workloadIndex(nodeFindings);
   const tallies = new Map<string, WorkloadTally>();
-  const findings = countFindings(nodes.reporting, owners, tallies);
+  const findings = countFindings(nodes.reporting, tallies);
 
-  const sinceMs = nowMs - DAY_MS;
-  const all: readonly Incident[] = input.incidents ?? incidentsFromNodeFindings(nodeFindings, owners);
-  const recent = all.filter((i) => overlaps(i, sinceMs, nowMs, nowMs, nodes.staleNames));
-  const byRule = zeros<RuleName>(RULE_NAMES);
-  let open = 0;
-  for (const incident of recent) {
-    byRule[incident.rule]++;
-    if (incident.endMs === undefined && !nodes.staleNames.has(incident.node)) open++;
-    const ref = incidentWorkload(incident, owners);
-    if (ref === undefined) continue;
-    const tally = tallyOf(tallies, ref);
-    tally.incidents24h++;
-    tally.pods.add(`${ref.namespace}/${incident.pod.name ?? ""}`);
-  }
-  const incidentOwners = ownersFromIncidents(recent);
-  for (const [pod, ms] of starvedMsByPod(recent, sinceMs, nowMs, nowMs, nodes.staleNames)) {
-    const { namespace, name } = splitPod(pod);
-    tallyOf(tallies, workloadRef(namespace, name, incidentOwners.get(pod) ?? owners.get(pod))).starvedMs24h += ms;
+  const window = { sinceMs: nowMs - DAY_MS, nowMs, stale: nodes.staleNames };
+  const incidents24h = { total: 0, open: 0, byRule: zeros<RuleName>(RULE_NAMES) };
+  for (const digest of incidentDigests(nodeFindings, input.incidents, ownerResolver(nodeFindings))) {
+    for (const incident of digest.nodeLevel) countIncident(incident, window, incidents24h);
+    for (const pod of digest.pods) {
+      const { count, starvedMs } = podDay(pod, window, incidents24h);
+      if (count === 0) continue;
+      const tally = tallyOf(tallies, pod.ref);
+      tally.incidents24h += count;
+      tally.starvedMs24h += starvedMs;
+      tally.pods.add(pod.pod);
+    }
   }
 
   const worst = [...tallies.values()]
-    .map((t): WorkloadRisk => ({ ...t.ref, critical: t.critical, warning: t.warning, openFindings: t.openFindings, starvedMs24h: t.starvedMs24h, incidents24h: t.incidents24h, pods: [...t.pods].sort() }))
     .sort(compareWorkloads)
-    .slice(0, input.worstLimit ?? DEFAULT_WORST_WORKLOADS);
+    .slice(0, input.worstLimit ?? DEFAULT_WORST_WORKLOADS)
+    .map((t): WorkloadRisk => ({ ...t.ref, critical: t.critical, warning: t.warning, openFindings: t.openFindings, starvedMs24h: t.starvedMs24h, incidents24h: t.incidents24h, pods: [...t.pods].sort() }));
   return {
     generatedAt: new Date(nowMs).toISOString(),
     nodes: nodes.counts,
     findings,
-    incidents24h: { total: recent.length, open, byRule },
+    incidents24h,
     worstWorkloads: worst,
   };
 }

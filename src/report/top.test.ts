@@ -1,3 +1,5 @@
+import { realisticNodeFindings } from "../bench/read-model.js";
+import { summarize } from "../controller/findings-view.js";
 import { top } from "./top.js";
 import { CLUSTER, HEARTBEAT_MS, NOW } from "./testdata/cluster.js";
 
@@ -33,6 +35,14 @@ describe("top", () => {
   test("limit and namespace narrow the list; total counts before the limit", () => {
     expect(top(input, { limit: 1 })).toMatchObject({ total: 3, risks: [{ rule: "OOMKill" }] });
     expect(top(input, { namespace: "batch" }).risks).toEqual([]);
+  });
+
+  test("the same order and callers as policy status topRisks, over many ties", () => {
+    const nodeFindings = realisticNodeFindings(40);
+    const nowMs = Date.parse("2025-06-01T12:00:00Z");
+    const expected = summarize(nodeFindings, nowMs, HEARTBEAT_MS, { topN: 60 }).topRisks.map((r) => [r.node, r.pod, r.rule, r.callers ?? []]);
+    const actual = top({ nodeFindings, nowMs, heartbeatMs: HEARTBEAT_MS }, { limit: 60 }).risks.map((r) => [r.node, r.pod, r.rule, r.callers]);
+    expect(actual).toEqual(expected);
   });
 
   test("no findings: an empty list", () => {

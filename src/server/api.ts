@@ -23,6 +23,26 @@ export class BadRequest extends Error {
   }
 }
 
+/** What the route reads from is out of reach (the cluster's API, for the local dashboard): 503 with the reason. */
+export class Unavailable extends Error {
+  override readonly name = "Unavailable";
+}
+
+/**
+ * A handler result that keeps the response open as `text/event-stream` (server-sent events). `run` writes
+ * events until `signal` aborts (the client went away) and may call `stillAllowed` to re-ask the guard,
+ * so a revoked token stops a long-lived stream within the guard's cache time.
+ */
+export class EventStream {
+  constructor(readonly run: (stream: EventSink, signal: AbortSignal, stillAllowed: () => Promise<AccessDecision>) => Promise<void>) {}
+}
+
+export interface EventSink {
+  send(event: string, data: unknown): void;
+  /** A comment line: keeps proxies from closing an idle stream. */
+  ping(): void;
+}
+
 /** A handler result sent as it is, for the formats that are not JSON (a report as markdown or HTML). */
 export class RawBody {
   constructor(
@@ -38,6 +58,44 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 const REASONS: Readonly<Record<number, string>> = { 400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 502: "BadGateway", 503: "ServiceUnavailable" };
 
+/** Writes one server-sent event; `data` is JSON on one line, so no event ever needs splitting. */
+function writeEvent(res: ServerResponse, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+async function runStream(req: IncomingMessage, res: ServerResponse, stream: EventStream, stillAllowed: () => Promise<AccessDecision>): Promise<void> {
+  // x-accel-buffering: nginx-style proxies would otherwise hold events back until a buffer fills.
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" });
+  res.flushHeaders();
+  const closed = new AbortController();
+  res.on("close", () => {
+    closed.abort();
+  });
+  const sink: EventSink = {
+    send: (event, data) => {
+      if (!closed.signal.aborted) writeEvent(res, event, data);
+    },
+    ping: () => {
+      if (!closed.signal.aborted) res.write(": ping\n\n");
+    },
+  };
+  try {
+    if (req.method !== "HEAD") await stream.run(sink, closed.signal, stillAllowed);
+  } finally {
+    res.end();
+  }
+}
+
+/** Asks the guard about every rule; the first refusal wins. */
+async function decide(guard: AccessGuard, authorization: string | undefined, rules: readonly AccessAttributes[]): Promise<AccessDecision | undefined> {
+  let last: AccessDecision | undefined;
+  for (const attributes of rules) {
+    last = await guard.review(authorization, attributes);
+    if (!last.allowed) return last;
+  }
+  return last;
+}
+
 export function sendError(res: ServerResponse, status: number, message: string): void {
   sendJson(res, status, { code: status, reason: REASONS[status] ?? "InternalError", message });
 }
@@ -50,28 +108,32 @@ export function guardedRoute(
   pattern: RegExp,
   guard: AccessGuard,
   access: (params: readonly string[]) => readonly AccessAttributes[],
-  handle: (params: readonly string[], url: URL, req: IncomingMessage) => Promise<unknown> | unknown,
+  handle: (params: readonly string[], url: URL, req: IncomingMessage) => unknown,
 ): Route {
   return {
     pattern,
     handle: async (req, res, params, url) => {
-      for (const attributes of access(params)) {
-        const decision = await guard.review(req.headers.authorization, attributes);
-        if (!decision.allowed) {
-          if (decision.status === 401) res.setHeader("www-authenticate", 'Bearer realm="xander"');
-          sendError(res, decision.status, decision.reason);
-          return;
-        }
+      const rules = access(params);
+      const decision = await decide(guard, req.headers.authorization, rules);
+      if (decision !== undefined && !decision.allowed) {
+        if (decision.status === 401) res.setHeader("www-authenticate", 'Bearer realm="xander"');
+        sendError(res, decision.status, decision.reason);
+        return;
       }
       try {
         const result = await handle(params, url, req);
-        if (result instanceof RawBody) {
+        if (result instanceof EventStream) {
+          const stillAllowed = async (): Promise<AccessDecision> => (await decide(guard, req.headers.authorization, rules)) ?? { allowed: true, user: { username: "", groups: [] } };
+          await runStream(req, res, result, stillAllowed);
+        } else if (result instanceof RawBody) {
           res.writeHead(200, { "content-type": result.contentType, "cache-control": "no-store" });
           res.end(result.body);
         } else sendJson(res, 200, result);
       } catch (error) {
-        if (!(error instanceof BadRequest)) throw error;
-        sendError(res, error.status, error.message);
+        if (res.headersSent) throw error;
+        if (error instanceof Unavailable) sendError(res, 503, error.message);
+        else if (error instanceof BadRequest) sendError(res, error.status, error.message);
+        else throw error;
       }
     },
   };

@@ -52,23 +52,30 @@ function send(res: ServerResponse, status: number, body: string, type = "text/pl
   res.end(body);
 }
 
-async function handle(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://localhost");
-  const path = url.pathname;
+/** /healthz, /livez, /readyz and /metrics; false when the path is none of them. */
+async function builtin(opts: HttpServerOptions, path: string, res: ServerResponse): Promise<boolean> {
+  const probe = (r: Readiness, word: string, fallback: string): void => {
+    send(res, r.ready ? 200 : 503, r.ready ? "ok\n" : `${word}: ${r.reason ?? fallback}\n`);
+  };
   if (path === "/healthz" || path === "/livez") {
-    const live = opts.liveness?.() ?? { ready: true };
-    send(res, live.ready ? 200 : 503, live.ready ? "ok\n" : `unhealthy: ${live.reason ?? "unknown"}\n`);
-    return;
+    probe(opts.liveness?.() ?? { ready: true }, "unhealthy", "unknown");
+    return true;
   }
   if (path === "/readyz") {
-    const r = opts.readiness();
-    send(res, r.ready ? 200 : 503, r.ready ? "ok\n" : `not ready: ${r.reason ?? "starting"}\n`);
-    return;
+    probe(opts.readiness(), "not ready", "starting");
+    return true;
   }
   if (path === "/metrics") {
     send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
-    return;
+    return true;
   }
+  return false;
+}
+
+async function handle(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const path = url.pathname;
+  if (await builtin(opts, path, res)) return;
   for (const route of opts.routes ?? []) {
     const match = route.pattern.exec(path);
     if (match === null) continue;

@@ -38,20 +38,21 @@ function timestamp(): string {
   return new Date().toISOString().slice(11, 19);
 }
 
-/** Files the Dockerfile sends to the build (its COPY sources, less .dockerignore's test files). */
+/** Files the Dockerfile sends to the build: its COPY sources from the context, less .dockerignore's test files. */
 function buildInputs(): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(join(repoRoot, dir), { withFileTypes: true })) {
-      const rel = join(dir, e.name);
-      if (e.isDirectory()) walk(rel);
-      else if (!rel.endsWith(".test.ts")) files.push(rel);
+  const files = ["Dockerfile", ".dockerignore"];
+  const add = (rel: string): void => {
+    if (!statSync(join(repoRoot, rel)).isDirectory()) {
+      if (!rel.endsWith(".test.ts")) files.push(rel);
+      return;
     }
+    for (const e of readdirSync(join(repoRoot, rel))) add(join(rel, e));
   };
-  walk("src");
-  walk("crds");
-  files.push("Dockerfile", ".dockerignore", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json");
-  return files.sort();
+  for (const line of readFileSync(join(repoRoot, "Dockerfile"), "utf8").split("\n")) {
+    if (!line.startsWith("COPY ") || line.includes("--from=")) continue;
+    for (const source of line.split(/\s+/).slice(1, -1)) add(source);
+  }
+  return [...new Set(files)].sort();
 }
 
 /** A tag that changes whenever anything the image is built from changes. */

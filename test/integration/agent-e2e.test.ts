@@ -197,6 +197,25 @@ describe("agent end to end: real cgroups to NodeFindings status", () => {
     expect(described.stdout).toMatch(/OOMKill/);
   });
 
+  it("exposes each open finding on /metrics, with the culprit as a series of its own, and counts the incidents", async () => {
+    const labels = (pod: string, rule: string, severity: string): string => `{namespace="${namespace}",pod="${pod}",container="main",rule="${rule}",severity="${severity}"}`;
+    const page = await poll(
+      "the starvation and throttling findings on the agent's /metrics",
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`)).text();
+        return text.includes(`xander_finding_active${labels("victim", "CPUStarvation", "warning")} 1`) && text.includes(`xander_finding_active${labels("throttled", "CPUThrottling", "warning")} 1`) ? text : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    ).catch(async (error: unknown) => {
+      const text = await (await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`)).text();
+      throw new Error(`${String(error)}; /metrics had: ${text.split("\n").filter((line) => line.startsWith("xander_finding_active")).join(" | ") || "no finding series"}`);
+    });
+    expect(page).toContain(`xander_finding_culprit_info{namespace="${namespace}",pod="victim",container="main",rule="CPUStarvation",culprit_namespace="${namespace}",culprit_pod="noisy"} 1`);
+    expect(metricValue(page, "xander_finding_value", labels("throttled", "CPUThrottling", "warning"))).toBeGreaterThanOrEqual(0.25);
+    // The OOM kill's finding may have cleared by now (clearAfter 10s); its incident stays counted.
+    expect(metricValue(page, "xander_incidents_total", `{namespace="${namespace}",rule="OOMKill",severity="critical"}`)).toBeGreaterThanOrEqual(1);
+  });
+
   it("writes status at most once per heartbeat unless the findings change", async () => {
     const read = async (): Promise<{ heartbeat: number; change: number }> => {
       const page = await (await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`)).text();
@@ -250,5 +269,8 @@ describe("agent end to end: real cgroups to NodeFindings status", () => {
       { timeoutMs: 60_000, intervalMs: 1000 },
     );
     expect(cleared.status?.summary?.critical ?? 0).toBe(0);
+    // The gauges are rebuilt every tick, so the cleared findings' series are gone, not left at their last value.
+    const page = await (await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`)).text();
+    expect(page.split("\n").filter((line) => line.startsWith("xander_finding_") && line.includes(`namespace="${namespace}"`))).toEqual([]);
   });
 });

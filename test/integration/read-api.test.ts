@@ -125,7 +125,9 @@ describe("controller read API: TokenReview and SubjectAccessReview on the real a
   it("serves the documented shapes to a holder of the chart's xander-viewer role", async () => {
     const summary = await get("/api/v1/summary", viewerToken);
     expect(summary.status).toBe(200);
-    expect(summary.body).toMatchObject({ nodes: expect.objectContaining({ total: expect.any(Number) }) as unknown, findings: expect.objectContaining({ total: expect.any(Number) }) as unknown });
+    expect(Object.keys(summary.body)).toEqual(expect.arrayContaining(["nodes", "findings"]));
+    expect((summary.body.nodes as { total: number }).total).toBeGreaterThanOrEqual(1);
+    expect((summary.body.findings as { total: number }).total).toBeGreaterThanOrEqual(1);
 
     const top = await get(`/api/v1/top?namespace=${namespace}`, viewerToken);
     expect(top.status).toBe(200);

@@ -71,3 +71,11 @@ The objects the controller creates in the release namespace have fixed names in 
 {{- define "xander.agent.imagePullPolicy" -}}
 {{- default .Values.image.pullPolicy .Values.agent.image.pullPolicy }}
 {{- end }}
+
+{{/* The labels of one alert of the PrometheusRule: its severity, then metrics.prometheusRule.alertLabels. */}}
+{{- define "xander.alertLabels" -}}
+severity: {{ .alert.severity | quote }}
+{{- with .extra }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
