@@ -1,5 +1,7 @@
-// Two projects: fast unit tests beside the code, and integration tests that need
-// root, real cgroups, or the real control plane built by test/cluster.
+// Three projects: fast unit tests beside the code, integration tests that need root, real
+// cgroups, or the real control plane built by test/cluster, and the node suite: a real kubelet and
+// containerd running the Xander image from `helm install`. The node suite runs on its own
+// (npm run test:node), since its kubelet owns the /kubepods cgroups the integration tests make.
 const transform = {
   "^.+\\.ts$": [
     "@swc/jest",
@@ -30,6 +32,14 @@ export default {
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       // One real control plane (etcd, kube-apiserver, kube-controller-manager) per run.
       globalSetup: "<rootDir>/test/cluster/global-setup.ts",
+      globalTeardown: "<rootDir>/test/cluster/global-teardown.ts",
+    },
+    {
+      ...common,
+      displayName: "node",
+      testMatch: ["<rootDir>/test/node/**/*.test.ts"],
+      // The image built from the Dockerfile, and a control plane with a real node.
+      globalSetup: "<rootDir>/test/cluster/global-setup-node.ts",
       globalTeardown: "<rootDir>/test/cluster/global-teardown.ts",
     },
   ],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the real control-plane binaries the integration tests run against:
-# kube-apiserver, kube-controller-manager and a matching kubectl (k8s.io/kubernetes),
-# etcd and helm, all from Go modules, into a cache outside the repository keyed by
+# Builds the real control-plane and node binaries the integration tests run against:
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and a matching kubectl
+# (k8s.io/kubernetes), etcd and helm, all from Go modules, into a cache outside the repository keyed by
 # version. Nothing is written inside the repository.
 #
 #   hack/build-k8s.sh            build whatever is missing, print the bin dirs
@@ -39,11 +39,16 @@ print_dirs() {
   echo "HELM_BIN=$HELM_BIN"
 }
 
-K8S_CMDS=(kube-apiserver kube-controller-manager kubectl)
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+
+# The k8s.io/kubernetes commands not yet in the cache.
+missing_kube() {
+  local c
+  for c in "${K8S_CMDS[@]}"; do [[ -x "$K8S_BIN/$c" ]] || echo "$c"; done
+}
 
 have_kube() {
-  local c
-  for c in "${K8S_CMDS[@]}"; do [[ -x "$K8S_BIN/$c" ]] || return 1; done
+  [[ -z "$(missing_kube)" ]]
 }
 
 have_all() {
@@ -125,7 +130,9 @@ build_helm() {
 }
 
 build_kube() {
-  if have_kube; then
+  local cmds
+  mapfile -t cmds < <(missing_kube)
+  if [[ ${#cmds[@]} -eq 0 ]]; then
     log "${K8S_CMDS[*]} $K8S_VERSION present"
     return
   fi
@@ -157,7 +164,7 @@ build_kube() {
   } >"$work/go.mod"
   log "  $(wc -w <<<"$mods") staging modules replaced with $staging_ver"
 
-  local pkgs=("${K8S_CMDS[@]/#/k8s.io/kubernetes/cmd/}")
+  local pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}")
   (cd "$work" && nice -n "$NICE" "$GO" get "${pkgs[@]/%/@$K8S_VERSION}" >"$work/get.log" 2>&1) || {
     log "go get failed:"; tail -n 40 "$work/get.log" >&2; exit 1; }
 
@@ -170,12 +177,13 @@ build_kube() {
     ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=$date"
   done
 
-  log "compiling ${K8S_CMDS[*]} $K8S_VERSION (one go build, shared packages compile once) ..."
+  # Only the missing commands are built, so adding one to K8S_CMDS does not relink the others.
+  log "compiling ${cmds[*]} $K8S_VERSION (one go build, shared packages compile once) ..."
   local out="$work/out"
   mkdir -p "$out"
   (cd "$work" && run_logged "$work/build.log" "$GO" build -v -trimpath -ldflags "$ldflags" -o "$out/" "${pkgs[@]}")
   local c
-  for c in "${K8S_CMDS[@]}"; do mv -f "$out/$c" "$K8S_BIN/$c"; done
+  for c in "${cmds[@]}"; do mv -f "$out/$c" "$K8S_BIN/$c"; done
   rm -rf "$work"
   log "kube done: $K8S_BIN"
 }

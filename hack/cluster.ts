@@ -1,5 +1,8 @@
 // Starts and stops a long-lived local control plane by hand (npm run cluster:up / cluster:down):
-//   tsx hack/cluster.ts up [--no-controller-manager]   start .cluster/dev, write .cluster/kubeconfig
+//   tsx hack/cluster.ts up [--no-controller-manager] [--node]
+//                                                      start .cluster/dev, write .cluster/kubeconfig;
+//                                                      --node adds a real node (needs root; test/cluster/node.ts),
+//                                                      --cgroup-root /x gives its kubelet another cgroup root
 //   tsx hack/cluster.ts down [--all]                   stop .cluster/dev (or every cluster under .cluster/)
 //   tsx hack/cluster.ts status                         list clusters and their processes
 import { join, relative } from "node:path";
@@ -9,16 +12,26 @@ import { isRunning } from "../test/cluster/process.js";
 
 const DEV = join(clusterRoot, "dev");
 
+function flagValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 async function up(args: string[]): Promise<void> {
   const cluster = await startCluster({
     name: "dev",
     controllerManager: !args.includes("--no-controller-manager"),
+    node: args.includes("--node") ? { cgroupRoot: flagValue(args, "--cgroup-root") ?? "/" } : false,
     ownerPid: null,
     sharedKubeconfig: "always",
   });
   const rel = relative(process.cwd(), defaultKubeconfig) || defaultKubeconfig;
   console.log(`control plane running at ${cluster.server}`);
   for (const p of cluster.processes) console.log(`  ${p.name.padEnd(24)} pid ${p.pid}  log ${p.log}`);
+  if (cluster.node) {
+    console.log(`node ${cluster.node.name} Ready at ${cluster.node.ip}; containerd socket ${cluster.node.containerdSocket}`);
+    console.log(`  images: ctr --address ${cluster.node.containerdSocket} -n k8s.io images ls`);
+  }
   console.log(`kubeconfig: ${defaultKubeconfig}`);
   console.log(`kubectl of the server's version: ${cluster.binaries.kubectl}`);
   console.log(`export KUBECONFIG=${rel}`);
@@ -59,7 +72,7 @@ async function main(): Promise<void> {
       status();
       return;
     default:
-      console.error("usage: hack/cluster.ts up [--no-controller-manager] | down [--all] | status");
+      console.error("usage: hack/cluster.ts up [--no-controller-manager] [--node] | down [--all] | status");
       process.exitCode = 2;
   }
 }

@@ -8,6 +8,9 @@ export interface Binaries {
   etcd: string;
   kubeApiserver: string;
   kubeControllerManager: string;
+  /** For the node fixture (node.ts): DaemonSet and Deployment pods are bound by the scheduler. */
+  kubeScheduler: string;
+  kubelet: string;
   /** kubectl of the same Kubernetes version as the apiserver. */
   kubectl: string;
   helm: string;
@@ -49,6 +52,8 @@ function parseDirs(stdout: string): Binaries {
     etcd: join(dir("ETCD_BIN"), "etcd"),
     kubeApiserver: join(k8s, "kube-apiserver"),
     kubeControllerManager: join(k8s, "kube-controller-manager"),
+    kubeScheduler: join(k8s, "kube-scheduler"),
+    kubelet: join(k8s, "kubelet"),
     kubectl: join(k8s, "kubectl"),
     helm: join(dir("HELM_BIN"), "helm"),
   };

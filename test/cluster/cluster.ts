@@ -20,6 +20,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { ensureBinaries, type Binaries } from "./binaries.js";
 import { probe } from "./https.js";
 import { writeKubeconfig } from "./kubeconfig.js";
+import { nodePreflight, startNode, teardownNodeHost, type NodeOptions, type NodeState } from "./node.js";
 import { clusterRoot, defaultKubeconfig } from "./paths.js";
 import {
   freePorts,
@@ -49,6 +50,12 @@ export const CONTROLLERS = [
   "endpointslice",
 ];
 
+/** Added with a node: lifts the not-ready taint once the kubelet reports Ready, as in any cluster. */
+export const NODE_CONTROLLERS = ["node-lifecycle-controller"];
+
+/** The node's processes, stopped before the control plane and in this order. */
+const NODE_PROCESSES = ["kubelet", "kube-scheduler", "containerd"];
+
 export interface ClusterOptions {
   /** Names the state directory .cluster/<name>; default "dev". */
   name?: string;
@@ -72,6 +79,11 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** Extra kube-apiserver flags, e.g. ["--feature-gates=..."]; later flags win. */
   apiserverArgs?: string[];
+  /**
+   * Also run a real node (node.ts): kube-scheduler, containerd and a kubelet, with the apiserver on
+   * the node's address so pods reach it. Needs root; `true` for the defaults.
+   */
+  node?: NodeOptions | boolean;
 }
 
 export interface ClusterState {
@@ -88,6 +100,8 @@ export interface ClusterState {
   createdAt: string;
   ports: { etcdClient: number; etcdPeer: number; apiserver: number; controllerManager: number };
   processes: ProcessRecord[];
+  /** Present while a node runs, and from before its first host change until teardown undid them all. */
+  node?: NodeState;
 }
 
 export interface RunningCluster {
@@ -103,6 +117,8 @@ export interface RunningCluster {
   workDir: string;
   binaries: Binaries;
   processes: readonly ProcessRecord[];
+  /** The node, when started with `node`. */
+  node?: NodeState;
   /** Stops exactly the processes this cluster started and removes its directories. Idempotent. */
   stop(): Promise<void>;
 }
@@ -189,8 +205,20 @@ function removeDirs(state: ClusterState): void {
 export async function stopCluster(stateDir: string): Promise<boolean> {
   const state = readClusterState(stateDir);
   if (!state) return false;
+  let nodeFailures: string[] = [];
+  if (state.node) {
+    for (const name of NODE_PROCESSES) {
+      for (const p of state.processes.filter((x) => x.name === name)) await stopProcess(p);
+    }
+    nodeFailures = teardownNodeHost(state.node);
+  }
   for (const p of [...state.processes].reverse()) {
     await stopProcess(p);
+  }
+  if (nodeFailures.length > 0) {
+    // Keep the work directory: something may still be mounted in it.
+    releaseSharedKubeconfig(state);
+    throw new Error(`the node's teardown left host changes behind (work directory ${state.workDir} kept):\n  ${nodeFailures.join("\n  ")}`);
   }
   removeDirs(state);
   return true;
@@ -204,6 +232,7 @@ export function killClusterSync(stateDir: string): void {
   const state = readClusterState(stateDir);
   if (!state) return;
   for (const p of state.processes) signalGroup(p, "SIGKILL");
+  if (state.node && teardownNodeHost(state.node).length > 0) return;
   removeDirs(state);
 }
 
@@ -251,7 +280,7 @@ interface Layout {
   tokens: string;
 }
 
-function prepareWorkDir(adminToken: string): Layout {
+function prepareWorkDir(adminToken: string, extraTokens: readonly string[] = []): Layout {
   const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
   const l: Layout = {
     workDir,
@@ -271,7 +300,7 @@ function prepareWorkDir(adminToken: string): Layout {
   });
   writeFileSync(l.saKey, privateKey, { mode: 0o600 });
   writeFileSync(l.saPub, publicKey);
-  writeFileSync(l.tokens, `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, { mode: 0o600 });
+  writeFileSync(l.tokens, [`${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"`, ...extraTokens].join("\n") + "\n", { mode: 0o600 });
   return l;
 }
 
@@ -292,11 +321,11 @@ function etcdArgs(l: Layout, client: number, peer: number): string[] {
   ];
 }
 
-function apiserverArgs(l: Layout, etcdClient: number, port: number): string[] {
+function apiserverArgs(l: Layout, etcdClient: number, port: number, address: string): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${port}`,
     `--cert-dir=${l.pki}`,
     "--authorization-mode=Node,RBAC",
@@ -310,20 +339,23 @@ function apiserverArgs(l: Layout, etcdClient: number, port: number): string[] {
     // The defaults include ValidatingAdmissionPolicy, ServiceAccount, NamespaceLifecycle,
     // webhooks and ResourceQuota. Nothing here needs a kubelet.
     "--disable-admission-plugins=StorageObjectInUseProtection,PersistentVolumeClaimResize",
-    // With no kubelet and a loopback address, keeping the `kubernetes` Endpoints is pointless.
-    "--endpoint-reconciler-type=none",
+    // With no kubelet and a loopback address, keeping the `kubernetes` Endpoints is pointless;
+    // with a node, pods reach the apiserver through that Service.
+    `--endpoint-reconciler-type=${address === "127.0.0.1" ? "none" : "lease"}`,
+    // A node's name does not resolve here; logs and exec reach the kubelet at its InternalIP.
+    "--kubelet-preferred-address-types=InternalIP",
     "--profiling=false",
   ];
 }
 
-function controllerManagerArgs(l: Layout, kubeconfig: string, caFile: string, port: number): string[] {
+function controllerManagerArgs(l: Layout, kubeconfig: string, caFile: string, port: number, controllers: readonly string[]): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
     "--bind-address=127.0.0.1",
     `--secure-port=${port}`,
     `--cert-dir=${l.kcmPki}`,
-    `--controllers=${CONTROLLERS.join(",")}`,
+    `--controllers=${controllers.join(",")}`,
     `--service-account-private-key-file=${l.saKey}`,
     `--root-ca-file=${caFile}`,
     "--use-service-account-credentials=false",
@@ -345,6 +377,8 @@ interface Ctx {
   log: (line: string) => void;
   timeout: number;
   extraApiserverArgs: string[];
+  address: string;
+  controllers: readonly string[];
 }
 
 function start(ctx: Ctx, name: string, bin: string, args: string[]): ProcessRecord {
@@ -367,7 +401,7 @@ async function bringUpEtcd(ctx: Ctx): Promise<void> {
 
 async function bringUpApiserver(ctx: Ctx): Promise<void> {
   const { state, layout } = ctx;
-  const args = [...apiserverArgs(layout, state.ports.etcdClient, state.ports.apiserver), ...ctx.extraApiserverArgs];
+  const args = [...apiserverArgs(layout, state.ports.etcdClient, state.ports.apiserver, ctx.address), ...ctx.extraApiserverArgs];
   const api = start(ctx, "kube-apiserver", ctx.bins.kubeApiserver, args);
   // The serving certificate appears in --cert-dir shortly after start.
   await waitFor("kube-apiserver serving certificate", ctx.timeout, [api], () =>
@@ -384,7 +418,7 @@ async function bringUpApiserver(ctx: Ctx): Promise<void> {
 
 async function bringUpControllerManager(ctx: Ctx): Promise<void> {
   const { state, layout } = ctx;
-  const args = controllerManagerArgs(layout, state.kubeconfigPath, state.caFile, state.ports.controllerManager);
+  const args = controllerManagerArgs(layout, state.kubeconfigPath, state.caFile, state.ports.controllerManager, ctx.controllers);
   const kcm = start(ctx, "kube-controller-manager", ctx.bins.kubeControllerManager, args);
   const opts = { token: state.adminToken, ca: readFileSync(state.caFile, "utf8") };
   await waitFor("kube-controller-manager /healthz", ctx.timeout, [kcm], async () =>
@@ -424,17 +458,24 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
   }
   if (previous) await stopCluster(stateDir);
 
+  const nodeOpts = opts.node === true ? {} : opts.node === false ? undefined : opts.node;
+  // Before anything starts: a missing containerd or a kubelet already running is an error up front.
+  const nodeIp = nodeOpts ? nodePreflight(nodeOpts.cgroupRoot) : undefined;
+  const nodeName = nodeOpts?.name ?? "xander-node";
   const bins = await ensureBinaries(opts.build ?? true);
-  const [etcdClient, etcdPeer, apiserver, controllerManager] = (await freePorts(4)) as [number, number, number, number];
+  const [etcdClient, etcdPeer, apiserver, controllerManager, kubelet, kubeletHealthz, scheduler] = (await freePorts(7)) as [number, number, number, number, number, number, number];
   const adminToken = randomBytes(24).toString("hex");
-  const layout = prepareWorkDir(adminToken);
+  // The kubelet authenticates as its Node (system:node:<name> in system:nodes), so the Node authorizer applies.
+  const kubeletToken = randomBytes(24).toString("hex");
+  const layout = prepareWorkDir(adminToken, nodeOpts ? [`${kubeletToken},system:node:${nodeName},system:node:${nodeName},"system:nodes"`] : []);
+  const address = nodeIp ?? "127.0.0.1";
   mkdirSync(stateDir, { recursive: true });
   const state: ClusterState = {
     name,
     stateDir,
     workDir: layout.workDir,
     kubeconfigPath: join(stateDir, "kubeconfig"),
-    server: `https://127.0.0.1:${apiserver}`,
+    server: `https://${address}:${apiserver}`,
     adminToken,
     caFile: join(stateDir, "ca.crt"),
     // While starting, this process owns the cluster, so an interrupted start is reaped.
@@ -452,6 +493,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     log,
     timeout: opts.readyTimeoutMs ?? 180_000,
     extraApiserverArgs: opts.apiserverArgs ?? [],
+    address,
+    controllers: nodeOpts ? [...CONTROLLERS, ...NODE_CONTROLLERS] : CONTROLLERS,
   };
 
   try {
@@ -464,9 +507,36 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
       user: ADMIN_USER,
     });
     if (opts.controllerManager ?? true) await bringUpControllerManager(ctx);
+    if (nodeOpts && nodeIp) {
+      state.node = await startNode(
+        {
+          workDir: layout.workDir,
+          server: state.server,
+          adminToken,
+          caFile: state.caFile,
+          adminKubeconfig: state.kubeconfigPath,
+          apiserverPort: apiserver,
+          bins,
+          log,
+          start: (n, bin, args) => start(ctx, n, bin, args),
+          save: (node) => {
+            state.node = node;
+            saveState(state);
+          },
+          watched: () => state.processes,
+        },
+        nodeOpts,
+        nodeIp,
+        { kubelet, kubeletHealthz, scheduler },
+        kubeletToken,
+      );
+      saveState(state);
+    }
   } catch (err) {
     const report = failureReport(err, state);
-    await stopCluster(stateDir).catch(() => undefined);
+    await stopCluster(stateDir).catch((teardown: unknown) => {
+      report.message += `\n${(teardown as Error).message}`;
+    });
     throw report;
   }
 
@@ -490,6 +560,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     workDir: state.workDir,
     binaries: bins,
     processes: state.processes,
+    ...(state.node ? { node: state.node } : {}),
     stop: () => (stopping ??= stopCluster(stateDir).then(() => undefined)),
   };
 }

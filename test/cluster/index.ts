@@ -7,6 +7,7 @@ export {
   reapOrphanedClusters,
   killClusterSync,
   CONTROLLERS,
+  NODE_CONTROLLERS,
   SERVICE_ACCOUNT_ISSUER,
   SERVICE_CLUSTER_IP_RANGE,
   ADMIN_USER,
@@ -15,6 +16,8 @@ export {
   type RunningCluster,
 } from "./cluster.js";
 export { ensureBinaries, type Binaries } from "./binaries.js";
+export { importImage, listImages, teardownNodeHost, POD_SUBNET, KUBERNETES_SERVICE_IP, type NodeOptions, type NodeState } from "./node.js";
+export { BUSYBOX_IMAGE, PAUSE_IMAGE, writeOciArchive, packOciLayout } from "./images.js";
 export { writeKubeconfig, type KubeconfigSpec } from "./kubeconfig.js";
 export { repoRoot, clusterRoot, defaultKubeconfig } from "./paths.js";
 export {

@@ -6,10 +6,12 @@
 //   XANDER_CLUSTER=reuse  run against the cluster of `npm run cluster:up` and leave it running
 //   XANDER_CLUSTER_CONTROLLER_MANAGER=0  start no kube-controller-manager
 //   XANDER_CLUSTER_APISERVER_ARGS="--flag=x --other=y"  extra kube-apiserver flags
+//   XANDER_NODE_CGROUP_ROOT=/kube-xander  the node suite's kubelet --cgroup-root (default /)
 import { join } from "node:path";
 import { ensureBinaries } from "./binaries.js";
 import { clusterRoot } from "./paths.js";
 import { killClusterSync, readClusterState, reapOrphanedClusters, startCluster, stopCluster } from "./cluster.js";
+import { buildXanderImage } from "./xander-image.js";
 
 interface Registration {
   stateDir: string;
@@ -92,4 +94,46 @@ export async function teardown(): Promise<void> {
   if (!reg) return; // XANDER_CLUSTER=reuse, or setup never started a cluster
   await stopCluster(reg.stateDir);
   process.stderr.write(`[cluster] stopped ${reg.stateDir}\n`);
+}
+
+/** What jest hands a globalSetup; only the project selection is read. */
+export interface GlobalConfigLike {
+  selectProjects?: string[];
+}
+
+/** The values after jest's --selectProjects (which takes several) in the jest process's arguments. */
+export function selectedProjects(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = argv.indexOf("--selectProjects") + 1; i > 0 && i < argv.length && !argv[i]!.startsWith("-"); i++) out.push(argv[i]!);
+  return out;
+}
+
+/**
+ * The `node` project's globalSetup: the Xander image built from the Dockerfile, then a control plane
+ * with a real node (containerd, kubelet, scheduler) that has the image. Run it on its own
+ * (npm run test:node): its kubelet owns /kubepods and would remove the cgroups that the integration
+ * tests make there.
+ */
+export async function setupNode(globalConfig: GlobalConfigLike = {}): Promise<void> {
+  const selected = globalConfig.selectProjects ?? selectedProjects(process.argv);
+  if (selected.length !== 1 || selected[0] !== "node") {
+    throw new Error(
+      "the node suite runs on its own: npm run test:node (jest --selectProjects node). Its kubelet owns the " +
+        "/kubepods cgroups and would remove the ones the integration tests make in the same run.",
+    );
+  }
+  const reaped = await reapOrphanedClusters();
+  if (reaped.length > 0) process.stderr.write(`[cluster] stopped orphaned clusters: ${reaped.join(", ")}\n`);
+  process.stderr.write("\n");
+  const image = await buildXanderImage();
+  const name = `node-${process.pid}`;
+  register(join(clusterRoot, name));
+  const cgroupRoot = process.env.XANDER_NODE_CGROUP_ROOT;
+  const cluster = await startCluster({ name, ownerPid: process.pid, sharedKubeconfig: "never", node: { images: [image.archive], ...(cgroupRoot ? { cgroupRoot } : {}) } });
+  process.env.KUBECONFIG = cluster.kubeconfigPath;
+  process.env.XANDER_CLUSTER_DIR = cluster.stateDir;
+  process.env.XANDER_KUBECTL = cluster.binaries.kubectl;
+  process.env.XANDER_IMAGE_REPOSITORY = image.repository;
+  process.env.XANDER_IMAGE_TAG = image.tag;
+  process.env.XANDER_NODE_NAME = cluster.node?.name ?? "";
 }

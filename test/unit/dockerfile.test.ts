@@ -1,7 +1,7 @@
-// There is no Docker engine on the build machines, so the image is not built here; what can go wrong
-// without one is checked instead: every path the Dockerfile copies from the context exists and is not
-// excluded by .dockerignore, the entrypoint is what `npm run build` produces, and the native module is
-// built where it runs.
+// The node suite (npm run test:node) builds this Dockerfile with buildah and runs the image; these fast
+// checks catch what would break that build early: every path the Dockerfile copies from the context
+// exists and is not excluded by .dockerignore, the entrypoint is what `npm run build` produces, and the
+// native module is built where it runs.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
