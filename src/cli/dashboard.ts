@@ -19,6 +19,7 @@ import { ReadService } from "../controller/read-service.js";
 import type { KubeClient } from "../kube/client.js";
 import { HistoryClient } from "../kube/history-client.js";
 import { ENDPOINT_SLICE, NAMESPACE, NODE_FINDINGS_KIND, POD, STARVATION_POLICY_KIND } from "../kube/resources.js";
+import { keepUnchanged } from "../report/prepare.js";
 import { Unavailable, sendError, type AccessGuard } from "../server/api.js";
 import { startHttpServer, type Route } from "../server/http.js";
 import { webRoutes } from "../server/web-assets.js";
@@ -66,6 +67,7 @@ export function dashboardReadService(client: KubeClient, cacheMs: number): ReadS
   };
   const policies = cached(cacheMs, async () => (await client.list<StarvationPolicy>(STARVATION_POLICY_KIND).catch(unavailable)).items);
   let heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  let known: readonly NodeFindings[] = [];
   return new ReadService({
     nodeFindings: cached(cacheMs, async () => {
       // The shortest heartbeat among the policies is the staleness yardstick, as in the controller.
@@ -74,7 +76,8 @@ export function dashboardReadService(client: KubeClient, cacheMs: number): ReadS
         return e.ok ? [e.value.reporting.heartbeatMs] : [];
       });
       heartbeatMs = valid.length > 0 ? Math.min(...valid) : DEFAULT_HEARTBEAT_MS;
-      return (await client.list<NodeFindings>(NODE_FINDINGS_KIND).catch(unavailable)).items;
+      known = keepUnchanged(known, (await client.list<NodeFindings>(NODE_FINDINGS_KIND).catch(unavailable)).items);
+      return known;
     }),
     // Without EndpointSlices a call through a Service stops at the Service: still an answer.
     backends: cached(cacheMs, async () => serviceBackends((await client.list<KubeObject>(ENDPOINT_SLICE).catch(() => ({ items: [] }))).items)),

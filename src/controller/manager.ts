@@ -14,6 +14,7 @@ import { kubeLeaseStore, LeaderElector, leaseTimings } from "../kube/leader.js";
 import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, ENDPOINT_SLICE, MANAGED_BY, MANAGED_BY_LABEL, NODE, POD } from "../kube/resources.js";
 import { WorkQueue, type ReconcileResult } from "../kube/workqueue.js";
 import { nodeFindingsInformer, policyInformer } from "../kube/xander.js";
+import { prepareNodeFindings } from "../report/prepare.js";
 import { startHttpServer, type Readiness, type Route, type RunningServer } from "../server/http.js";
 import { webRoutes } from "../server/web-assets.js";
 import { AccessReviewer } from "../kube/access-review.js";
@@ -226,7 +227,9 @@ export class ControllerManager {
     this.nodes.on((event, node) => {
       this.onNode(event, node);
     });
-    this.nodeFindings.on((_event, nf) => {
+    this.nodeFindings.on((event, nf) => {
+      // What the read views derive from this object is derived now, one object at a time, not at the first request.
+      if (event !== "delete") prepareNodeFindings(nf);
       this.nodeQueue.add(nf.metadata.name ?? "");
       this.enqueuePolicies();
       this.refreshViewSoon();

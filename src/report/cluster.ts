@@ -105,7 +105,7 @@ export function splitPod(pod: string): { readonly namespace: string; readonly na
 const depsMemo = new WeakMap<NodeFindings, ReadonlyMap<string, readonly Dependency[]>>();
 
 /** A node's dependency entries by either end ("namespace/name", a Service, or an IP). */
-function depsByEnd(nf: NodeFindings): ReadonlyMap<string, readonly Dependency[]> {
+export function depsByEnd(nf: NodeFindings): ReadonlyMap<string, readonly Dependency[]> {
   let index = depsMemo.get(nf);
   if (index === undefined) {
     const built = new Map<string, Dependency[]>();
