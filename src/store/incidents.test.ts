@@ -191,10 +191,10 @@ describe("query plans", () => {
   }
 
   test.each([
-    ["the time range alone", "", "COVERING INDEX incidents_last_seen_ms"],
-    ["a namespace", " AND namespace = @namespace", "COVERING INDEX incidents_namespace_last_seen_ms"],
-    ["a rule and a node", " AND rule = @rule AND node = @node", "INDEX incidents_last_seen_ms"],
-  ])("the overlap query with %s reads indexes, never the whole table", (_what, whereSql, rangeIndex) => {
+    ["the time range alone", "", "COVERING INDEX incidents_last_seen_ms", "COVERING INDEX incidents_start_ms"],
+    ["a namespace", " AND namespace = @namespace", "COVERING INDEX incidents_namespace_last_seen_ms", "COVERING INDEX incidents_namespace_start_ms"],
+    ["a rule and a node", " AND rule = @rule AND node = @node", "INDEX incidents_last_seen_ms", "INDEX incidents_start_ms"],
+  ])("the overlap query with %s reads indexes, never the whole table", (_what, whereSql, rangeIndex, startIndex) => {
     store("h.db").upsertIncidents([incidentOf()]);
     const db = new Database(scratch.file("h.db"), { readonly: true });
     const steps = plan(db, overlapQuery(whereSql));
@@ -202,6 +202,9 @@ describe("query plans", () => {
     expect(steps.filter((step) => /^SCAN incidents\b/.test(step) && !/INDEX/.test(step))).toEqual([]);
     expect(steps).toContain("SCAN incidents USING INDEX incidents_open");
     expect(steps.some((step) => step.startsWith(`SEARCH incidents USING ${rangeIndex} (`))).toBe(true);
+    // Those that started within the range come newest first from the start index, so the limit stops the walk.
+    expect(steps.some((step) => step.startsWith(`SEARCH incidents USING ${startIndex} (start_ms>?)`) || step.startsWith(`SEARCH incidents USING ${startIndex} (namespace=? AND start_ms>?)`))).toBe(true);
+    expect(steps.some((step) => step.startsWith("SEARCH incidents USING") && step.includes("start_ms<?)") && !step.includes("incidents_open"))).toBe(false);
     // Only the rows returned are read from the table, by rowid.
     expect(steps).toContain("SEARCH incidents USING INTEGER PRIMARY KEY (rowid=?)");
   });
@@ -319,6 +322,31 @@ describe("properties", () => {
         open.pop()?.close();
       }),
       { numRuns: 40 },
+    );
+  });
+
+  test("a query returns what a plain filter of every incident returns: overlap, namespace and the newest up to the limit", () => {
+    // Incidents as the tracker writes them: last seen at or after the start, and at the end once closed.
+    const valid = fc.record({ id: fc.stringMatching(/^[a-z0-9]{1,8}$/), startMs: fc.integer({ min: 0, max: 1000 }), lengthMs: fc.integer({ min: 0, max: 300 }), open: fc.boolean(), namespace: fc.constantFrom("a", "b") });
+    let run = 0;
+    fc.assert(
+      fc.property(fc.uniqueArray(valid, { selector: (i) => i.id, maxLength: 40 }), fc.integer({ min: 0, max: 1200 }), fc.integer({ min: 1, max: 15 }), fc.option(fc.constantFrom("a", "b"), { nil: undefined }), (specs, sinceMs, limit, namespace) => {
+        const incidents = specs.map(({ id, startMs, lengthMs, open: isOpen, namespace: ns }): Incident => {
+          const closed = incidentOf({ id, startMs, lastSeenMs: startMs + lengthMs, endMs: startMs + lengthMs, pod: { uid: id, namespace: ns, name: id } });
+          return isOpen ? without(closed, "endMs") : closed;
+        });
+        const s = store(`q${run++}.db`, { incidentMs: Number.MAX_SAFE_INTEGER });
+        s.upsertIncidents(incidents);
+        const newestFirst = (a: Incident, b: Incident): number => b.startMs - a.startMs || Number(a.endMs !== undefined) - Number(b.endMs !== undefined) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+        const expected = incidents
+          .filter((i) => (i.endMs === undefined || i.lastSeenMs >= sinceMs) && (namespace === undefined || i.pod.namespace === namespace))
+          .sort(newestFirst)
+          .slice(0, limit);
+        const got = s.incidents({ sinceMs, limit, ...(namespace === undefined ? {} : { namespace }) });
+        expect(got.map((i) => i.id).sort()).toEqual(expected.map((i) => i.id).sort());
+        open.pop()?.close();
+      }),
+      { numRuns: 60 },
     );
   });
 
