@@ -23,6 +23,7 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import type { KubeObject } from "../api/meta.js";
+import { reuseConnections } from "./connections.js";
 import { isNotFound, kubeError } from "./errors.js";
 import { Informer, type InformerOptions } from "./informer.js";
 import { NAMESPACE, type ResourceKind } from "./resources.js";
@@ -128,6 +129,7 @@ export class KubeClient {
   private readonly api: ObjectApi;
 
   constructor(readonly kubeConfig: KubeConfig) {
+    reuseConnections(kubeConfig);
     this.api = ObjectApi.of(kubeConfig);
   }
 
