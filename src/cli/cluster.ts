@@ -12,11 +12,9 @@ import { KubeClient } from "../kube/client.js";
 import { KubeError } from "../kube/errors.js";
 import { HistoryClient } from "../kube/history-client.js";
 import { ENDPOINT_SLICE, NODE_FINDINGS_KIND, POD } from "../kube/resources.js";
+import { CliError } from "./errors.js";
 
-/** An error the user can act on: printed as `xander: <message>`, exit code 1, no stack. */
-export class CliError extends Error {
-  override readonly name = "CliError";
-}
+export { CliError };
 
 export interface KubeFlags {
   kubeconfig?: string;

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { buildProgram, run } from "./program.js";
+import { run } from "./program.js";
 
-run(buildProgram("xander"), process.argv);
+run("xander", process.argv);

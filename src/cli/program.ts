@@ -4,20 +4,38 @@
  * user typed.
  */
 import { Command } from "commander";
+import { ScanError } from "../engine/scan-error.js";
 import { VERSION } from "../version.js";
-import { registerAgentCommand } from "./agent.js";
-import { registerClusterViewCommands } from "./views.js";
-import { registerControllerCommand } from "./controller.js";
-import { registerDashboardCommand } from "./dashboard.js";
-import { registerDemoCommand } from "./demo.js";
-import { registerDepsCommand } from "./deps.js";
-import { registerQueryCommand } from "./query.js";
-import { registerReportCommand } from "./report.js";
-import { registerScanCommand } from "./scan.js";
-import { CliError } from "./cluster.js";
-import { ScanError } from "../engine/scan.js";
+import { CliError } from "./errors.js";
 
-export function buildProgram(name: "xander" | "kubectl xander"): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when that command runs. The cluster commands bring the Kubernetes client,
+ * about 75 MB of resident memory on its own, which `scan` and `demo` never use. Help for the whole tree loads
+ * them all. The names are written here so the choice needs no module; a test checks them against what each
+ * module registers.
+ */
+export const COMMAND_MODULES: readonly { readonly names: readonly string[]; readonly load: () => Promise<Register> }[] = [
+  { names: ["summary", "top", "incidents", "pod"], load: async () => (await import("./views.js")).registerClusterViewCommands },
+  { names: ["report"], load: async () => (await import("./report.js")).registerReportCommand },
+  { names: ["deps"], load: async () => (await import("./deps.js")).registerDepsCommand },
+  { names: ["dashboard"], load: async () => (await import("./dashboard.js")).registerDashboardCommand },
+  { names: ["scan"], load: async () => (await import("./scan.js")).registerScanCommand },
+  { names: ["demo"], load: async () => (await import("./demo.js")).registerDemoCommand },
+  { names: ["query"], load: async () => (await import("./query.js")).registerQueryCommand },
+  { names: ["agent"], load: async () => (await import("./agent.js")).registerAgentCommand },
+  { names: ["controller"], load: async () => (await import("./controller.js")).registerControllerCommand },
+];
+
+/** The command `argv` runs (`xander help scan` asks about scan), or undefined for the whole tree. */
+export function requestedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.slice(2).filter((word) => !word.startsWith("-"));
+  return words[0] === "help" ? words[1] : words[0];
+}
+
+/** The command tree with the modules `argv` needs: one command's, or every one's for help and mistakes. */
+export async function buildProgram(name: "xander" | "kubectl xander", argv: readonly string[] = []): Promise<Command> {
   const program = new Command()
     .name(name)
     .description("Finds starved Kubernetes pods, names the noisy neighbour, and maps hidden dependencies between pods.")
@@ -39,23 +57,19 @@ Examples:
 
 Durations accept 500ms, 1s, 5m, 12h, 7d.`,
     );
-  registerClusterViewCommands(program);
-  registerReportCommand(program);
-  registerDepsCommand(program);
-  registerDashboardCommand(program);
-  registerScanCommand(program);
-  registerDemoCommand(program);
-  registerQueryCommand(program);
-  registerAgentCommand(program);
-  registerControllerCommand(program);
+  const requested = requestedCommand(argv);
+  const only = COMMAND_MODULES.filter((module) => requested !== undefined && module.names.includes(requested));
+  for (const module of only.length > 0 ? only : COMMAND_MODULES) (await module.load())(program);
   return program;
 }
 
 /** Runs the program; errors the user can act on print one line and exit 1, anything else is a bug worth a stack. */
-export function run(program: Command, argv: readonly string[]): void {
-  program.parseAsync([...argv]).catch((error: unknown) => {
-    if (error instanceof ScanError || error instanceof CliError) console.error(`${program.name()}: ${error.message}`);
-    else console.error(error);
-    process.exitCode = 1;
-  });
+export function run(name: "xander" | "kubectl xander", argv: readonly string[]): void {
+  buildProgram(name, argv)
+    .then((program) => program.parseAsync([...argv]))
+    .catch((error: unknown) => {
+      if (error instanceof ScanError || error instanceof CliError) console.error(`${name}: ${error.message}`);
+      else console.error(error);
+      process.exitCode = 1;
+    });
 }

@@ -12,6 +12,7 @@ import { keptOpenReader, nodeReader } from "./readers.js";
 import { NodeEngine } from "./node-engine.js";
 import { targetsFromCgroups } from "./targets.js";
 import { IncidentRecorder } from "./incidents.js";
+import { ScanError } from "./scan-error.js";
 
 export interface ScanOptions {
   readonly cgroupRoot: string;
@@ -38,8 +39,7 @@ export interface ScanResult {
   readonly samples: number;
 }
 
-/** An error the user can act on: the message names the path and the way out. */
-export class ScanError extends Error {}
+export { ScanError };
 
 /** How often the cgroup tree is walked again for new or removed pods, in ticks. */
 const REDISCOVER_EVERY_TICKS = 5;
