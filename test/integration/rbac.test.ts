@@ -205,6 +205,10 @@ const canI: CanI[] = [
   ["controller", "create", "leases.coordination.k8s.io", "", true, true],
   ["controller", "update", "leases.coordination.k8s.io/CONTROLLER", "", true, true],
   ["controller", "get", "deployments.apps/CONTROLLER", "", true, true], // its own Deployment
+  ["controller", "list", "policyreports.wgpolicyk8s.io", "", false, true], // with reporting.policyReports
+  ["controller", "create", "policyreports.wgpolicyk8s.io", "", true, true],
+  ["controller", "patch", "policyreports.wgpolicyk8s.io", "", true, true],
+  ["controller", "delete", "policyreports.wgpolicyk8s.io", "", true, true],
   // ... and nothing else
   ["controller", "list", "secrets", "", false, false],
   ["controller", "get", "secrets", "", true, false],
@@ -225,6 +229,7 @@ const canI: CanI[] = [
   ["controller", "get", "endpointslices.discovery.k8s.io", "", true, false],
   ["controller", "patch", "nodes", "", false, false],
   ["controller", "create", "events.events.k8s.io", "", true, false],
+  ["controller", "create", "clusterpolicyreports.wgpolicyk8s.io", "", false, false],
 ];
 
 describe("kubectl auth can-i: each account holds exactly the verbs its code uses", () => {
