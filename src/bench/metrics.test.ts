@@ -16,7 +16,7 @@ describe("the metrics bench's registry", () => {
 
   test("reports median, p99 (held to 5 ms), max, size and series for both registries", async () => {
     const results = await benchMetrics({ renders: 20 });
-    expect(results.map((r) => r.unit)).toEqual(["ms", "ms", "ms", "bytes", "series", "ms", "ms", "ms", "bytes", "series"]);
+    expect(results.map((r) => r.unit)).toEqual(["ms", "ms", "ms CPU", "ms CPU", "ms", "bytes", "series", "ms", "ms", "ms CPU", "ms CPU", "ms", "bytes", "series"]);
     expect(results.filter((r) => r.target !== undefined).map((r) => r.target)).toEqual(["≤ 5"]);
     const [agentSeries, defaultSeries] = results.filter((r) => r.unit === "series").map((r) => r.value);
     expect(defaultSeries).toBeGreaterThan(agentSeries ?? Infinity);

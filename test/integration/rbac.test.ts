@@ -64,6 +64,9 @@ function applyStatus(token: string, node: string, version: string): ReturnType<t
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "xander-rbac-"));
   await installCrds(join(repoRoot, "crds"));
+  // kubectl auth can-i resolves "policyreports.wgpolicyk8s.io" through discovery: without the CRD it asks
+  // about a resource of that literal name in the core group, which nobody may touch.
+  await installCrds(join(repoRoot, "test/fixtures/policy-report"));
   namespace = await createNamespace(`xander-rbac-${suffix}`);
   const rendered = await renderChart(release, namespace, ["--set", "crds.install=false", "--set", "defaultPolicy.enabled=false"]);
   rbac = rendered.filter((m) => RBAC_KINDS.has(m.kind));
@@ -97,6 +100,7 @@ afterAll(async () => {
   await deleteNode(nodeB);
   await kubectl(["delete", "nodefindings", nodeA, nodeB, "--ignore-not-found"]);
   if (namespace !== "") await deleteNamespace(namespace);
+  await kubectl(["delete", "crd", "policyreports.wgpolicyk8s.io", "--ignore-not-found", "--wait=false"]);
   if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
 }, 90_000);
 
