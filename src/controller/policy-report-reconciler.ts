@@ -46,6 +46,8 @@ export class PolicyReportReconciler {
   /** The reports that exist, by namespace; undefined: list them before trusting it. */
   private live: Map<string, PolicyReport> | undefined;
   private listedAtMs = 0;
+  /** Namespaces a write found gone (their findings outlive them until the agent clears them); until the next list. */
+  private readonly goneNamespaces = new Set<string>();
   private current: PolicyReportsState = { phase: "Pending" };
 
   constructor(private readonly deps: PolicyReportReconcilerDeps) {}
@@ -117,12 +119,13 @@ export class PolicyReportReconciler {
     const { items } = await this.deps.client.list<PolicyReport>(POLICY_REPORT_KIND, { labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}` });
     this.live = new Map(items.filter((r) => r.metadata.name === POLICY_REPORT_NAME).map((r) => [r.metadata.namespace, r]));
     this.listedAtMs = now;
+    this.goneNamespaces.clear();
     return this.live;
   }
 
   private async apply(ns: string, report: PolicyReport, live: Map<string, PolicyReport>): Promise<void> {
     const was = live.get(ns);
-    if (isSubset(report, was)) return;
+    if (isSubset(report, was) || this.goneNamespaces.has(ns)) return;
     try {
       live.set(ns, await this.deps.client.apply(report, { fieldManager: CONTROLLER_FIELD_MANAGER, force: true }));
     } catch (err) {
@@ -142,6 +145,7 @@ export class PolicyReportReconciler {
       this.crdCheckedAtMs = undefined;
       throw err;
     }
+    this.goneNamespaces.add(ns);
     this.deps.log.debug({ namespace: ns }, "namespace gone; no PolicyReport for its findings");
   }
 
