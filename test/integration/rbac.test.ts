@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeFindings, StarvationPolicy } from "../../src/api/types.generated.js";
+import { KubeClient } from "../../src/kube/client.js";
+import { applyNodeFindingsStatus } from "../../src/kube/xander.js";
 import {
   createNamespace,
   createNode,
@@ -123,6 +125,24 @@ describe("the chart's RBAC is enough", () => {
     }, { timeoutMs: 30_000 });
     const lease = await getJson<{ spec: { holderIdentity: string } }>(["lease", `${fullname}-controller`, "-n", namespace]);
     expect(lease?.spec.holderIdentity).not.toBe("");
+    expect(refusals(controller!.log())).toEqual([]);
+  }, 90_000);
+
+  test("with reporting.policyReports, the controller's token is enough to create a namespace's PolicyReport and to delete it when the finding clears", async () => {
+    expect((await kubectl(["patch", "starvationpolicy", policyName, "--type=merge", "-p", '{"spec":{"reporting":{"policyReports":true}}}'])).code).toBe(0);
+    await poll(`NodeFindings ${nodeB}`, () => getJson<NodeFindings>(["nodefindings", nodeB]), { timeoutMs: 30_000 });
+    // Written as the admin (node B has no agent yet), under a field manager of its own.
+    const admin = KubeClient.fromDefault();
+    const write = async (findings: NonNullable<NodeFindings["status"]>["findings"]) => {
+      const now = new Date().toISOString();
+      await applyNodeFindingsStatus(admin, nodeB, { agent: { version: "rbac-test", lastSample: now }, findings }, "rbac-test");
+    };
+    const now = new Date().toISOString();
+    await write([{ rule: "OOMKill", severity: "critical", policy: policyName, pod: { namespace, name: "victim", uid: "u-victim" }, value: 1, threshold: 1, firstSeen: now, lastSeen: now, message: "OOM-killed" }]);
+    const polr = await poll(`PolicyReport ${namespace}/xander`, () => getJson<{ summary: { fail: number } }>(["policyreports.wgpolicyk8s.io", "xander", "-n", namespace]), { timeoutMs: 30_000 });
+    expect(polr.summary.fail).toBe(1);
+    await write([]);
+    await poll("the PolicyReport deleted", async () => ((await kubectl(["get", "policyreports.wgpolicyk8s.io", "xander", "-n", namespace])).code !== 0 ? true : undefined), { timeoutMs: 30_000 });
     expect(refusals(controller!.log())).toEqual([]);
   }, 90_000);
 
