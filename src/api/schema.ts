@@ -382,6 +382,12 @@ const reportingSchema: JsonSchema = {
       maximum: MAX_RECENT_INCIDENTS,
       default: 50,
     }),
+    policyReports: {
+      type: "boolean",
+      description:
+        "Also keep one wgpolicyk8s.io/v1alpha2 PolicyReport per namespace with this policy's open findings (for Policy Reporter and other PolicyReport readers). Needs the PolicyReport CRD; without it the controller writes none and says so in the PolicyReports condition.",
+      default: false,
+    },
   },
   "x-kubernetes-validations": [
     cel(

@@ -110,6 +110,8 @@ export interface ReportingSpec {
   maxDependencies?: number;
   /** At most this many closed incidents of the last 24 hours per node, newest first. */
   maxRecentIncidents?: number;
+  /** Also keep one wgpolicyk8s.io/v1alpha2 PolicyReport per namespace with this policy's open findings (for Policy Reporter and other PolicyReport readers). Needs the PolicyReport CRD; without it the controller writes none and says so in the PolicyReports condition. */
+  policyReports?: boolean;
 }
 
 /** The desired policy. */

@@ -55,7 +55,7 @@ describe("validatePolicy", () => {
     const spec = result.value.spec;
     expect(spec.selector?.excludeNamespaces).toEqual(["kube-system"]);
     expect(spec.sampling).toEqual({ interval: "1s", window: "10s", retention: { raw: "1h", rollup: "24h" }, dependencies: { enabled: true, interval: "10s" } });
-    expect(spec.reporting).toEqual({ heartbeat: "60s", minInterval: "5s", maxFindings: 50, maxDependencies: 100, maxRecentIncidents: 50 });
+    expect(spec.reporting).toEqual({ heartbeat: "60s", minInterval: "5s", maxFindings: 50, maxDependencies: 100, maxRecentIncidents: 50, policyReports: false });
     for (const name of RULE_NAMES) expect(spec.rules?.[name]).toEqual({ enabled: true, ...RULE_DEFAULTS[name] });
   });
 

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { benchDashboard } from "./dashboard.js";
 import { benchShortConnections } from "./deps.js";
 import { benchIncidents } from "./incidents.js";
+import { benchMetrics } from "./metrics.js";
 import { benchPeerCache } from "./peer-cache.js";
 import { benchReadModel } from "./read-model.js";
 import { benchStatusSize } from "./status-size.js";
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     ["incidents", () => benchIncidents()],
     ["read-model", () => benchReadModel()],
     ["dashboard", () => benchDashboard()],
+    ["metrics", () => benchMetrics()],
   ];
   const all: BenchResult[] = [];
   for (const [name, run] of suites) {

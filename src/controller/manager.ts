@@ -32,6 +32,7 @@ import { FindingsView } from "./findings-view.js";
 import { ControllerMetrics } from "./metrics.js";
 import { NodeReconciler } from "./node-reconciler.js";
 import { PolicyReconciler } from "./policy-reconciler.js";
+import { POLICY_REPORTS_KEY, PolicyReportReconciler } from "./policy-report-reconciler.js";
 import { effectivePolicy } from "../api/policy.js";
 
 /** Policy status reacts to many events (every agent heartbeat); batch them into one reconcile per window. */
@@ -61,6 +62,7 @@ export class ControllerManager {
   private readonly nodeQueue: WorkQueue;
   private readonly policyQueue: WorkQueue;
   private readonly agentQueue: WorkQueue;
+  private readonly reportQueue: WorkQueue;
   private readonly elector: LeaderElector | undefined;
   private readonly nodeUids = new Map<string, string | undefined>();
   private server: RunningServer | undefined;
@@ -105,6 +107,7 @@ export class ControllerManager {
     });
     this.policyQueue = new WorkQueue({ name: "policies", resyncMs, keys: () => this.policyNames(), onError: onError(PolicyReconciler.kind) });
     this.agentQueue = new WorkQueue({ name: "agent", resyncMs, keys: () => [AGENT_KEY], onError: onError(AgentReconciler.kind) });
+    this.reportQueue = new WorkQueue({ name: "policyreports", resyncMs, keys: () => [POLICY_REPORTS_KEY], onError: onError(PolicyReportReconciler.kind) });
 
     const nodeReconciler = new NodeReconciler({ client, nodes: this.nodes, nodeFindings: this.nodeFindings, log });
     const agentReconciler = new AgentReconciler({
@@ -118,6 +121,17 @@ export class ControllerManager {
         this.enqueuePolicies(0);
       },
     });
+    const reportReconciler = new PolicyReportReconciler({
+      client,
+      policies: this.policies,
+      nodeFindings: this.nodeFindings,
+      heartbeatMs: () => this.clusterHeartbeatMs(),
+      resyncMs,
+      log,
+      onStateChange: () => {
+        this.enqueuePolicies(0);
+      },
+    });
     const policyReconciler = new PolicyReconciler({
       client,
       namespace: ns,
@@ -126,6 +140,7 @@ export class ControllerManager {
       nodes: this.nodes,
       view: this.view,
       agentApplyError: () => agentReconciler.applyError,
+      policyReports: () => reportReconciler.state,
       resyncMs,
       log,
     });
@@ -133,6 +148,7 @@ export class ControllerManager {
       { queue: this.nodeQueue, kind: NodeReconciler.kind, handler: (k) => nodeReconciler.reconcile(k) },
       { queue: this.policyQueue, kind: PolicyReconciler.kind, handler: (k) => policyReconciler.reconcile(k) },
       { queue: this.agentQueue, kind: AgentReconciler.kind, handler: () => agentReconciler.reconcile() },
+      { queue: this.reportQueue, kind: PolicyReportReconciler.kind, handler: () => reportReconciler.reconcile() },
     ];
     this.wireEvents();
     this.metrics.watchQueues(() => this.queues.map(({ queue }) => [queue.name, queue.length] as const));
@@ -232,11 +248,13 @@ export class ControllerManager {
       if (event !== "delete") prepareNodeFindings(nf);
       this.nodeQueue.add(nf.metadata.name ?? "");
       this.enqueuePolicies();
+      this.reportQueue.addAfter(POLICY_REPORTS_KEY, POLICY_BATCH_MS);
       this.refreshViewSoon();
     });
     this.policies.on((_event, p) => {
       this.policyQueue.add(p.metadata.name ?? "");
       this.agentQueue.add(AGENT_KEY);
+      this.reportQueue.add(POLICY_REPORTS_KEY);
       this.refreshViewSoon();
     });
     this.daemonSets.on(() => {
@@ -306,6 +324,7 @@ export class ControllerManager {
     for (const k of new Set([...this.nodes.list(), ...this.nodeFindings.list()].map((o) => o.metadata?.name ?? ""))) this.nodeQueue.add(k);
     for (const name of this.policyNames()) this.policyQueue.add(name);
     this.agentQueue.add(AGENT_KEY);
+    this.reportQueue.add(POLICY_REPORTS_KEY);
   }
 
   private async standBy(): Promise<void> {

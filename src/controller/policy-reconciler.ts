@@ -13,6 +13,7 @@ import type { ReconcileResult } from "../kube/workqueue.js";
 import type { Cache, Node } from "./cache.js";
 import { AGENT_NAME, type DaemonSet } from "./daemonset.js";
 import type { FindingsView } from "./findings-view.js";
+import type { PolicyReportsState } from "./policy-reports.js";
 import { jsonEqual, policyStatus, type AgentState } from "./status.js";
 
 const DEFAULT_HEARTBEAT_MS = 60_000;
@@ -25,6 +26,7 @@ export interface PolicyReconcilerDeps {
   readonly nodes: Cache<Node>;
   readonly view: FindingsView;
   readonly agentApplyError: () => string | undefined;
+  readonly policyReports?: () => PolicyReportsState;
   readonly resyncMs: number;
   readonly log: Logger;
   readonly now?: () => number;
@@ -61,6 +63,7 @@ export class PolicyReconciler {
       agent: this.agentState(),
       findings: view.forPolicy(name, heartbeatMs),
       heartbeatMs,
+      ...(this.deps.policyReports === undefined ? {} : { policyReports: this.deps.policyReports() }),
       nowIso: new Date((this.deps.now ?? Date.now)()).toISOString().replace(/\.\d{3}Z$/, "Z"),
     });
     if (!jsonEqual(policy.status, status)) {

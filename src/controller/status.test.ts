@@ -112,3 +112,32 @@ describe("jsonEqual and isSubset", () => {
     expect(isSubset({ hostPID: false }, { hostPID: true })).toBe(false);
   });
 });
+
+describe("the PolicyReports condition", () => {
+  const withReports = (generation: number) => policy(generation, { reporting: { policyReports: true } });
+  const reportsStatus = (p: StarvationPolicy, state?: Parameters<typeof policyStatus>[0]["policyReports"]) =>
+    policyStatus({ policy: p, validation: effectivePolicy(p), agent, findings: noFindings, heartbeatMs: 60_000, nowIso: T1, ...(state === undefined ? {} : { policyReports: state }) });
+
+  test("is absent from policies that do not ask for reports", () => {
+    expect(reportsStatus(policy(1), { phase: "CRDNotInstalled" }).conditions?.map((c) => c.type)).toEqual(["Ready", "Degraded"]);
+  });
+
+  test("says the CRD is not installed, at the policy's generation", () => {
+    expect(cond(reportsStatus(withReports(3), { phase: "CRDNotInstalled" }), "PolicyReports")).toMatchObject({
+      status: "False",
+      reason: "CRDNotInstalled",
+      observedGeneration: 3,
+      message: expect.stringContaining("policyreports.wgpolicyk8s.io") as unknown,
+    });
+  });
+
+  test("is True while reports are written, False with the error when a write fails, Unknown before the first try", () => {
+    expect(cond(reportsStatus(withReports(1), { phase: "Reporting" }), "PolicyReports")).toMatchObject({ status: "True", reason: "Reporting" });
+    expect(cond(reportsStatus(withReports(1), { phase: "Failed", message: "cannot apply PolicyReport shop/xander: forbidden" }), "PolicyReports")).toMatchObject({
+      status: "False",
+      reason: "WriteFailed",
+      message: "cannot apply PolicyReport shop/xander: forbidden",
+    });
+    expect(cond(reportsStatus(withReports(1)), "PolicyReports")).toMatchObject({ status: "Unknown", reason: "Pending" });
+  });
+});

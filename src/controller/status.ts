@@ -9,6 +9,7 @@ import { formatFieldErrors, type FieldError } from "../api/validate.js";
 import type { Result } from "../util/result.js";
 import type { FindingsSummary } from "./findings-view.js";
 import { STALE_AFTER_HEARTBEATS } from "./findings-view.js";
+import { POLICY_REPORT_NAME, type PolicyReportsState } from "./policy-reports.js";
 
 export type ConditionStatus = "True" | "False" | "Unknown";
 
@@ -48,6 +49,8 @@ export interface PolicyStatusInput {
   readonly findings: FindingsSummary;
   readonly heartbeatMs: number;
   readonly nowIso: string;
+  /** How writing PolicyReports goes; the condition is shown only on policies that ask for them. */
+  readonly policyReports?: PolicyReportsState;
 }
 
 const MAX_MESSAGE = 1024;
@@ -80,6 +83,25 @@ function degradedCondition(input: PolicyStatusInput): ConditionInput {
   return { type: "Degraded", status: "False", reason: "AsExpected", message: "every node's agent is reporting" };
 }
 
+function policyReportsCondition(state: PolicyReportsState | undefined): ConditionInput {
+  const type = "PolicyReports";
+  switch (state?.phase) {
+    case "CRDNotInstalled":
+      return {
+        type,
+        status: "False",
+        reason: "CRDNotInstalled",
+        message: "the PolicyReport CRD (policyreports.wgpolicyk8s.io, v1alpha2) is not installed, so no reports are written; install it (Policy Reporter and Kyverno ship it) and reports follow within a minute",
+      };
+    case "Reporting":
+      return { type, status: "True", reason: "Reporting", message: `open findings are in the PolicyReport "${POLICY_REPORT_NAME}" of each namespace that has some` };
+    case "Failed":
+      return { type, status: "False", reason: "WriteFailed", message: clip(state.message) };
+    default:
+      return { type, status: "Unknown", reason: "Pending", message: "PolicyReports have not been written yet" };
+  }
+}
+
 export function policyStatus(input: PolicyStatusInput): StarvationPolicyStatus {
   const generation = input.policy.metadata.generation ?? 0;
   const existing = input.policy.status?.conditions;
@@ -89,6 +111,9 @@ export function policyStatus(input: PolicyStatusInput): StarvationPolicyStatus {
     conditions: [
       setCondition(existing, readyCondition(input), generation, input.nowIso),
       setCondition(existing, degradedCondition(input), generation, input.nowIso),
+      ...(input.validation.ok && input.policy.spec.reporting?.policyReports === true
+        ? [setCondition(existing, policyReportsCondition(input.policyReports), generation, input.nowIso)]
+        : []),
     ],
     nodes: { desired: input.agent.desiredNodes, reporting: f.nodes.reporting, stale: f.nodes.stale },
     findings: { critical: f.bySeverity.critical, warning: f.bySeverity.warning },

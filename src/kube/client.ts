@@ -98,6 +98,17 @@ class ObjectApi extends KubernetesObjectApi {
     return parts.join("/");
   }
 
+  /** Asks discovery again, past the cache: whether `kind` is served now (a CRD installed or removed since). */
+  async servesNow(kind: ResourceKind): Promise<boolean> {
+    Reflect.deleteProperty(this.apiVersionResourceCache, kind.apiVersion);
+    try {
+      return (await this.resource(kind.apiVersion, kind.kind)) !== undefined;
+    } catch (err) {
+      if (isNotFound(err)) return false; // the whole group/version is not served
+      throw err;
+    }
+  }
+
   async applySubresource<T extends KubernetesObject>(obj: T, subresource: string, fieldManager: string, force: boolean): Promise<T> {
     const path = `${await this.specUriPath(structuredClone(obj), "patch")}/${subresource}`;
     const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
@@ -257,6 +268,15 @@ export class KubeClient {
   /** `/api/v1/nodes`, `/apis/xander.io/v1alpha1/nodefindings`, ... (discovered, so CRDs must be installed). */
   collectionPath(kind: ResourceKind, namespace?: string): Promise<string> {
     return this.api.collectionPath(kind, namespace);
+  }
+
+  /** Whether the apiserver serves `kind`, from a fresh discovery request (e.g. an optional CRD). */
+  async serves(kind: ResourceKind): Promise<boolean> {
+    try {
+      return await this.api.servesNow(kind);
+    } catch (err) {
+      throw kubeError(err, `discover ${kind.kind} in ${kind.apiVersion}`);
+    }
   }
 
   /** A list+watch cache of one kind that restarts itself after errors. Call start(). */

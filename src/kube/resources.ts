@@ -18,6 +18,8 @@ export const LEASE: ResourceKind = { apiVersion: "coordination.k8s.io/v1", kind:
 export const EVENT: ResourceKind = { apiVersion: "events.k8s.io/v1", kind: "Event" };
 export const STARVATION_POLICY_KIND: ResourceKind = { apiVersion: API_VERSION, kind: "StarvationPolicy" };
 export const NODE_FINDINGS_KIND: ResourceKind = { apiVersion: API_VERSION, kind: "NodeFindings" };
+/** The Kubernetes Policy WG's report; its CRD is optional (Policy Reporter, Kyverno and others install it). */
+export const POLICY_REPORT_KIND: ResourceKind = { apiVersion: "wgpolicyk8s.io/v1alpha2", kind: "PolicyReport" };
 
 /** Field managers: server-side apply tracks which fields each one owns, so agent and controller never fight. */
 export const CONTROLLER_FIELD_MANAGER = "xander-controller";

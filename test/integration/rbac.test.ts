@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeFindings, StarvationPolicy } from "../../src/api/types.generated.js";
+import { KubeClient } from "../../src/kube/client.js";
+import { applyNodeFindingsStatus } from "../../src/kube/xander.js";
 import {
   createNamespace,
   createNode,
@@ -64,6 +66,9 @@ function applyStatus(token: string, node: string, version: string): ReturnType<t
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "xander-rbac-"));
   await installCrds(join(repoRoot, "crds"));
+  // kubectl auth can-i resolves "policyreports.wgpolicyk8s.io" through discovery: without the CRD it asks
+  // about a resource of that literal name in the core group, which nobody may touch.
+  await installCrds(join(repoRoot, "test/fixtures/policy-report"));
   namespace = await createNamespace(`xander-rbac-${suffix}`);
   const rendered = await renderChart(release, namespace, ["--set", "crds.install=false", "--set", "defaultPolicy.enabled=false"]);
   rbac = rendered.filter((m) => RBAC_KINDS.has(m.kind));
@@ -97,6 +102,7 @@ afterAll(async () => {
   await deleteNode(nodeB);
   await kubectl(["delete", "nodefindings", nodeA, nodeB, "--ignore-not-found"]);
   if (namespace !== "") await deleteNamespace(namespace);
+  await kubectl(["delete", "crd", "policyreports.wgpolicyk8s.io", "--ignore-not-found", "--wait=false"]);
   if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
 }, 90_000);
 
@@ -119,6 +125,24 @@ describe("the chart's RBAC is enough", () => {
     }, { timeoutMs: 30_000 });
     const lease = await getJson<{ spec: { holderIdentity: string } }>(["lease", `${fullname}-controller`, "-n", namespace]);
     expect(lease?.spec.holderIdentity).not.toBe("");
+    expect(refusals(controller!.log())).toEqual([]);
+  }, 90_000);
+
+  test("with reporting.policyReports, the controller's token is enough to create a namespace's PolicyReport and to delete it when the finding clears", async () => {
+    expect((await kubectl(["patch", "starvationpolicy", policyName, "--type=merge", "-p", '{"spec":{"reporting":{"policyReports":true}}}'])).code).toBe(0);
+    await poll(`NodeFindings ${nodeB}`, () => getJson<NodeFindings>(["nodefindings", nodeB]), { timeoutMs: 30_000 });
+    // Written as the admin (node B has no agent yet), under a field manager of its own.
+    const admin = KubeClient.fromDefault();
+    const write = async (findings: NonNullable<NodeFindings["status"]>["findings"]) => {
+      const now = new Date().toISOString();
+      await applyNodeFindingsStatus(admin, nodeB, { agent: { version: "rbac-test", lastSample: now }, findings }, "rbac-test");
+    };
+    const now = new Date().toISOString();
+    await write([{ rule: "OOMKill", severity: "critical", policy: policyName, pod: { namespace, name: "victim", uid: "u-victim" }, value: 1, threshold: 1, firstSeen: now, lastSeen: now, message: "OOM-killed" }]);
+    const polr = await poll(`PolicyReport ${namespace}/xander`, () => getJson<{ summary: { fail: number } }>(["policyreports.wgpolicyk8s.io", "xander", "-n", namespace]), { timeoutMs: 30_000 });
+    expect(polr.summary.fail).toBe(1);
+    await write([]);
+    await poll("the PolicyReport deleted", async () => ((await kubectl(["get", "policyreports.wgpolicyk8s.io", "xander", "-n", namespace])).code !== 0 ? true : undefined), { timeoutMs: 30_000 });
     expect(refusals(controller!.log())).toEqual([]);
   }, 90_000);
 
@@ -205,6 +229,10 @@ const canI: CanI[] = [
   ["controller", "create", "leases.coordination.k8s.io", "", true, true],
   ["controller", "update", "leases.coordination.k8s.io/CONTROLLER", "", true, true],
   ["controller", "get", "deployments.apps/CONTROLLER", "", true, true], // its own Deployment
+  ["controller", "list", "policyreports.wgpolicyk8s.io", "", false, true], // with reporting.policyReports
+  ["controller", "create", "policyreports.wgpolicyk8s.io", "", true, true],
+  ["controller", "patch", "policyreports.wgpolicyk8s.io", "", true, true],
+  ["controller", "delete", "policyreports.wgpolicyk8s.io", "", true, true],
   // ... and nothing else
   ["controller", "list", "secrets", "", false, false],
   ["controller", "get", "secrets", "", true, false],
@@ -225,6 +253,7 @@ const canI: CanI[] = [
   ["controller", "get", "endpointslices.discovery.k8s.io", "", true, false],
   ["controller", "patch", "nodes", "", false, false],
   ["controller", "create", "events.events.k8s.io", "", true, false],
+  ["controller", "create", "clusterpolicyreports.wgpolicyk8s.io", "", false, false],
 ];
 
 describe("kubectl auth can-i: each account holds exactly the verbs its code uses", () => {
