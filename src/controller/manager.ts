@@ -26,7 +26,7 @@ import { AGENT_KEY, AgentReconciler } from "./agent-reconciler.js";
 import type { Node } from "./cache.js";
 import type { ControllerConfig } from "./config.js";
 import type { DaemonSet } from "./daemonset.js";
-import { serviceBackends, slimEndpointSlice, type EndpointSliceRef, type ServiceBackends } from "./dependency-graph.js";
+import { serviceBackends, slimEndpointSlice, type EndpointSliceRef, type ServiceBackends } from "../deps/dependency-graph.js";
 import { FindingsView } from "./findings-view.js";
 import { ControllerMetrics } from "./metrics.js";
 import { NodeReconciler } from "./node-reconciler.js";
