@@ -27,7 +27,7 @@ import type { Node } from "./cache.js";
 import type { ControllerConfig } from "./config.js";
 import type { DaemonSet } from "./daemonset.js";
 import { serviceBackends, slimEndpointSlice, type EndpointSliceRef, type ServiceBackends } from "../deps/dependency-graph.js";
-import { FindingsView } from "./findings-view.js";
+import { FindingsView } from "../report/findings-view.js";
 import { ControllerMetrics } from "./metrics.js";
 import { NodeReconciler } from "./node-reconciler.js";
 import { PolicyReconciler } from "./policy-reconciler.js";

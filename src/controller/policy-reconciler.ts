@@ -12,7 +12,7 @@ import { CONTROLLER_FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL } from "../kube/
 import type { ReconcileResult } from "../kube/workqueue.js";
 import type { Cache, Node } from "./cache.js";
 import { AGENT_NAME, type DaemonSet } from "./daemonset.js";
-import type { FindingsView } from "./findings-view.js";
+import type { FindingsView } from "../report/findings-view.js";
 import { jsonEqual, policyStatus, type AgentState } from "./status.js";
 
 const DEFAULT_HEARTBEAT_MS = 60_000;

@@ -5,7 +5,7 @@
  */
 import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
 import { callerNames, type DependencyGraph } from "../deps/dependency-graph.js";
-import { compareRisk } from "../controller/findings-view.js";
+import { compareRisk } from "./findings-view.js";
 import { findingPod, graphAround, nodeName, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
 import type { CulpritRef, ReadModelInput, TopOptions, TopRow, TopView } from "./types.js";
 
