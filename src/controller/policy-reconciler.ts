@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import { effectivePolicy } from "../api/policy.js";
-import { API_VERSION } from "../api/schema.js";
+import { API_VERSION } from "../api/schema/names.js";
 import type { StarvationPolicy } from "../api/types.generated.js";
 import type { KubeClient } from "../kube/client.js";
 import { CONTROLLER_FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL } from "../kube/resources.js";

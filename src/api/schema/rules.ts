@@ -1,0 +1,82 @@
+/** The `rules` part of a StarvationPolicy spec: one property per analysis rule, from the rules themselves. */
+import { RULES } from "../../analysis/rules/index.js";
+import { RULE_NAMES, SEVERITIES, type RuleName } from "../../analysis/types.js";
+import { cel, cmp } from "./cel.js";
+import type { JsonSchema } from "./json-schema.js";
+import { duration } from "./shapes.js";
+
+/** The value range of each rule's threshold: stall and limit shares are 0..1, OOM kills are a count. */
+export const THRESHOLD_RANGES: Readonly<Record<RuleName, { readonly min: number; readonly max: number; readonly unit: string }>> = {
+  CPUThrottling: { min: 0, max: 1, unit: "share of CFS periods throttled (0..1)" },
+  CPUStarvation: { min: 0, max: 1, unit: "share of wall time stalled on CPU, PSI some (0..1)" },
+  MemoryNearLimit: { min: 0, max: 1, unit: "working set as a share of the memory limit (0..1)" },
+  MemoryPressure: { min: 0, max: 1, unit: "share of wall time stalled on memory, PSI some (0..1)" },
+  OOMKill: { min: 1, max: 1000, unit: "OOM kills within the window (a count)" },
+  IOPressure: { min: 0, max: 1, unit: "share of wall time stalled on IO, PSI some (0..1)" },
+  NodePressure: { min: 0, max: 1, unit: "node-level PSI stall share, the worst of cpu/memory/io (0..1)" },
+};
+
+/** Per-rule defaults come from the analysis rules themselves, so the CRD and `xander scan` agree. */
+export const RULE_DEFAULTS: Readonly<Record<RuleName, { threshold: number; for: string; clearAfter: string; severity: string }>> =
+  Object.fromEntries(RULES.map((r) => [r.name, { ...r.defaults }])) as Record<
+    RuleName,
+    { threshold: number; for: string; clearAfter: string; severity: string }
+  >;
+
+interface RuleSpecValue {
+  readonly for?: string;
+  readonly clearAfter?: string;
+}
+
+function ruleSchema(name: RuleName): JsonSchema {
+  const range = THRESHOLD_RANGES[name];
+  const d = RULE_DEFAULTS[name];
+  const threshold: JsonSchema = {
+    type: "number",
+    description: "Raise when the value reaches this (the unit is in the rule's description).",
+    minimum: range.min,
+    maximum: range.max,
+    default: d.threshold,
+  };
+  return {
+    type: "object",
+    title: "RuleSpec",
+    description: `Settings of the ${name} rule. Threshold: ${range.unit}.`,
+    default: {},
+    properties: {
+      enabled: { type: "boolean", description: "Whether the rule runs.", default: true },
+      threshold: name === "OOMKill" ? { ...threshold, multipleOf: 1 } : threshold,
+      for: duration("The condition must hold this long before a finding is raised (0s = at once).", d.for),
+      clearAfter: duration("A raised finding clears after its condition has been absent this long.", d.clearAfter),
+      severity: { type: "string", enum: [...SEVERITIES], description: "Severity of the finding.", default: d.severity },
+    },
+    "x-kubernetes-validations": [
+      // `for` is a CEL reserved word: the apiserver exposes the property as __for__.
+      cel("duration(self.__for__) <= duration('1h')", "for must be at most 1h", (s: RuleSpecValue) => cmp(s.for, "1h", (a, b) => a <= b), ".for"),
+      cel(
+        "duration(self.clearAfter) <= duration('24h')",
+        "clearAfter must be at most 24h",
+        (s: RuleSpecValue) => cmp(s.clearAfter, "24h", (a, b) => a <= b),
+        ".clearAfter",
+      ),
+    ],
+  };
+}
+
+type RulesValue = Partial<Record<RuleName, { readonly enabled?: boolean }>>;
+
+export const rulesSchema: JsonSchema = {
+  type: "object",
+  title: "RulesSpec",
+  description: "Per-rule settings; a rule left out runs with its defaults.",
+  default: {},
+  properties: Object.fromEntries(RULE_NAMES.map((n) => [n, ruleSchema(n)])),
+  "x-kubernetes-validations": [
+    cel(
+      // Every rule is defaulted (see expandDefaults), so each field is always present.
+      RULE_NAMES.map((n) => `self.${n}.enabled`).join(" || "),
+      "at least one rule must be enabled",
+      (self: RulesValue) => RULE_NAMES.some((n) => self[n]?.enabled !== false),
+    ),
+  ],
+};
