@@ -106,6 +106,15 @@ export interface RuleDefaults {
   readonly severity: Severity;
 }
 
+/** The values a policy may set as a rule's threshold, and what they measure: the CRD's bounds and description. */
+export interface ThresholdRange {
+  readonly min: number;
+  readonly max: number;
+  readonly unit: string;
+  /** A count (OOM kills), so the CRD admits whole numbers only. */
+  readonly wholeNumber?: boolean;
+}
+
 /** What a container rule may look at besides its own window: the rest of the node. */
 export interface NodeContext {
   readonly windows: readonly ContainerWindow[];
@@ -119,6 +128,7 @@ export interface ContainerRule {
   readonly name: RuleName;
   readonly scope: "container";
   readonly defaults: RuleDefaults;
+  readonly thresholdRange: ThresholdRange;
   evaluate(window: ContainerWindow, config: RuleConfig, context: NodeContext): Observation | undefined;
 }
 
@@ -126,6 +136,7 @@ export interface NodeRule {
   readonly name: RuleName;
   readonly scope: "node";
   readonly defaults: RuleDefaults;
+  readonly thresholdRange: ThresholdRange;
   evaluate(window: NodeWindow, config: RuleConfig): Observation | undefined;
 }
 

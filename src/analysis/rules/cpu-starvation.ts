@@ -11,6 +11,7 @@ export const cpuStarvation: ContainerRule = {
   name: "CPUStarvation",
   scope: "container",
   defaults: { threshold: 0.3, for: "5s", clearAfter: "30s", severity: "warning" },
+  thresholdRange: { min: 0, max: 1, unit: "share of wall time stalled on CPU, PSI some (0..1)" },
   evaluate(window, config, context) {
     const stallShare = window.cpuStallShare;
     if (stallShare === undefined || stallShare < config.threshold) return undefined;

@@ -7,6 +7,7 @@ export const cpuThrottling: ContainerRule = {
   scope: "container",
   // kubernetes-mixin's CPUThrottlingHigh alerts at 25% of periods throttled.
   defaults: { threshold: 0.25, for: "5s", clearAfter: "30s", severity: "warning" },
+  thresholdRange: { min: 0, max: 1, unit: "share of CFS periods throttled (0..1)" },
   evaluate(window, config) {
     if (window.periods === 0) return undefined;
     const throttleRatio = window.throttledPeriods / window.periods;

@@ -6,6 +6,7 @@ export const memoryNearLimit: ContainerRule = {
   name: "MemoryNearLimit",
   scope: "container",
   defaults: { threshold: 0.9, for: "5s", clearAfter: "30s", severity: "warning" },
+  thresholdRange: { min: 0, max: 1, unit: "working set as a share of the memory limit (0..1)" },
   evaluate(window, config) {
     const limitShare = window.memoryLimitShare;
     if (limitShare === null || limitShare < config.threshold) return undefined;

@@ -8,6 +8,7 @@ export const nodePressure: NodeRule = {
   name: "NodePressure",
   scope: "node",
   defaults: { threshold: 0.4, for: "10s", clearAfter: "30s", severity: "warning" },
+  thresholdRange: { min: 0, max: 1, unit: "node-level PSI stall share, the worst of cpu/memory/io (0..1)" },
   evaluate(window, config) {
     const worst = worstResource(window);
     if (!worst || worst.share < config.threshold) return undefined;

@@ -6,6 +6,7 @@ export const oomKill: ContainerRule = {
   name: "OOMKill",
   scope: "container",
   defaults: { threshold: 1, for: "0s", clearAfter: "5m", severity: "critical" },
+  thresholdRange: { min: 1, max: 1000, unit: "OOM kills within the window (a count)", wholeNumber: true },
   evaluate(window, config) {
     if (window.oomKills < config.threshold) return undefined;
     const limit = window.memoryLimitBytes === null ? "" : ` at its ${bytes(window.memoryLimitBytes)} memory limit`;

@@ -1,20 +1,15 @@
 /** The `rules` part of a StarvationPolicy spec: one property per analysis rule, from the rules themselves. */
 import { RULES } from "../../analysis/rules/index.js";
-import { RULE_NAMES, SEVERITIES, type RuleName } from "../../analysis/types.js";
+import { RULE_NAMES, SEVERITIES, type RuleName, type ThresholdRange } from "../../analysis/types.js";
 import { cel, cmp } from "./cel.js";
 import type { JsonSchema } from "./json-schema.js";
 import { duration } from "./shapes.js";
 
-/** The value range of each rule's threshold: stall and limit shares are 0..1, OOM kills are a count. */
-export const THRESHOLD_RANGES: Readonly<Record<RuleName, { readonly min: number; readonly max: number; readonly unit: string }>> = {
-  CPUThrottling: { min: 0, max: 1, unit: "share of CFS periods throttled (0..1)" },
-  CPUStarvation: { min: 0, max: 1, unit: "share of wall time stalled on CPU, PSI some (0..1)" },
-  MemoryNearLimit: { min: 0, max: 1, unit: "working set as a share of the memory limit (0..1)" },
-  MemoryPressure: { min: 0, max: 1, unit: "share of wall time stalled on memory, PSI some (0..1)" },
-  OOMKill: { min: 1, max: 1000, unit: "OOM kills within the window (a count)" },
-  IOPressure: { min: 0, max: 1, unit: "share of wall time stalled on IO, PSI some (0..1)" },
-  NodePressure: { min: 0, max: 1, unit: "node-level PSI stall share, the worst of cpu/memory/io (0..1)" },
-};
+/** The value range of each rule's threshold, as the rule itself declares it. */
+export const THRESHOLD_RANGES: Readonly<Record<RuleName, ThresholdRange>> = Object.fromEntries(RULES.map((r) => [r.name, r.thresholdRange])) as Record<
+  RuleName,
+  ThresholdRange
+>;
 
 /** Per-rule defaults come from the analysis rules themselves, so the CRD and `xander scan` agree. */
 export const RULE_DEFAULTS: Readonly<Record<RuleName, { threshold: number; for: string; clearAfter: string; severity: string }>> =
@@ -45,7 +40,7 @@ function ruleSchema(name: RuleName): JsonSchema {
     default: {},
     properties: {
       enabled: { type: "boolean", description: "Whether the rule runs.", default: true },
-      threshold: name === "OOMKill" ? { ...threshold, multipleOf: 1 } : threshold,
+      threshold: range.wholeNumber === true ? { ...threshold, multipleOf: 1 } : threshold,
       for: duration("The condition must hold this long before a finding is raised (0s = at once).", d.for),
       clearAfter: duration("A raised finding clears after its condition has been absent this long.", d.clearAfter),
       severity: { type: "string", enum: [...SEVERITIES], description: "Severity of the finding.", default: d.severity },
