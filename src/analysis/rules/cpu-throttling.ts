@@ -1,8 +1,8 @@
 import { cores, pct } from "../format.js";
-import type { ContainerRule } from "../types.js";
+import type { ContainerRule } from "../rule.js";
 
 /** The container hits its own CFS quota: throttled periods over elapsed periods in the window. */
-export const cpuThrottling: ContainerRule = {
+export const cpuThrottling: ContainerRule<"CPUThrottling"> = {
   name: "CPUThrottling",
   scope: "container",
   // kubernetes-mixin's CPUThrottlingHigh alerts at 25% of periods throttled.

@@ -1,8 +1,8 @@
-import type { ContainerRule } from "../types.js";
+import type { ContainerRule } from "../rule.js";
 import { stallObservation } from "./stall.js";
 
 /** Tasks wait on block IO: PSI `some` share of wall time. */
-export const ioPressure: ContainerRule = {
+export const ioPressure: ContainerRule<"IOPressure"> = {
   name: "IOPressure",
   scope: "container",
   defaults: { threshold: 0.3, for: "5s", clearAfter: "30s", severity: "warning" },

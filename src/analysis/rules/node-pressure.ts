@@ -1,10 +1,10 @@
 import { pct } from "../format.js";
-import type { NodeRule, NodeWindow } from "../types.js";
+import type { NodeRule, NodeWindow } from "../rule.js";
 
 type Resource = "cpu" | "memory" | "io";
 
 /** Node-wide PSI from /proc/pressure: the worst of cpu, memory and io `some` stall shares. */
-export const nodePressure: NodeRule = {
+export const nodePressure: NodeRule<"NodePressure"> = {
   name: "NodePressure",
   scope: "node",
   defaults: { threshold: 0.4, for: "10s", clearAfter: "30s", severity: "warning" },

@@ -1,8 +1,8 @@
 import { bytes } from "../format.js";
-import type { ContainerRule } from "../types.js";
+import type { ContainerRule } from "../rule.js";
 
 /** The kernel OOM-killed a task in the container within the window. Raised at once. */
-export const oomKill: ContainerRule = {
+export const oomKill: ContainerRule<"OOMKill"> = {
   name: "OOMKill",
   scope: "container",
   defaults: { threshold: 1, for: "0s", clearAfter: "5m", severity: "critical" },

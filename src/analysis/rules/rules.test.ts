@@ -10,6 +10,8 @@ import { RULES } from "./index.js";
 
 const WINDOW_MS = 5000;
 
+type BuiltInRule = Rule<RuleName>;
+
 /** One tick during the condition: the rule measures `level` over a window of such ticks. `i` counts ticks from the onset. */
 type Scenario = (t: number, level: number, i: number) => Tick;
 
@@ -31,7 +33,7 @@ const SCENARIOS: Readonly<Record<RuleName, Scenario>> = {
 };
 
 /** A tick with nothing wrong: every measured value 0. */
-const calm = (rule: Rule, t: number): Tick => SCENARIOS[rule.name](t, 0, -1);
+const calm = (rule: BuiltInRule, t: number): Tick => SCENARIOS[rule.name](t, 0, -1);
 
 /** A level clearly past the threshold, and one just below it. */
 function above(rule: Rule): number {
@@ -49,7 +51,7 @@ interface Run {
 }
 
 /** One-second ticks from 1 s: the condition at `level` for `conditionS` seconds, then calm until `totalS`. */
-function run(rule: Rule, level: number, conditionS: number, totalS: number): Run {
+function run(rule: BuiltInRule, level: number, conditionS: number, totalS: number): Run {
   const analyzer = new Analyzer({ windowMs: WINDOW_MS, nodeCores: 2 });
   let out: { raisedAtMs?: number; clearedAtMs?: number; value?: number } = {};
   for (let s = 1; s <= totalS; s++) {
