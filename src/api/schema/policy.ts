@@ -1,9 +1,10 @@
 /** The StarvationPolicy schema: which pods Xander watches, with which thresholds, and how agents report. */
-import { RULE_NAMES, SEVERITIES } from "../../analysis/types.js";
+import { RULES } from "../../analysis/rules/index.js";
+import { SEVERITIES, type Rule } from "../../analysis/types.js";
 import { cel, cmp } from "./cel.js";
 import { expandDefaults, type JsonSchema } from "./json-schema.js";
 import { MAX_RECENT_INCIDENTS } from "./node-findings.js";
-import { rulesSchema } from "./rules.js";
+import { rulesSchemaFor } from "./rules.js";
 import { conditions, DNS_LABEL, duration, int, labelSelectorSchema, str } from "./shapes.js";
 
 interface SamplingValue {
@@ -151,90 +152,99 @@ const selectorSchema: JsonSchema = {
   },
 };
 
-const topRiskSchema: JsonSchema = {
-  type: "object",
-  title: "TopRisk",
-  description: "One of the most severe open findings.",
-  required: ["node", "rule", "severity", "pod"],
-  properties: {
-    node: str("The node the finding is on.", 253),
-    rule: { type: "string", enum: [...RULE_NAMES], description: "The rule that raised it." },
-    severity: { type: "string", enum: [...SEVERITIES], description: "Its severity." },
-    pod: str('The starved pod as "namespace/name" (node-level findings: empty).', 317),
-    message: str("What the rule saw.", 1024),
-    callers: {
-      type: "array",
-      description:
-        'Who calls the starved pod, across the cluster, busiest first: workloads as "namespace/name" (a bare pod by its own name, an unknown caller by IP). Calls through a Service count against its backend pods.',
-      maxItems: 10,
-      "x-kubernetes-list-type": "atomic",
-      items: { type: "string", maxLength: 317 },
+function topRiskSchema(ruleNames: readonly string[]): JsonSchema {
+  return {
+    type: "object",
+    title: "TopRisk",
+    description: "One of the most severe open findings.",
+    required: ["node", "rule", "severity", "pod"],
+    properties: {
+      node: str("The node the finding is on.", 253),
+      rule: { type: "string", enum: [...ruleNames], description: "The rule that raised it." },
+      severity: { type: "string", enum: [...SEVERITIES], description: "Its severity." },
+      pod: str('The starved pod as "namespace/name" (node-level findings: empty).', 317),
+      message: str("What the rule saw.", 1024),
+      callers: {
+        type: "array",
+        description:
+          'Who calls the starved pod, across the cluster, busiest first: workloads as "namespace/name" (a bare pod by its own name, an unknown caller by IP). Calls through a Service count against its backend pods.',
+        maxItems: 10,
+        "x-kubernetes-list-type": "atomic",
+        items: { type: "string", maxLength: 317 },
+      },
     },
-  },
-};
+  };
+}
 
-const policyStatusSchema: JsonSchema = {
-  type: "object",
-  title: "StarvationPolicyStatus",
-  description: "What the controller observed for this policy.",
-  properties: {
-    observedGeneration: int("The metadata.generation this status describes."),
-    conditions: conditions("Ready and Degraded."),
-    nodes: {
-      type: "object",
-      description: "Agents expected and heard from.",
-      properties: {
-        desired: int("Nodes that should run an agent."),
-        reporting: int("Nodes whose agent reported within 3 heartbeats."),
-        stale: int("Nodes whose agent has not reported within 3 heartbeats."),
+function policyStatusSchema(ruleNames: readonly string[]): JsonSchema {
+  return {
+    type: "object",
+    title: "StarvationPolicyStatus",
+    description: "What the controller observed for this policy.",
+    properties: {
+      observedGeneration: int("The metadata.generation this status describes."),
+      conditions: conditions("Ready and Degraded."),
+      nodes: {
+        type: "object",
+        description: "Agents expected and heard from.",
+        properties: {
+          desired: int("Nodes that should run an agent."),
+          reporting: int("Nodes whose agent reported within 3 heartbeats."),
+          stale: int("Nodes whose agent has not reported within 3 heartbeats."),
+        },
+      },
+      findings: {
+        type: "object",
+        description: "Open findings raised under this policy, cluster-wide.",
+        properties: {
+          critical: int("Critical findings."),
+          warning: int("Warning findings."),
+        },
+      },
+      topRisks: {
+        type: "array",
+        description: "The most severe open findings, worst first.",
+        maxItems: 10,
+        "x-kubernetes-list-type": "atomic",
+        items: topRiskSchema(ruleNames),
       },
     },
-    findings: {
-      type: "object",
-      description: "Open findings raised under this policy, cluster-wide.",
-      properties: {
-        critical: int("Critical findings."),
-        warning: int("Warning findings."),
-      },
-    },
-    topRisks: {
-      type: "array",
-      description: "The most severe open findings, worst first.",
-      maxItems: 10,
-      "x-kubernetes-list-type": "atomic",
-      items: topRiskSchema,
-    },
-  },
-};
+  };
+}
 
-export const starvationPolicySchema: JsonSchema = expandDefaults({
-  type: "object",
-  title: "StarvationPolicy",
-  description: "Which pods Xander watches for starvation, with which thresholds, and how agents report.",
-  required: ["spec"],
-  properties: {
-    apiVersion: { type: "string" },
-    kind: { type: "string" },
-    metadata: { type: "object" },
-    spec: {
-      type: "object",
-      title: "StarvationPolicySpec",
-      description: "The desired policy.",
-      properties: {
-        selector: selectorSchema,
-        sampling: samplingSchema,
-        rules: rulesSchema,
-        reporting: reportingSchema,
+/** The StarvationPolicy schema for these rules: their settings in the spec, their names in the status. */
+export function starvationPolicySchemaFor(rules: readonly Rule[]): JsonSchema {
+  return expandDefaults({
+    type: "object",
+    title: "StarvationPolicy",
+    description: "Which pods Xander watches for starvation, with which thresholds, and how agents report.",
+    required: ["spec"],
+    properties: {
+      apiVersion: { type: "string" },
+      kind: { type: "string" },
+      metadata: { type: "object" },
+      spec: {
+        type: "object",
+        title: "StarvationPolicySpec",
+        description: "The desired policy.",
+        properties: {
+          selector: selectorSchema,
+          sampling: samplingSchema,
+          rules: rulesSchemaFor(rules),
+          reporting: reportingSchema,
+        },
+        "x-kubernetes-validations": [
+          cel(
+            "!has(self.reporting) || !has(self.sampling) || duration(self.reporting.heartbeat) >= duration(self.sampling.interval)",
+            "heartbeat must be at least the sampling interval",
+            (s: SpecValue) => cmp(s.reporting?.heartbeat, s.sampling?.interval, (a, b) => a >= b),
+            ".reporting.heartbeat",
+          ),
+        ],
       },
-      "x-kubernetes-validations": [
-        cel(
-          "!has(self.reporting) || !has(self.sampling) || duration(self.reporting.heartbeat) >= duration(self.sampling.interval)",
-          "heartbeat must be at least the sampling interval",
-          (s: SpecValue) => cmp(s.reporting?.heartbeat, s.sampling?.interval, (a, b) => a >= b),
-          ".reporting.heartbeat",
-        ),
-      ],
+      status: policyStatusSchema(rules.map((r) => r.name)),
     },
-    status: policyStatusSchema,
-  },
-});
+  });
+}
+
+export const starvationPolicySchema: JsonSchema = starvationPolicySchemaFor(RULES);

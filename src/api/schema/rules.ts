@@ -1,15 +1,9 @@
 /** The `rules` part of a StarvationPolicy spec: one property per analysis rule, from the rules themselves. */
 import { RULES } from "../../analysis/rules/index.js";
-import { RULE_NAMES, SEVERITIES, type RuleName, type ThresholdRange } from "../../analysis/types.js";
+import { SEVERITIES, type Rule, type RuleName } from "../../analysis/types.js";
 import { cel, cmp } from "./cel.js";
 import type { JsonSchema } from "./json-schema.js";
 import { duration } from "./shapes.js";
-
-/** The value range of each rule's threshold, as the rule itself declares it. */
-export const THRESHOLD_RANGES: Readonly<Record<RuleName, ThresholdRange>> = Object.fromEntries(RULES.map((r) => [r.name, r.thresholdRange])) as Record<
-  RuleName,
-  ThresholdRange
->;
 
 /** Per-rule defaults come from the analysis rules themselves, so the CRD and `xander scan` agree. */
 export const RULE_DEFAULTS: Readonly<Record<RuleName, { threshold: number; for: string; clearAfter: string; severity: string }>> =
@@ -23,9 +17,8 @@ interface RuleSpecValue {
   readonly clearAfter?: string;
 }
 
-function ruleSchema(name: RuleName): JsonSchema {
-  const range = THRESHOLD_RANGES[name];
-  const d = RULE_DEFAULTS[name];
+function ruleSchema(rule: Rule): JsonSchema {
+  const { name, thresholdRange: range, defaults: d } = rule;
   const threshold: JsonSchema = {
     type: "number",
     description: "Raise when the value reaches this (the unit is in the rule's description).",
@@ -58,20 +51,24 @@ function ruleSchema(name: RuleName): JsonSchema {
   };
 }
 
-type RulesValue = Partial<Record<RuleName, { readonly enabled?: boolean }>>;
+type RulesValue = Readonly<Record<string, { readonly enabled?: boolean } | undefined>>;
 
-export const rulesSchema: JsonSchema = {
-  type: "object",
-  title: "RulesSpec",
-  description: "Per-rule settings; a rule left out runs with its defaults.",
-  default: {},
-  properties: Object.fromEntries(RULE_NAMES.map((n) => [n, ruleSchema(n)])),
-  "x-kubernetes-validations": [
-    cel(
-      // Every rule is defaulted (see expandDefaults), so each field is always present.
-      RULE_NAMES.map((n) => `self.${n}.enabled`).join(" || "),
-      "at least one rule must be enabled",
-      (self: RulesValue) => RULE_NAMES.some((n) => self[n]?.enabled !== false),
-    ),
-  ],
-};
+/** The `rules` object of a policy spec for these rules, one property each, in their order. */
+export function rulesSchemaFor(rules: readonly Rule[]): JsonSchema {
+  const names = rules.map((r) => r.name);
+  return {
+    type: "object",
+    title: "RulesSpec",
+    description: "Per-rule settings; a rule left out runs with its defaults.",
+    default: {},
+    properties: Object.fromEntries(rules.map((r) => [r.name, ruleSchema(r)])),
+    "x-kubernetes-validations": [
+      cel(
+        // Every rule is defaulted (see expandDefaults), so each field is always present.
+        names.map((n) => `self.${n}.enabled`).join(" || "),
+        "at least one rule must be enabled",
+        (self: RulesValue) => names.some((n) => self[n]?.enabled !== false),
+      ),
+    ],
+  };
+}
