@@ -12,7 +12,7 @@ import type { Incident, IncidentQuery } from "../analysis/incident.js";
 import { RULE_NAMES, type RuleName } from "../analysis/types.js";
 import type { IncidentList, PodHistory } from "../api/history.js";
 import { incidentToJson } from "../report/convert.js";
-import { GROUP } from "../api/schema.js";
+import { GROUP } from "../api/schema/names.js";
 import type { AccessAttributes } from "../kube/access-review.js";
 import { BadRequest, guardedRoute, optionalParam, sinceParam, type AccessGuard } from "../server/api.js";
 import type { Route } from "../server/http.js";

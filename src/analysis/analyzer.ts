@@ -1,7 +1,7 @@
 import type { Tick } from "../sampler/types.js";
 import { FindingLifecycle, type LifecycleEvent, type Subject } from "./lifecycle.js";
 import { RULES, defaultRuleConfigs } from "./rules/index.js";
-import type { ContainerWindow, Finding, NodeContext, NodeWindow, Observation, PodRef, RuleConfig, RuleConfigs, Severity } from "./types.js";
+import type { ContainerWindow, Finding, NodeContext, NodeWindow, Observation, PodRef, Rule, RuleConfig, RuleConfigs, RuleName, Severity } from "./types.js";
 import { RollingWindows, summarizeContainer, type TargetNames } from "./window.js";
 
 /** The rules that apply to a pod, and the policy they came from. */
@@ -17,6 +17,8 @@ export interface AnalyzerOptions {
   readonly bindingFor?: (pod: PodRef) => PolicyBinding | undefined;
   /** Rules for node-scoped checks (NodePressure). Defaults to built-in rules. */
   readonly nodeBinding?: PolicyBinding;
+  /** The rules to evaluate, in order. Defaults to RULES; the bindings' configs must cover every one. */
+  readonly rules?: readonly Rule<RuleName>[];
 }
 
 export interface AnalysisResult {
@@ -149,8 +151,9 @@ export class Analyzer {
 
   private evaluateWindow(round: Round, window: ContainerWindow, binding: PolicyBinding, context: NodeContext): void {
     const keys = this.ruleKeysFor(window.key);
-    for (let i = 0; i < RULES.length; i++) {
-      const rule = RULES[i];
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
       if (rule?.scope !== "container") continue;
       const config = binding.configs[rule.name];
       if (!config.enabled) continue;
@@ -171,7 +174,7 @@ export class Analyzer {
   private evaluateNode(round: Round, nodeWindow: NodeWindow): void {
     const binding = this.options.nodeBinding ?? { configs: defaultRuleConfigs() };
     if (nodeWindow.samples.length === 0) return;
-    for (const rule of RULES) {
+    for (const rule of this.rules) {
       if (rule.scope !== "node") continue;
       const config = binding.configs[rule.name];
       if (!config.enabled) continue;
@@ -196,7 +199,7 @@ export class Analyzer {
   private ruleKeysFor(key: string): readonly string[] {
     let keys = this.ruleKeys.get(key);
     if (keys === undefined) {
-      keys = RULES.map((rule) => `${rule.name}|${key}`);
+      keys = this.rules.map((rule) => `${rule.name}|${key}`);
       this.ruleKeys.set(key, keys);
     }
     return keys;
@@ -206,6 +209,10 @@ export class Analyzer {
   private pruneRuleKeys(): void {
     if (this.ruleKeys.size <= this.windows.size + RULE_KEYS_SLACK) return;
     for (const key of this.ruleKeys.keys()) if (!this.windows.has(key)) this.ruleKeys.delete(key);
+  }
+
+  private get rules(): readonly Rule<RuleName>[] {
+    return this.options.rules ?? RULES;
   }
 
   private bindingFor(pod: PodRef): PolicyBinding | undefined {

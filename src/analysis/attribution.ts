@@ -1,5 +1,5 @@
 import { cores, pct, podLabel } from "./format.js";
-import type { ContainerWindow, Culprit, NodeWindow, PodRef } from "./types.js";
+import type { ContainerWindow, Culprit, NodeWindow, PodRef } from "./rule.js";
 
 /** A neighbour must take at least this much CPU during the stall to be named at all. */
 const MIN_CULPRIT_CORES = 0.1;

@@ -1,4 +1,4 @@
-import type { PodRef } from "./types.js";
+import type { PodRef } from "./rule.js";
 
 /** 0.834 -> "83%" */
 export function pct(share: number): string {

@@ -1,83 +1,27 @@
-import type { ContainerSample, NodeSample } from "../sampler/types.js";
+/**
+ * The analysis vocabulary in one import: the rule contract (rule.ts), the rule names (from the rules
+ * themselves, rules/index.ts), and findings.
+ */
+import type { Culprit, PodRef, Severity } from "./rule.js";
+import type { RuleName } from "./rules/index.js";
 
-/** Stable rule names, used in findings, policies, metrics and events. */
-export const RULE_NAMES = [
-  "CPUThrottling",
-  "CPUStarvation",
-  "MemoryNearLimit",
-  "MemoryPressure",
-  "OOMKill",
-  "IOPressure",
-  "NodePressure",
-] as const;
-export type RuleName = (typeof RULE_NAMES)[number];
-
-export const SEVERITIES = ["critical", "warning", "info"] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export interface RuleConfig {
-  readonly enabled: boolean;
-  readonly threshold: number;
-  /** The condition must hold this long before a finding is raised (0 = at once). */
-  readonly forMs: number;
-  /** A raised finding clears after its condition has been absent this long. */
-  readonly clearAfterMs: number;
-  readonly severity: Severity;
-}
-
-export interface PodRef {
-  readonly uid: string;
-  readonly namespace?: string;
-  readonly name?: string;
-}
-
-/** A container's recent samples, oldest first, with the aggregates most rules need. */
-export interface ContainerWindow {
-  readonly key: string;
-  readonly pod: PodRef;
-  readonly containerId: string;
-  readonly containerName?: string;
-  readonly samples: readonly ContainerSample[];
-  readonly spanMs: number;
-  readonly cpuCores: number;
-  readonly periods: number;
-  readonly throttledPeriods: number;
-  readonly cpuLimitCores: number | null;
-  readonly cpuStallShare?: number;
-  readonly memoryStallShare?: number;
-  readonly memoryFullStallShare?: number;
-  readonly ioStallShare?: number;
-  readonly ioFullStallShare?: number;
-  readonly workingSetBytes?: number;
-  readonly memoryLimitBytes: number | null;
-  readonly memoryLimitShare: number | null;
-  readonly oomKills: number;
-}
-
-export interface NodeWindow {
-  readonly samples: readonly NodeSample[];
-  readonly spanMs: number;
-  readonly cpuStallShare?: number;
-  readonly memoryStallShare?: number;
-  readonly memoryFullStallShare?: number;
-  readonly ioStallShare?: number;
-  readonly ioFullStallShare?: number;
-}
-
-/** What a rule saw in one evaluation, before the lifecycle decides whether it is a finding. */
-export interface Observation {
-  readonly value: number;
-  readonly message: string;
-  readonly evidence?: Readonly<Record<string, string | number>>;
-  readonly culprit?: Culprit;
-}
-
-export interface Culprit {
-  readonly pod: PodRef;
-  /** 0..1: how strongly the evidence points at this neighbour. */
-  readonly score: number;
-  readonly evidence: string;
-}
+export { SEVERITIES } from "./rule.js";
+export type {
+  ContainerRule,
+  ContainerWindow,
+  Culprit,
+  NodeContext,
+  NodeRule,
+  NodeWindow,
+  Observation,
+  PodRef,
+  Rule,
+  RuleConfig,
+  RuleDefaults,
+  Severity,
+  ThresholdRange,
+} from "./rule.js";
+export { RULE_NAMES, type RuleConfigs, type RuleName } from "./rules/index.js";
 
 /** A raised (or, for OOMKill, recorded) finding. */
 export interface Finding {
@@ -95,38 +39,3 @@ export interface Finding {
   readonly evidence?: Readonly<Record<string, string | number>>;
   readonly message: string;
 }
-
-export type RuleConfigs = Readonly<Record<RuleName, RuleConfig>>;
-
-/** Defaults as a policy writes them (durations as text). */
-export interface RuleDefaults {
-  readonly threshold: number;
-  readonly for: string;
-  readonly clearAfter: string;
-  readonly severity: Severity;
-}
-
-/** What a container rule may look at besides its own window: the rest of the node. */
-export interface NodeContext {
-  readonly windows: readonly ContainerWindow[];
-  /** The node's own window: node-wide PSI and CPU, which shows load from outside pods. */
-  readonly node?: NodeWindow;
-  readonly nodeCores: number;
-  readonly configs: RuleConfigs;
-}
-
-export interface ContainerRule {
-  readonly name: RuleName;
-  readonly scope: "container";
-  readonly defaults: RuleDefaults;
-  evaluate(window: ContainerWindow, config: RuleConfig, context: NodeContext): Observation | undefined;
-}
-
-export interface NodeRule {
-  readonly name: RuleName;
-  readonly scope: "node";
-  readonly defaults: RuleDefaults;
-  evaluate(window: NodeWindow, config: RuleConfig): Observation | undefined;
-}
-
-export type Rule = ContainerRule | NodeRule;

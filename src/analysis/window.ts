@@ -1,5 +1,5 @@
 import type { ContainerSample, NodeSample } from "../sampler/types.js";
-import type { ContainerWindow, NodeWindow, PodRef } from "./types.js";
+import type { ContainerWindow, NodeWindow, PodRef } from "./rule.js";
 
 /** Names the agent knows for a target; the node engine alone only knows UIDs and IDs. */
 export interface TargetNames {

@@ -5,7 +5,7 @@
  * the CRD schema itself allows, should anything other than the agent write the status.
  */
 import { recentIncident } from "../api/incident-json.js";
-import { MAX_RECENT_INCIDENTS } from "../api/schema.js";
+import { MAX_RECENT_INCIDENTS } from "../api/schema/node-findings.js";
 import type { Dependency } from "../api/types.generated.js";
 import { buildStatus, nodeFinding, STATUS_BUDGET_BYTES } from "../agent/status.js";
 import type { Incident } from "../analysis/incident.js";

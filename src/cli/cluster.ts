@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import type { KubeObject } from "../api/meta.js";
 import type { NodeFindings } from "../api/types.generated.js";
 import { ReadService } from "../controller/read-service.js";
-import { serviceBackends } from "../controller/dependency-graph.js";
+import { serviceBackends } from "../deps/dependency-graph.js";
 import { KubeClient } from "../kube/client.js";
 import { KubeError } from "../kube/errors.js";
 import { HistoryClient } from "../kube/history-client.js";

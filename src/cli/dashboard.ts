@@ -13,7 +13,7 @@ import type { KubeObject } from "../api/meta.js";
 import { effectivePolicy } from "../api/policy.js";
 import type { NodeFindings, StarvationPolicy } from "../api/types.generated.js";
 import { dashboardRoutes } from "../controller/dashboard-api.js";
-import { serviceBackends } from "../controller/dependency-graph.js";
+import { serviceBackends } from "../deps/dependency-graph.js";
 import { readRoutes } from "../controller/read-api.js";
 import { ReadService } from "../controller/read-service.js";
 import type { KubeClient } from "../kube/client.js";

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { KubeObject } from "../api/meta.js";
 import type { NodeFindings } from "../api/types.generated.js";
-import { dependencyGraph, serviceBackends, type CallEdge } from "../controller/dependency-graph.js";
+import { dependencyGraph, serviceBackends, type CallEdge } from "../deps/dependency-graph.js";
 import type { KubeClient } from "../kube/client.js";
 import { clusterError, kubeClient, podArgument, withKubeFlags, type KubeFlags } from "./cluster.js";
 import { ENDPOINT_SLICE, NODE_FINDINGS_KIND } from "../kube/resources.js";

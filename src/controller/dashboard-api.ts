@@ -11,7 +11,7 @@
  * briefly), so a revoked token ends the stream. A view that cannot be computed (the API unreachable) is
  * pushed as a `problem` event and the stream goes on trying.
  */
-import { GROUP } from "../api/schema.js";
+import { GROUP } from "../api/schema/names.js";
 import type { AccessAttributes } from "../kube/access-review.js";
 import { BadRequest, EventStream, guardedRoute, optionalParam, sinceParam, type AccessGuard, type EventSink } from "../server/api.js";
 import type { Route } from "../server/http.js";

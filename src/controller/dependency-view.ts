@@ -9,7 +9,7 @@
 import type { NodeFindings } from "../api/types.generated.js";
 import { SEVERITIES, type Severity } from "../analysis/types.js";
 import { findingPod, nodeOwners, partitionNodes, splitPod, workloadRef } from "../report/cluster.js";
-import { dependencyGraph, type CallEdge, type ServiceBackends } from "./dependency-graph.js";
+import { dependencyGraph, type CallEdge, type ServiceBackends } from "../deps/dependency-graph.js";
 
 export interface WorkloadNodeView {
   /** "namespace/Kind/name" for a workload or a Service whose backends are unknown; the IP for an external peer. */

@@ -1,7 +1,7 @@
 /** The controller's Prometheus metrics, on their own registry (no global state shared with the agent). */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { RULE_NAMES, SEVERITIES } from "../analysis/types.js";
-import type { FindingsSummary } from "./findings-view.js";
+import type { FindingsSummary } from "../report/findings-view.js";
 
 export class ControllerMetrics {
   readonly registry = new Registry();

@@ -7,7 +7,7 @@
  */
 import type { Logger } from "pino";
 import type { OwnerReference } from "../api/meta.js";
-import { API_VERSION } from "../api/schema.js";
+import { API_VERSION } from "../api/schema/names.js";
 import type { NodeFindings } from "../api/types.generated.js";
 import type { KubeClient } from "../kube/client.js";
 import { CONTROLLER_FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL, NODE_FINDINGS_KIND } from "../kube/resources.js";

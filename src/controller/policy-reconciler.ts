@@ -5,14 +5,14 @@
  */
 import type { Logger } from "pino";
 import { effectivePolicy } from "../api/policy.js";
-import { API_VERSION } from "../api/schema.js";
+import { API_VERSION } from "../api/schema/names.js";
 import type { StarvationPolicy } from "../api/types.generated.js";
 import type { KubeClient } from "../kube/client.js";
 import { CONTROLLER_FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL } from "../kube/resources.js";
 import type { ReconcileResult } from "../kube/workqueue.js";
 import type { Cache, Node } from "./cache.js";
 import { AGENT_NAME, type DaemonSet } from "./daemonset.js";
-import type { FindingsView } from "./findings-view.js";
+import type { FindingsView } from "../report/findings-view.js";
 import type { PolicyReportsState } from "./policy-reports.js";
 import { jsonEqual, policyStatus, type AgentState } from "./status.js";
 

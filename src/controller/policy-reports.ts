@@ -17,7 +17,7 @@ import { API_VERSION } from "../api/schema.js";
 import type { KubeObject, ObjectMeta, OwnerReference } from "../api/meta.js";
 import type { NodeFinding, NodeFindings, StarvationPolicy } from "../api/types.generated.js";
 import { MANAGED_BY, MANAGED_BY_LABEL, POLICY_REPORT_KIND } from "../kube/resources.js";
-import { isStale, lastReportMs } from "./findings-view.js";
+import { isStale, lastReportMs } from "../report/findings-view.js";
 
 export const POLICY_REPORT_NAME = "xander";
 export const POLICY_REPORT_SOURCE = "xander";

@@ -13,7 +13,7 @@
  * `xander-viewer` ClusterRole grants exactly this, and aggregates into `view`.
  */
 import { RULE_NAMES, type RuleName } from "../analysis/types.js";
-import { GROUP } from "../api/schema.js";
+import { GROUP } from "../api/schema/names.js";
 import type { AccessAttributes } from "../kube/access-review.js";
 import { BadRequest, guardedRoute, optionalParam, sinceParam, type AccessGuard } from "../server/api.js";
 import type { Route } from "../server/http.js";

@@ -15,7 +15,7 @@ import { effectivePolicy } from "../api/policy.js";
 import { matchesSelector, type Labels } from "../agent/selector.js";
 import type { HistoryClient, NodeRead } from "../kube/history-client.js";
 import { adviseCulpritEntries, adviseEntries } from "./advice-adapter.js";
-import type { ServiceBackends } from "./dependency-graph.js";
+import type { ServiceBackends } from "../deps/dependency-graph.js";
 import { dependencyView, type DependenciesView } from "./dependency-view.js";
 import { incidentFromJson, incidentsFromNodeFindings } from "../report/convert.js";
 import { incidents as incidentsView } from "../report/incidents.js";

@@ -6,7 +6,7 @@ import { agentConfigMap, type ConfigMap } from "./agent-config.js";
 import { AgentReconciler } from "./agent-reconciler.js";
 import type { Cache, Node } from "./cache.js";
 import { agentDaemonSet, type AgentSettings, type DaemonSet } from "./daemonset.js";
-import { FindingsView } from "./findings-view.js";
+import { FindingsView } from "../report/findings-view.js";
 import { desiredNodeFindings, NodeReconciler } from "./node-reconciler.js";
 import { PolicyReconciler } from "./policy-reconciler.js";
 

@@ -1,6 +1,6 @@
 import { effectivePolicy } from "../api/policy.js";
 import type { Condition, StarvationPolicy } from "../api/types.generated.js";
-import { summarize } from "./findings-view.js";
+import { summarize } from "../report/findings-view.js";
 import { isSubset, jsonEqual, policyStatus, setCondition, type AgentState } from "./status.js";
 
 const T0 = "2025-06-01T10:00:00Z";

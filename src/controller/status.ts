@@ -7,8 +7,8 @@ import type { EffectivePolicy } from "../api/policy.js";
 import type { Condition, StarvationPolicy, StarvationPolicyStatus } from "../api/types.generated.js";
 import { formatFieldErrors, type FieldError } from "../api/validate.js";
 import type { Result } from "../util/result.js";
-import type { FindingsSummary } from "./findings-view.js";
-import { STALE_AFTER_HEARTBEATS } from "./findings-view.js";
+import type { FindingsSummary } from "../report/findings-view.js";
+import { STALE_AFTER_HEARTBEATS } from "../report/findings-view.js";
 import { POLICY_REPORT_NAME, type PolicyReportsState } from "./policy-reports.js";
 
 export type ConditionStatus = "True" | "False" | "Unknown";

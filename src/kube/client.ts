@@ -26,26 +26,12 @@ import type { KubeObject } from "../api/meta.js";
 import { reuseConnections } from "./connections.js";
 import { isNotFound, kubeError } from "./errors.js";
 import { Informer, type InformerOptions } from "./informer.js";
+import type { ListClient, ListOptions, ListResult } from "./list.js";
 import { NAMESPACE, type ResourceKind } from "./resources.js";
 
 export interface ObjectRef extends ResourceKind {
   readonly name: string;
   readonly namespace?: string;
-}
-
-export interface ListOptions {
-  readonly namespace?: string;
-  readonly labelSelector?: string;
-  readonly fieldSelector?: string;
-  /** Page size; lists are read page by page so a large cluster is not one huge response. */
-  readonly pageSize?: number;
-  /** Applied to each item as its page arrives, so a large list is never held whole in full. */
-  readonly transform?: (obj: KubeObject) => KubeObject;
-}
-
-export interface ListResult<T> {
-  readonly items: T[];
-  readonly resourceVersion: string;
 }
 
 export interface ApplyOptions {
@@ -136,7 +122,7 @@ class ObjectApi extends KubernetesObjectApi {
   }
 }
 
-export class KubeClient {
+export class KubeClient implements ListClient {
   private readonly api: ObjectApi;
 
   constructor(readonly kubeConfig: KubeConfig) {

@@ -12,7 +12,7 @@ import { ListWatch, V1ListMeta, Watch, type KubeConfig, type KubernetesListObjec
 import type { Logger } from "pino";
 import type { KubeObject } from "../api/meta.js";
 import { backoffMs, sleep } from "./backoff.js";
-import type { KubeClient } from "./client.js";
+import type { ListClient } from "./list.js";
 import type { ResourceKind } from "./resources.js";
 
 export interface InformerOptions {
@@ -70,7 +70,7 @@ export class Informer<T extends KubeObject> {
   private readonly abort = new AbortController();
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: ListClient,
     private readonly opts: InformerOptions,
   ) {}
 

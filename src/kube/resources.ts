@@ -1,4 +1,4 @@
-import { API_VERSION } from "../api/schema.js";
+import { API_VERSION } from "../api/schema/names.js";
 
 /** A kind the adapter can read, list, watch and apply. */
 export interface ResourceKind {

@@ -3,8 +3,8 @@
  * calls whom. Pure.
  */
 import type { Dependency, NodeFinding, NodeFindings } from "../api/types.generated.js";
-import { dependencyGraph, type DependencyGraph, type ServiceBackends } from "../controller/dependency-graph.js";
-import { isStale, lastReportMs } from "../controller/findings-view.js";
+import { dependencyGraph, type DependencyGraph, type ServiceBackends } from "../deps/dependency-graph.js";
+import { isStale, lastReportMs } from "./findings-view.js";
 import type { NodeCountsView, WorkloadRef } from "./types.js";
 
 export function nodeName(nf: NodeFindings): string {

@@ -6,7 +6,7 @@
 import { compareIncidents, incidentPodName, type Incident } from "../analysis/incident.js";
 import type { PodHistory } from "../api/history.js";
 import type { NodeFindings } from "../api/types.generated.js";
-import { calleesOf, callerNames } from "../controller/dependency-graph.js";
+import { calleesOf, callerNames } from "../deps/dependency-graph.js";
 import { findingPod, graphAround, ownerAnywhere, ownerResolver, ownersFromIncidents, partitionNodes, splitPod, workloadRef } from "./cluster.js";
 import { incidentsFromNodeFindings, incidentToJson } from "./convert.js";
 import { containerStats, seriesByContainer } from "./stats.js";

@@ -6,7 +6,7 @@
 import { compareIncidents, type Incident } from "../analysis/incident.js";
 import type { Severity } from "../analysis/types.js";
 import type { PodHistory } from "../api/history.js";
-import { callerNames, type DependencyGraph } from "../controller/dependency-graph.js";
+import { callerNames, type DependencyGraph } from "../deps/dependency-graph.js";
 import { graphAround, incidentWorkload, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
 import { incidentsFromNodeFindings, incidentToJson } from "./convert.js";
 import { blamesOf, blameViews, culpritReports, type Blame } from "./culprits.js";

@@ -1,5 +1,5 @@
 import { realisticNodeFindings } from "../bench/read-model.js";
-import { summarize } from "../controller/findings-view.js";
+import { summarize } from "./findings-view.js";
 import { top } from "./top.js";
 import { CLUSTER, HEARTBEAT_MS, NOW } from "./testdata/cluster.js";
 

@@ -4,8 +4,8 @@
  * `/api/v1/top` and printed by `xander top`.
  */
 import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
-import { callerNames, type DependencyGraph } from "../controller/dependency-graph.js";
-import { compareRisk } from "../controller/findings-view.js";
+import { callerNames, type DependencyGraph } from "../deps/dependency-graph.js";
+import { compareRisk } from "./findings-view.js";
 import { findingPod, graphAround, nodeName, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
 import type { CulpritRef, ReadModelInput, TopOptions, TopRow, TopView } from "./types.js";
 

@@ -10,7 +10,7 @@ import type { Incident, IncidentQuery } from "../analysis/incident.js";
 import type { RuleName, Severity } from "../analysis/types.js";
 import type { IncidentJson, PodHistory, SeriesPoint } from "../api/history.js";
 import type { NodeFindings } from "../api/types.generated.js";
-import type { ServiceBackends } from "../controller/dependency-graph.js";
+import type { ServiceBackends } from "../deps/dependency-graph.js";
 
 /** What every view reads. */
 export interface ReadModelInput {

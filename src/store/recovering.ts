@@ -12,17 +12,22 @@
 import type { Incident, IncidentQuery } from "../analysis/incident.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
 import { isCorruption, messageOf, moveAside } from "./open.js";
-import type { SqliteHistoryStore } from "./store.js";
 import type { EdgeRecord, HistoryStore, PodSeries, Resolution, Retention, StoreLogger, StoreStats, StoredTarget } from "./types.js";
 
 export const RECOVERY_INTERVAL_MS = 10 * 60_000;
 
+/** A history on one file that can be dropped without closing it, once the file is unreadable. */
+export interface AbandonableStore extends HistoryStore {
+  /** Closes the file without writing anything: for a file that has become unreadable. */
+  abandon(): void;
+}
+
 export class RecoveringHistoryStore implements HistoryStore {
-  private inner: SqliteHistoryStore;
+  private inner: AbandonableStore;
   private lastRecoveryMs = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly open: () => SqliteHistoryStore,
+    private readonly open: () => AbandonableStore,
     private readonly logger: StoreLogger,
     private readonly now: () => number = Date.now,
   ) {
@@ -96,7 +101,7 @@ export class RecoveringHistoryStore implements HistoryStore {
     }
   }
 
-  private guard<T>(call: (store: SqliteHistoryStore) => T): T {
+  private guard<T>(call: (store: AbandonableStore) => T): T {
     try {
       return call(this.inner);
     } catch (error) {

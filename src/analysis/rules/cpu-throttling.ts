@@ -1,12 +1,13 @@
 import { cores, pct } from "../format.js";
-import type { ContainerRule } from "../types.js";
+import type { ContainerRule } from "../rule.js";
 
 /** The container hits its own CFS quota: throttled periods over elapsed periods in the window. */
-export const cpuThrottling: ContainerRule = {
+export const cpuThrottling: ContainerRule<"CPUThrottling"> = {
   name: "CPUThrottling",
   scope: "container",
   // kubernetes-mixin's CPUThrottlingHigh alerts at 25% of periods throttled.
   defaults: { threshold: 0.25, for: "5s", clearAfter: "30s", severity: "warning" },
+  thresholdRange: { min: 0, max: 1, unit: "share of CFS periods throttled (0..1)" },
   evaluate(window, config) {
     if (window.periods === 0) return undefined;
     const throttleRatio = window.throttledPeriods / window.periods;

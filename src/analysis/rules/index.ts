@@ -1,4 +1,4 @@
-import type { Rule, RuleConfig, RuleConfigs, RuleName } from "../types.js";
+import type { RuleConfig, Rule } from "../rule.js";
 import { durationMs } from "../../util/duration.js";
 import { cpuStarvation } from "./cpu-starvation.js";
 import { cpuThrottling } from "./cpu-throttling.js";
@@ -8,8 +8,17 @@ import { memoryPressure } from "./memory-pressure.js";
 import { nodePressure } from "./node-pressure.js";
 import { oomKill } from "./oom-kill.js";
 
-/** Every rule, in the order findings of equal severity are listed. Adding a rule: one file plus one line here. */
-export const RULES: readonly Rule[] = [oomKill, cpuStarvation, cpuThrottling, memoryNearLimit, memoryPressure, ioPressure, nodePressure];
+/**
+ * Every rule. Adding a rule: one file plus one line here; its name, policy settings and CRD properties
+ * follow from it. The order is the order of the rules in the CRD and of their evaluation on each tick.
+ */
+export const RULES = [cpuThrottling, cpuStarvation, memoryNearLimit, memoryPressure, oomKill, ioPressure, nodePressure] as const;
+
+/** Stable rule names, used in findings, policies, metrics and events. */
+export type RuleName = (typeof RULES)[number]["name"];
+export const RULE_NAMES: readonly RuleName[] = RULES.map((rule) => rule.name);
+
+export type RuleConfigs = Readonly<Record<RuleName, RuleConfig>>;
 
 export function defaultRuleConfig(rule: Rule): RuleConfig {
   return {

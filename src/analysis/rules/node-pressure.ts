@@ -1,13 +1,14 @@
 import { pct } from "../format.js";
-import type { NodeRule, NodeWindow } from "../types.js";
+import type { NodeRule, NodeWindow } from "../rule.js";
 
 type Resource = "cpu" | "memory" | "io";
 
 /** Node-wide PSI from /proc/pressure: the worst of cpu, memory and io `some` stall shares. */
-export const nodePressure: NodeRule = {
+export const nodePressure: NodeRule<"NodePressure"> = {
   name: "NodePressure",
   scope: "node",
   defaults: { threshold: 0.4, for: "10s", clearAfter: "30s", severity: "warning" },
+  thresholdRange: { min: 0, max: 1, unit: "node-level PSI stall share, the worst of cpu/memory/io (0..1)" },
   evaluate(window, config) {
     const worst = worstResource(window);
     if (!worst || worst.share < config.threshold) return undefined;

@@ -1,5 +1,5 @@
 import { pct } from "../format.js";
-import type { Observation } from "../types.js";
+import type { Observation } from "../rule.js";
 
 /** Shared by the PSI rules: `some` share against the threshold, with `full` as extra evidence. */
 export function stallObservation(resource: string, someShare: number | undefined, fullShare: number | undefined, threshold: number): Observation | undefined {

@@ -6,7 +6,7 @@
  */
 import { RULE_NAMES, SEVERITIES, type RuleName, type Severity } from "../analysis/types.js";
 import type { NodeFinding, NodeFindings, TopRisk } from "../api/types.generated.js";
-import { callerNames, dependencyGraph, type DependencyGraph, type ServiceBackends } from "./dependency-graph.js";
+import { callerNames, dependencyGraph, type DependencyGraph, type ServiceBackends } from "../deps/dependency-graph.js";
 
 /** An agent that has not reported for this many heartbeats is stale. */
 export const STALE_AFTER_HEARTBEATS = 3;
