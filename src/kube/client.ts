@@ -23,7 +23,7 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import type { KubeObject } from "../api/meta.js";
-import { isNotFound, kubeError } from "./errors.js";
+import { isConflict, isNotFound, kubeError } from "./errors.js";
 import { Informer, type InformerOptions } from "./informer.js";
 import { NAMESPACE, type ResourceKind } from "./resources.js";
 
@@ -248,7 +248,7 @@ export class KubeClient {
     try {
       await this.create({ ...NAMESPACE, metadata: { name } }, fieldManager);
     } catch (err) {
-      if ((err as { status?: number }).status !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 
