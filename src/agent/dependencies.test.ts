@@ -9,7 +9,6 @@ import { buildPeerIndex, type PodLike } from "../deps/resolve.js";
 import type { KubeObject } from "../api/meta.js";
 import { shop } from "../deps/testing.js";
 import type { KubeClient } from "../kube/client.js";
-import type { EdgeRecord } from "../store/index.js";
 import { silentLogger } from "../util/log.js";
 import {
   AgentDependencies,
@@ -223,7 +222,7 @@ describe("the agent's own off switch (--no-dependency-mapping)", () => {
     let storeReads = 0;
     const store = {
       appendEdges: () => undefined,
-      edges: (): EdgeRecord[] => {
+      edges: (): Edge[] => {
         storeReads += 1;
         return [];
       },

@@ -19,7 +19,6 @@ import type { KubeClient } from "../kube/client.js";
 import type { Informer } from "../kube/informer.js";
 import { ENDPOINT_SLICE, POD, SERVICE } from "../kube/resources.js";
 import type { Target } from "../sampler/types.js";
-import type { EdgeRecord } from "../store/index.js";
 import type { Logger } from "../util/log.js";
 import { defined } from "../util/object.js";
 import { nodePolicy } from "./bindings.js";
@@ -205,18 +204,13 @@ export function slimPod(pod: KubeObject): KubeObject {
   }) as KubeObject;
 }
 
-/** The store keeps edges in the tracker's shape; this narrows its direction back to the discriminated union. */
-function edgeOf(record: EdgeRecord): Edge {
-  return record as Edge;
-}
-
 export interface AgentDependenciesOptions {
   readonly client: KubeClient;
   readonly procRoot: string;
   /** The hierarchy the targets' relPaths are relative to (where cgroup.procs is read). */
   readonly cgroupMount: string | undefined;
   readonly hostPid: number;
-  readonly store?: { appendEdges(edges: readonly EdgeRecord[]): void; edges(sinceMs: number): EdgeRecord[] };
+  readonly store?: { appendEdges(edges: readonly Edge[]): void; edges(sinceMs: number): Edge[] };
   readonly logger: Logger;
   readonly metrics: AgentMetrics;
   /**
@@ -248,7 +242,7 @@ export class AgentDependencies {
   restore(nowMs: number): number {
     if (this.options.enabled === false) return 0;
     try {
-      const edges = this.options.store?.edges(nowMs - EDGE_TTL_MS).map(edgeOf) ?? [];
+      const edges = this.options.store?.edges(nowMs - EDGE_TTL_MS) ?? [];
       this.sampler.tracker.restore(nowMs, edges);
       return edges.length;
     } catch (error) {

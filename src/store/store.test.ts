@@ -4,7 +4,8 @@ import type { ContainerSample } from "../sampler/types.js";
 import { MAX_TARGET_ID } from "./codec.js";
 import { openStore } from "./store.js";
 import { T0_MS, sampleOf, scratchDir, target, tickOf } from "./testing.js";
-import type { EdgeRecord, HistoryStore, RollupSample } from "./types.js";
+import type { Edge, EdgeCounts } from "../deps/edges.js";
+import type { HistoryStore, RollupSample } from "./types.js";
 
 let scratch: ReturnType<typeof scratchDir>;
 let open: HistoryStore[] = [];
@@ -371,12 +372,14 @@ describe("retention", () => {
 });
 
 describe("dependency edges", () => {
-  function edge(direction: "inbound" | "outbound", ip: string, port: number, lastSeenMs: number, counts: Partial<EdgeRecord> = {}): EdgeRecord {
+  type Counts = EdgeCounts & Pick<Edge, "peakConnections" | "observations" | "firstSeenMs" | "lastSeenMs">;
+  function edge(direction: "inbound" | "outbound", ip: string, port: number, lastSeenMs: number, counts: Partial<Counts> = {}): Edge {
+    const key =
+      direction === "outbound"
+        ? { fromPodUid: "pod-1", direction, peer: { ip, port }, localPort: null }
+        : { fromPodUid: "pod-1", direction, peer: { ip, port: null }, localPort: port };
     return {
-      fromPodUid: "pod-1",
-      direction,
-      peer: { ip, port: direction === "outbound" ? port : null },
-      localPort: direction === "inbound" ? port : null,
+      ...key,
       connections: 1,
       recentConnections: 0,
       peakConnections: 1,
@@ -421,7 +424,7 @@ describe("dependency edges", () => {
 
   test("a batch is one transaction: a failing row leaves none of the batch behind", () => {
     const s = store();
-    const bad = { ...edge("outbound", "10.0.0.9", 80, T0_MS), direction: "sideways" } as unknown as EdgeRecord;
+    const bad = { ...edge("outbound", "10.0.0.9", 80, T0_MS), direction: "sideways" } as unknown as Edge;
     expect(() => { s.appendEdges([edge("outbound", "10.0.0.1", 80, T0_MS), bad]); }).toThrow(/CHECK constraint/);
     expect(s.edges(0)).toEqual([]);
   });
