@@ -24,7 +24,8 @@ import { startHttpServer, type Readiness, type RunningServer } from "../server/h
 import { historyRoutes, type HistorySource } from "./history-api.js";
 import { ownerOf, buildPeerIndex, type PodLike } from "../deps/resolve.js";
 import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
-import { AgentDependencies, maxDependenciesOf } from "./dependencies.js";
+import { AgentDependencies } from "./dependencies.js";
+import { maxDependenciesOf } from "./dependency-status.js";
 import { FindingEvents } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
 import { detectDriver, nodePodFromApi, resolveTargets, type NodePod } from "./pods.js";

@@ -10,17 +10,9 @@ import type { KubeObject } from "../api/meta.js";
 import { shop } from "../deps/testing.js";
 import type { KubeClient } from "../kube/client.js";
 import { silentLogger } from "../util/log.js";
-import {
-  AgentDependencies,
-  callerPhrases,
-  clusterViewOf,
-  DEFAULT_DEPENDENCY_INTERVAL_MS,
-  dependencyEntries,
-  dependencyIntervalMs,
-  maxDependenciesOf,
-  slimPod,
-  withCallers,
-} from "./dependencies.js";
+import { AgentDependencies } from "./dependencies.js";
+import { callerPhrases, DEFAULT_DEPENDENCY_INTERVAL_MS, dependencyEntries, dependencyIntervalMs, maxDependenciesOf, withCallers } from "./dependency-status.js";
+import { clusterViewOf, slimPod } from "./peer-cache.js";
 import { eventNote } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
 import { buildStatus, materialFingerprint } from "./status.js";
