@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toEffectivePolicy } from "../api/policy.js";
-import type { StarvationPolicy } from "../api/types.generated.js";
 import type { Finding } from "../analysis/types.js";
 import type { Edge } from "../deps/edges.js";
 import { buildPeerIndex, type PodLike } from "../deps/resolve.js";
@@ -16,10 +14,7 @@ import { clusterViewOf, slimPod } from "./peer-cache.js";
 import { eventNote } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
 import { buildStatus, materialFingerprint } from "./status.js";
-
-function policy(name: string, spec: StarvationPolicy["spec"] = {}): ReturnType<typeof toEffectivePolicy> {
-  return toEffectivePolicy({ apiVersion: "xander.io/v1alpha1", kind: "StarvationPolicy", metadata: { name, generation: 1 }, spec });
-}
+import { policy } from "./testing.js";
 
 function outbound(fromPodUid: string, ip: string, port: number, connections: number, lastSeenMs = 10_000, recentConnections = 0): Edge {
   return { fromPodUid, direction: "outbound", peer: { ip, port }, localPort: null, connections, recentConnections, firstSeenMs: 1_000, lastSeenMs, peakConnections: connections, observations: 1 };
