@@ -1,5 +1,3 @@
-import { toEffectivePolicy } from "../api/policy.js";
-import type { StarvationPolicy } from "../api/types.generated.js";
 import type { Finding } from "../analysis/types.js";
 import { nodePolicy, policyFor, samplingFor } from "./bindings.js";
 import { eventNote, FindingEvents, worthAnEvent } from "./events.js";
@@ -8,26 +6,9 @@ import { writeReason } from "./reporter.js";
 import { matchesSelector } from "./selector.js";
 import { buildStatus, materialFingerprint, nodeFinding } from "./status.js";
 import { silentLogger } from "../util/log.js";
+import { policy, starvedFinding } from "./testing.js";
 
-function policy(name: string, spec: StarvationPolicy["spec"] = {}): ReturnType<typeof toEffectivePolicy> {
-  return toEffectivePolicy({ apiVersion: "xander.io/v1alpha1", kind: "StarvationPolicy", metadata: { name, generation: 1 }, spec });
-}
-
-const finding: Finding = {
-  rule: "CPUStarvation",
-  severity: "warning",
-  policy: "default",
-  pod: { uid: "u1", namespace: "shop", name: "orders" },
-  container: "api",
-  value: 0.62,
-  threshold: 0.3,
-  windowMs: 5000,
-  firstSeenMs: 1_000,
-  lastSeenMs: 9_000,
-  culprit: { pod: { uid: "u2", namespace: "batch", name: "cruncher" }, score: 0.9, evidence: "batch/cruncher used 1.9 cores" },
-  evidence: { ownCores: 0.05 },
-  message: "CPU-starved: runnable but waiting 62% of the time",
-};
+const finding = starvedFinding;
 
 describe("label selectors", () => {
   it.each([

@@ -1,36 +1,30 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+/**
+ * The DaemonSet agent: pods on this node (from the API) -> cgroups -> sampler -> history -> analysis ->
+ * NodeFindings status, Events and /metrics. Two loops run side by side, each at its own interval: sampling
+ * (sampling.ts) and dependency mapping (dependencies.ts), so a slow /proc walk never delays a sample.
+ * Sampling never waits for the API either: when it is unreachable, history and detection go on and status
+ * writes back off (report-writer.ts). This file only builds the pieces and starts and stops them.
+ */
 import { cpus } from "node:os";
+import { discoveryMount } from "../cgroup/discover.js";
 import { detectLayout } from "../cgroup/layout.js";
-import { discoverPods, discoveryMount } from "../cgroup/discover.js";
-import type { CgroupLayout, PodCgroup } from "../cgroup/types.js";
-import { effectivePolicy, type EffectivePolicy } from "../api/policy.js";
-import type { KubeObject } from "../api/meta.js";
-import type { KubeClient } from "../kube/client.js";
-import type { Informer } from "../kube/informer.js";
-import { NAMESPACE, POD, STARVATION_POLICY_KIND } from "../kube/resources.js";
-import { keptOpenReader, nodeReader } from "../engine/readers.js";
+import type { CgroupLayout } from "../cgroup/types.js";
+import { IncidentRecorder } from "../engine/incidents.js";
 import { NodeEngine } from "../engine/node-engine.js";
-import { openStore, type HistoryStore } from "../store/index.js";
-import type { Target } from "../sampler/types.js";
-import type { Finding } from "../analysis/types.js";
-import type { Incident } from "../analysis/incident.js";
-import { podLabel } from "../analysis/format.js";
-import type { Logger } from "../util/log.js";
-import { sleepUntil } from "../util/time.js";
+import { keptOpenReader, nodeReader } from "../engine/readers.js";
 import { AccessReviewer } from "../kube/access-review.js";
-import { IncidentRecorder, DEFAULT_MAX_RECENT_INCIDENTS } from "../engine/incidents.js";
+import type { KubeClient } from "../kube/client.js";
 import { startHttpServer, type Readiness, type RunningServer } from "../server/http.js";
+import { openStore, type HistoryStore } from "../store/index.js";
+import type { Logger } from "../util/log.js";
+import { AgentDependencies } from "./dependencies.js";
 import { historyRoutes, type HistorySource } from "./history-api.js";
-import { ownerOf, buildPeerIndex, type PodLike } from "../deps/resolve.js";
-import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
-import { AgentDependencies, maxDependenciesOf } from "./dependencies.js";
-import { FindingEvents } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
-import { detectDriver, nodePodFromApi, resolveTargets, type NodePod } from "./pods.js";
-import { Publisher } from "./publisher.js";
-import { NodeFindingsReporter, type ReportingTiming } from "./reporter.js";
-import { buildStatus, materialFingerprint } from "./status.js";
+import { nodeReport } from "./node-report.js";
+import { ReportWriter } from "./report-writer.js";
+import { DEFAULT_SAMPLING, SamplingLoop } from "./sampling.js";
+import { TargetResolver } from "./targets.js";
+import { NodeWatches } from "./watches.js";
 
 export interface AgentOptions {
   readonly nodeName: string;
@@ -50,55 +44,85 @@ export interface AgentOptions {
   readonly dependencyMapping?: boolean;
 }
 
-/** Used until a policy says otherwise, and when none exists. */
-const DEFAULT_SAMPLING = { intervalMs: 1000, windowMs: 5000 };
-const DEFAULT_REPORTING = { heartbeatMs: 60_000, minIntervalMs: 5000, maxFindings: 50, maxRecentIncidents: DEFAULT_MAX_RECENT_INCIDENTS };
-/** Owner lookups for this node's own pods when no cluster-wide pod cache is kept (mapping off). */
-const NO_PEERS = buildPeerIndex({ pods: [] });
-/** The cgroup tree is walked again this often (in ticks) as the fallback for pods whose path is not the computed one. */
-const REDISCOVER_EVERY_TICKS = 10;
-
-interface NamespaceObject extends KubeObject {
-  readonly metadata?: { name?: string; labels?: Record<string, string> };
-}
-
-/**
- * The DaemonSet agent: pods on this node (from the API) -> cgroups -> sampler -> history ->
- * analysis -> NodeFindings status, Events and /metrics. Sampling never waits for the API: when it
- * is unreachable, history and detection go on and status writes back off.
- */
 export class Agent {
   readonly metrics = new AgentMetrics();
-  private layout!: CgroupLayout;
-  private store: HistoryStore | undefined;
-  private reader: ReturnType<typeof keptOpenReader> | undefined;
-  private engine!: NodeEngine;
-  private pods!: Informer<KubeObject>;
-  private policies!: Informer<KubeObject>;
-  private namespaces!: Informer<KubeObject>;
-  private reporter: NodeFindingsReporter;
-  private readonly publisher: Publisher;
-  private readonly raisedBacklog: Finding[] = [];
-  private events: FindingEvents;
-  private dependencies!: AgentDependencies;
-  private incidents!: IncidentRecorder;
-  private readonly clearedBacklog: Incident[] = [];
-  private server: RunningServer | undefined;
-  private effective: EffectivePolicy[] = [];
-  private policiesDirty = true;
-  private podsDirty = true;
-  private discovered: PodCgroup[] = [];
-  private targets: Target[] = [];
-  private podCount = 0;
-  private tickIndex = 0;
-  private lastSampleMs: number | undefined;
+  private readonly store: HistoryStore;
+  private readonly reader: ReturnType<typeof keptOpenReader>;
+  private readonly engine: NodeEngine;
+  private readonly watches: NodeWatches;
+  private readonly dependencies: AgentDependencies;
+  private readonly incidents: IncidentRecorder;
+  private readonly writer: ReportWriter;
+  private readonly targets: TargetResolver;
+  private readonly sampling: SamplingLoop;
   private readonly stopping = new AbortController();
-  private loop: Promise<void> | undefined;
+  private server: RunningServer | undefined;
+  private loops: Promise<unknown> | undefined;
 
-  constructor(private readonly options: AgentOptions) {
-    this.reporter = new NodeFindingsReporter(options.client, options.nodeName, options.logger);
-    this.publisher = new Publisher(options.logger);
-    this.events = new FindingEvents(options.client, options.nodeName, options.logger);
+  /** Detects the cgroup layout, then builds an agent on it; nothing runs until start(). */
+  static async create(options: AgentOptions): Promise<Agent> {
+    const layout = await detectLayout(options.cgroupRoot);
+    if (!layout.ok) throw new Error(layout.error.message);
+    return new Agent(options, layout.value);
+  }
+
+  private constructor(
+    private readonly options: AgentOptions,
+    private readonly layout: CgroupLayout,
+  ) {
+    const { logger, client, nodeName } = options;
+    this.store = openStore(options.dbPath, { logger });
+    this.reader = keptOpenReader(layout);
+    this.engine = new NodeEngine({
+      windowMs: DEFAULT_SAMPLING.windowMs,
+      nodeCores: cpus().length,
+      readCounters: this.reader.read,
+      retainCgroups: this.reader.retain,
+      readNodePressure: nodeReader(options.procRoot),
+      history: this.store,
+      logger,
+      bindingFor: () => undefined,
+    });
+    this.watches = new NodeWatches(client, nodeName, logger);
+    this.dependencies = new AgentDependencies({
+      client,
+      procRoot: options.procRoot,
+      cgroupMount: discoveryMount(layout),
+      hostPid: options.hostPidForNetns ?? 1,
+      store: this.store,
+      logger,
+      metrics: this.metrics,
+      enabled: options.dependencyMapping ?? true,
+    });
+    this.incidents = new IncidentRecorder({
+      node: nodeName,
+      store: this.store,
+      logger,
+      workloadOf: (pod) => this.dependencies.workloadOf(pod.uid) ?? this.watches.ownWorkloadOf(pod.uid),
+      callersOf: (pod) => this.dependencies.callersOf(pod.uid),
+    });
+    this.writer = new ReportWriter(client, nodeName, logger, this.metrics);
+    this.targets = new TargetResolver(layout, logger);
+    const reportSources = { dependencies: this.dependencies, incidents: this.incidents, logger };
+    this.sampling = new SamplingLoop({
+      engine: this.engine,
+      watches: this.watches,
+      targets: this.targets,
+      metrics: this.metrics,
+      logger,
+      onTick: (analysis, nowMs, reporting) => {
+        const agent = {
+          version: options.version,
+          cgroupLayout: layout.version,
+          lastSampleMs: nowMs,
+          pods: this.sampling.pods,
+          samplesStored: this.store.stats().samplesStored,
+          ...(options.advertiseAddress === undefined ? {} : { endpoint: options.advertiseAddress }),
+        };
+        const report = nodeReport(reportSources, analysis, nowMs, agent, reporting, this.sampling.policies);
+        this.writer.submit(report, nowMs, reporting);
+      },
+    });
   }
 
   get port(): number | undefined {
@@ -106,56 +130,16 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    const { logger, client, nodeName } = this.options;
-    const layout = await detectLayout(this.options.cgroupRoot);
-    if (!layout.ok) throw new Error(layout.error.message);
-    this.layout = layout.value;
-    this.store = openStore(this.options.dbPath, { logger });
-    this.reader = keptOpenReader(this.layout);
-    this.engine = new NodeEngine({
-      windowMs: DEFAULT_SAMPLING.windowMs,
-      nodeCores: cpus().length,
-      readCounters: this.reader.read,
-      retainCgroups: this.reader.retain,
-      readNodePressure: nodeReader(this.options.procRoot),
-      history: this.store,
-      logger,
-      bindingFor: () => undefined,
-    });
+    const { logger, nodeName, dbPath } = this.options;
     const restored = this.engine.restore();
-    this.dependencies = new AgentDependencies({
-      client,
-      procRoot: this.options.procRoot,
-      cgroupMount: discoveryMount(this.layout),
-      hostPid: this.options.hostPidForNetns ?? 1,
-      store: this.store,
-      logger,
-      metrics: this.metrics,
-      enabled: this.options.dependencyMapping ?? true,
-    });
     if (this.options.dependencyMapping === false) logger.info("dependency mapping off (--no-dependency-mapping): no /proc/<pid> reads, no Pod, Service or EndpointSlice watches");
     this.dependencies.restore(Date.now());
-    this.incidents = new IncidentRecorder({
-      node: nodeName,
-      store: this.store,
-      logger,
-      workloadOf: (pod) => this.dependencies.workloadOf(pod.uid) ?? this.ownWorkloadOf(pod.uid),
-      callersOf: (pod) => this.dependencies.callersOf(pod.uid),
-    });
     const resumed = this.incidents.restore(Date.now());
     if (resumed > 0) logger.info({ resumed }, "resuming incidents left open by the previous run");
-    logger.info({ node: nodeName, layout: this.layout.version, root: this.layout.root, restoredSamples: restored, db: this.options.dbPath }, "agent starting");
-
-    this.pods = client.informer(POD, { fieldSelector: `spec.nodeName=${nodeName}`, log: logger });
-    this.policies = client.informer(STARVATION_POLICY_KIND, { log: logger });
-    this.namespaces = client.informer(NAMESPACE, { log: logger });
-    // Handlers only mark state dirty; the tick loop does the work.
-    this.pods.on(() => { this.podsDirty = true; });
-    this.policies.on(() => { this.policiesDirty = true; });
-    this.namespaces.on(() => { this.policiesDirty = true; });
+    logger.info({ node: nodeName, layout: this.layout.version, root: this.layout.root, restoredSamples: restored, db: dbPath }, "agent starting");
     if (this.options.metricsAddress !== undefined) {
       const health = (): Readiness => {
-        const problem = this.unhealthy();
+        const problem = this.sampling.unhealthy(Date.now());
         return problem === undefined ? { ready: true } : { ready: false, reason: problem };
       };
       this.server = await startHttpServer({
@@ -164,107 +148,34 @@ export class Agent {
         readiness: health,
         liveness: health,
         log: logger,
-        routes: historyRoutes(this.historySource(), new AccessReviewer(client)),
+        routes: historyRoutes(this.historySource(), new AccessReviewer(this.options.client)),
       });
     }
-    // Informers sync in the background: sampling starts now even if the API is slow or down.
-    void Promise.all([this.pods.start(), this.policies.start(), this.namespaces.start()]);
-    this.loop = this.run();
+    this.watches.start();
+    const signal = this.stopping.signal;
+    // Mapping starts once the first tick has resolved this node's targets: its first poll then reads them.
+    let firstTickDone: () => void = () => undefined;
+    const firstTick = new Promise<void>((resolve) => { firstTickDone = resolve; });
+    this.loops = Promise.all([
+      this.sampling.run(signal, firstTickDone),
+      firstTick.then(() =>
+        this.dependencies.run(signal, {
+          policies: () => this.sampling.policies,
+          pods: () => this.watches.nodePods(),
+          targets: () => this.targets.targets,
+        }),
+      ),
+    ]);
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    await this.loop;
-    await this.publisher.idle();
-    await Promise.all([this.pods.stop(), this.policies.stop(), this.namespaces.stop(), this.dependencies.stop()]);
+    await this.loops;
+    await this.writer.idle();
+    await Promise.all([this.watches.stop(), this.dependencies.stop()]);
     await this.server?.close();
-    this.reader?.close();
-    this.store?.close();
-  }
-
-  private unhealthy(): string | undefined {
-    if (this.lastSampleMs === undefined) return "no sample taken yet";
-    const intervalMs = samplingFor(this.effective, DEFAULT_SAMPLING).intervalMs;
-    if (Date.now() - this.lastSampleMs > Math.max(10 * intervalMs, 30_000)) return `last sample ${new Date(this.lastSampleMs).toISOString()} is stale`;
-    return undefined;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping.signal.aborted) {
-      const startedMs = Date.now();
-      try {
-        await this.tick(startedMs);
-      } catch (error) {
-        // One bad tick must not end the agent; the next one starts from fresh reads.
-        this.options.logger.error({ err: error }, "tick failed; continuing");
-      }
-      const intervalMs = samplingFor(this.effective, DEFAULT_SAMPLING).intervalMs;
-      await sleepUntil(startedMs + intervalMs, this.stopping.signal);
-    }
-  }
-
-  private async tick(nowMs: number): Promise<void> {
-    if (this.policiesDirty) this.reloadPolicies();
-    if (this.podsDirty || this.tickIndex % REDISCOVER_EVERY_TICKS === 0) await this.refreshTargets();
-    this.tickIndex++;
-    const timer = this.metrics.tickSeconds.startTimer();
-    const { tick, analysis, stored } = await this.engine.tick(this.targets, nowMs);
-    timer();
-    this.lastSampleMs = nowMs;
-    this.metrics.ticks.inc();
-    this.metrics.samples.inc(tick.containers.length);
-    if (!stored) this.metrics.storeErrors.inc();
-    this.metrics.observeFindings(analysis.active, analysis.raised, this.reporting().maxFindings);
-
-    await this.dependencies.maybePoll(nowMs, this.effective, () => this.nodePods(), this.targets);
-    // The blast radius joins the message here, at the report edge: the rules know nothing of callers.
-    const active = this.dependencies.withCallers(analysis.active);
-    for (const finding of analysis.raised) this.options.logger.info({ rule: finding.rule, pod: podLabel(finding.pod), container: finding.container, value: finding.value, onsetMs: nowMs - finding.firstSeenMs }, `raised ${finding.rule}: ${finding.message}`);
-    for (const finding of analysis.cleared) this.options.logger.info({ rule: finding.rule, pod: podLabel(finding.pod), container: finding.container }, `cleared ${finding.rule}`);
-    const incidents = this.incidents.update(analysis, nowMs);
-    // A finding raised again after a restart continues its open incident: its Event was sent by the earlier run.
-    const resumed = new Set(incidents.resumed.map((incident) => `${incident.rule}|${incident.pod.uid}|${incident.container ?? ""}`));
-    const fresh = analysis.raised.filter((f) => !resumed.has(`${f.rule}|${f.pod.uid}|${f.container ?? ""}`));
-    // Raised findings and closed incidents queue up for Events; none is lost when a publish is superseded.
-    this.raisedBacklog.push(...this.dependencies.withCallers(fresh));
-    this.clearedBacklog.push(...incidents.closed);
-    const reporting = this.reporting();
-    const dependencies = this.dependencies.status(maxDependenciesOf(this.effective));
-    const status = buildStatus({
-      findings: active,
-      dependencies,
-      agent: {
-        version: this.options.version,
-        cgroupLayout: this.layout.version,
-        lastSampleMs: nowMs,
-        pods: this.podCount,
-        samplesStored: this.store?.stats().samplesStored ?? 0,
-        ...(this.options.advertiseAddress === undefined ? {} : { endpoint: this.options.advertiseAddress }),
-      },
-      maxFindings: reporting.maxFindings,
-      recentIncidents: this.incidents.recent(nowMs, reporting.maxRecentIncidents),
-    });
-    const fingerprint = materialFingerprint(active, dependencies);
-    this.publisher.submit(() => this.publish(status, fingerprint, nowMs, reporting));
-  }
-
-  private async publish(status: Parameters<NodeFindingsReporter["report"]>[0], fingerprint: string, nowMs: number, reporting: ReportingTiming): Promise<void> {
-    const raised = this.raisedBacklog.splice(0);
-    const cleared = this.clearedBacklog.splice(0);
-    this.metrics.events.inc(await this.events.raised(raised, nowMs));
-    this.metrics.events.inc(await this.events.cleared(cleared, nowMs));
-    // The clock of the write is now, not the tick's: pacing is about what the API server sees.
-    const report = await this.reporter.report(status, fingerprint, Math.max(nowMs, Date.now()), reporting);
-    if (report.outcome === "skipped") return;
-    this.metrics.statusWrites.inc({ outcome: report.outcome, reason: report.reason });
-    if (report.outcome === "failed") this.metrics.writeErrors.inc();
-  }
-
-  private reporting(): typeof DEFAULT_REPORTING {
-    const policy = nodePolicy(this.effective);
-    if (!policy) return DEFAULT_REPORTING;
-    const { heartbeatMs, minIntervalMs, maxFindings, maxRecentIncidents } = policy.reporting;
-    return { heartbeatMs, minIntervalMs, maxFindings, maxRecentIncidents };
+    this.reader.close();
+    this.store.close();
   }
 
   /** What the history API reads: pods by name (live, else as the history remembers them), series and incidents. */
@@ -272,82 +183,18 @@ export class Agent {
     return {
       node: this.options.nodeName,
       podUid: (namespace, name) => {
-        const live = this.nodePods().find((pod) => pod.namespace === namespace && pod.name === name);
+        const live = this.watches.nodePods().find((pod) => pod.namespace === namespace && pod.name === name);
         if (live) return live.uid;
-        const remembered = (this.store?.targets() ?? []).filter((t) => t.namespace === namespace && t.podName === name).sort((a, b) => b.lastSeenMs - a.lastSeenMs);
+        const remembered = this.store.targets().filter((t) => t.namespace === namespace && t.podName === name).sort((a, b) => b.lastSeenMs - a.lastSeenMs);
         return remembered[0]?.podUid;
       },
-      podSeries: (podUid, sinceMs) => {
-        if (!this.store) throw new Error("no history store");
-        return this.store.podSeries(podUid, sinceMs);
-      },
+      podSeries: (podUid, sinceMs) => this.store.podSeries(podUid, sinceMs),
       incidents: (query) => {
-        const stored = this.store?.incidents(query) ?? [];
+        const stored = this.store.incidents(query);
         // Open incidents in memory are fresher than their last write.
         const open = new Map(this.incidents.open().map((incident) => [incident.id, incident]));
         return stored.map((incident) => open.get(incident.id) ?? incident);
       },
     };
-  }
-
-  /** The top-level owner of a pod on this node from its own ownerReferences, for when mapping is off. */
-  private ownWorkloadOf(podUid: string): string | undefined {
-    const pod = this.pods.list().find((object) => object.metadata?.uid === podUid);
-    const owner = pod ? ownerOf(pod as PodLike, NO_PEERS) : undefined;
-    return owner ? `${owner.kind}/${owner.name}` : undefined;
-  }
-
-  /** Hot reload: thresholds, windows and selectors change without restarting anything. */
-  private reloadPolicies(): void {
-    this.policiesDirty = false;
-    const effective: EffectivePolicy[] = [];
-    for (const object of this.policies.list()) {
-      const result = effectivePolicy(object);
-      if (result.ok) effective.push(result.value);
-      else this.options.logger.warn({ policy: object.metadata?.name, errors: result.error }, `ignoring invalid StarvationPolicy ${object.metadata?.name ?? ""}`);
-    }
-    this.effective = effective;
-    const namespaceLabels = new Map(this.namespaces.list().map((ns) => [ns.metadata?.name ?? "", (ns as NamespaceObject).metadata?.labels ?? {}]));
-    const podsByUid = new Map(this.nodePods().map((pod) => [pod.uid, pod]));
-    const node = nodePolicy(effective);
-    this.engine.analyzer.reconfigure({
-      windowMs: samplingFor(effective, DEFAULT_SAMPLING).windowMs,
-      bindingFor: (ref) => {
-        const pod = podsByUid.get(ref.uid);
-        const policy = pod ? policyFor(pod, namespaceLabels.get(pod.namespace), effective) : undefined;
-        return policy ? bindingOf(policy) : undefined;
-      },
-      ...(node ? { nodeBinding: bindingOf(node) } : {}),
-    });
-    this.options.logger.info({ policies: effective.map((p) => `${p.name}@${p.generation}`) }, "policies loaded");
-  }
-
-  private nodePods(): NodePod[] {
-    return this.pods.list().flatMap((object) => {
-      const pod = nodePodFromApi(object);
-      return pod ? [pod] : [];
-    });
-  }
-
-  private async refreshTargets(): Promise<void> {
-    const podsChanged = this.podsDirty;
-    this.podsDirty = false;
-    const mount = discoveryMount(this.layout);
-    if (mount !== undefined && (this.tickIndex % REDISCOVER_EVERY_TICKS === 0 || podsChanged)) {
-      try {
-        this.discovered = await discoverPods(mount);
-      } catch (error) {
-        this.options.logger.warn({ err: error }, "cannot walk the cgroup tree; using computed paths only");
-      }
-    }
-    const pods = this.nodePods();
-    this.podCount = pods.length;
-    this.metrics.pods.set(pods.length);
-    const resolution = resolveTargets(pods, this.discovered, detectDriver(this.discovered), (relPath) => mount !== undefined && existsSync(join(mount, relPath)));
-    if (resolution.unresolved.length > 0) this.options.logger.debug({ unresolved: resolution.unresolved }, "containers without a cgroup yet");
-    this.targets = resolution.targets;
-    // Pod labels may have changed what selects them.
-    if (podsChanged) this.policiesDirty = true;
-    if (this.policiesDirty) this.reloadPolicies();
   }
 }

@@ -1,34 +1,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toEffectivePolicy } from "../api/policy.js";
-import type { StarvationPolicy } from "../api/types.generated.js";
 import type { Finding } from "../analysis/types.js";
 import type { Edge } from "../deps/edges.js";
 import { buildPeerIndex, type PodLike } from "../deps/resolve.js";
 import type { KubeObject } from "../api/meta.js";
 import { shop } from "../deps/testing.js";
 import type { KubeClient } from "../kube/client.js";
-import type { EdgeRecord } from "../store/index.js";
 import { silentLogger } from "../util/log.js";
-import {
-  AgentDependencies,
-  callerPhrases,
-  clusterViewOf,
-  DEFAULT_DEPENDENCY_INTERVAL_MS,
-  dependencyEntries,
-  dependencyIntervalMs,
-  maxDependenciesOf,
-  slimPod,
-  withCallers,
-} from "./dependencies.js";
+import { AgentDependencies } from "./dependencies.js";
+import { callerPhrases, DEFAULT_DEPENDENCY_INTERVAL_MS, dependencyEntries, dependencyIntervalMs, maxDependenciesOf, withCallers } from "./dependency-status.js";
+import { clusterViewOf, slimPod } from "./peer-cache.js";
 import { eventNote } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
 import { buildStatus, materialFingerprint } from "./status.js";
-
-function policy(name: string, spec: StarvationPolicy["spec"] = {}): ReturnType<typeof toEffectivePolicy> {
-  return toEffectivePolicy({ apiVersion: "xander.io/v1alpha1", kind: "StarvationPolicy", metadata: { name, generation: 1 }, spec });
-}
+import { policy } from "./testing.js";
 
 function outbound(fromPodUid: string, ip: string, port: number, connections: number, lastSeenMs = 10_000, recentConnections = 0): Edge {
   return { fromPodUid, direction: "outbound", peer: { ip, port }, localPort: null, connections, recentConnections, firstSeenMs: 1_000, lastSeenMs, peakConnections: connections, observations: 1 };
@@ -223,7 +209,7 @@ describe("the agent's own off switch (--no-dependency-mapping)", () => {
     let storeReads = 0;
     const store = {
       appendEdges: () => undefined,
-      edges: (): EdgeRecord[] => {
+      edges: (): Edge[] => {
         storeReads += 1;
         return [];
       },

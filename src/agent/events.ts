@@ -6,6 +6,7 @@ import { formatDuration } from "../util/duration.js";
 import type { KubeObject } from "../api/meta.js";
 import { EVENT } from "../kube/resources.js";
 import type { Logger } from "../util/log.js";
+import { EVENT_NOTE_MAX, EVENT_REPORTING_INSTANCE_MAX } from "../api/limits.js";
 
 export interface EventCreator {
   create<T extends KubeObject>(obj: T, fieldManager?: string): Promise<T>;
@@ -23,7 +24,7 @@ export function worthAnEvent(finding: Finding): boolean {
 export function eventNote(finding: Finding): string {
   const culprit = finding.culprit ? ` Culprit: ${podLabel(finding.culprit.pod)} (score ${finding.culprit.score}).` : "";
   const container = finding.container ? `container ${finding.container}: ` : "";
-  return `${container}${finding.message}.${culprit}`.slice(0, 1024);
+  return `${container}${finding.message}.${culprit}`.slice(0, EVENT_NOTE_MAX);
 }
 
 /** The note of a StarvationCleared Event: how long it lasted, its peak, and who was to blame. */
@@ -31,7 +32,7 @@ export function clearedNote(incident: Incident): string {
   const durationMs = Math.max(0, (incident.endMs ?? incident.lastSeenMs) - incident.startMs);
   const container = incident.container ? `container ${incident.container}: ` : "";
   const culprit = incident.culprits[0] ? ` Culprit: ${podLabel(incident.culprits[0].pod)} (${Math.round(incident.culprits[0].share * 100)}% of the time).` : "";
-  return `${container}${incident.rule} cleared after ${formatDuration(durationMs)}; peak ${peakText(incident)} at ${new Date(incident.peakAtMs).toISOString()} (threshold ${peakText({ ...incident, peakValue: incident.threshold })}).${culprit}`.slice(0, 1024);
+  return `${container}${incident.rule} cleared after ${formatDuration(durationMs)}; peak ${peakText(incident)} at ${new Date(incident.peakAtMs).toISOString()} (threshold ${peakText({ ...incident, peakValue: incident.threshold })}).${culprit}`.slice(0, EVENT_NOTE_MAX);
 }
 
 function peakText(incident: Pick<Incident, "rule" | "peakValue">): string {
@@ -94,7 +95,7 @@ export class FindingEvents {
       action: e.action,
       note: e.note,
       reportingController: "xander.io/agent",
-      reportingInstance: `xander-agent-${this.nodeName}`.slice(0, 128),
+      reportingInstance: `xander-agent-${this.nodeName}`.slice(0, EVENT_REPORTING_INSTANCE_MAX),
       regarding: { apiVersion: "v1", kind: "Pod", namespace, name: e.pod.name, uid: e.pod.uid },
       ...(e.culprit?.name ? { related: { apiVersion: "v1", kind: "Pod", namespace: e.culprit.namespace, name: e.culprit.name, uid: e.culprit.uid } } : {}),
     };

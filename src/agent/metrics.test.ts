@@ -1,20 +1,8 @@
 import type { Finding } from "../analysis/types.js";
 import { AgentMetrics, findingLabels } from "./metrics.js";
+import { starvedFinding } from "./testing.js";
 
-const starved: Finding = {
-  rule: "CPUStarvation",
-  severity: "warning",
-  policy: "default",
-  pod: { uid: "u1", namespace: "shop", name: "orders" },
-  container: "api",
-  value: 0.62,
-  threshold: 0.3,
-  windowMs: 5000,
-  firstSeenMs: 1_000,
-  lastSeenMs: 9_000,
-  culprit: { pod: { uid: "u2", namespace: "batch", name: "cruncher" }, score: 0.9, evidence: "batch/cruncher used 1.9 cores" },
-  message: "CPU-starved: runnable but waiting 62% of the time",
-};
+const starved = starvedFinding;
 const oom: Finding = { ...starved, rule: "OOMKill", severity: "critical", pod: { uid: "u3", namespace: "shop", name: "cart" }, container: "redis", value: 1, threshold: 1, culprit: undefined, message: "OOM-killed once" };
 const nodePressure: Finding = { ...starved, rule: "NodePressure", pod: { uid: "node" }, container: undefined, value: 0.45, threshold: 0.4, culprit: undefined, message: "node tasks stalled on cpu 45% of the time" };
 

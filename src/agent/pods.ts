@@ -64,7 +64,7 @@ export interface Resolution {
  * Maps API pods to container cgroups. The path computed from uid, qosClass and the container ID is
  * tried first (cheap, exact); the tree walk (`discovered`) is the fallback for layouts the kubelet
  * was configured differently for (a custom --cgroup-root, a driver we guessed wrong). `exists` is
- * the only I/O, passed in so this stays testable.
+ * the only I/O, passed in so this stays testable (the agent checks `computedPaths` ahead, asynchronously).
  */
 export function resolveTargets(pods: readonly NodePod[], discovered: readonly PodCgroup[], driver: CgroupDriver, exists: (relPath: string) => boolean): Resolution {
   const byUid = new Map(discovered.map((pod) => [pod.podUid, pod]));
@@ -72,9 +72,9 @@ export function resolveTargets(pods: readonly NodePod[], discovered: readonly Po
   const unresolved: string[] = [];
   for (const pod of pods) {
     const walked = byUid.get(pod.uid);
-    const computedPod = pod.qosClass === undefined ? undefined : podCgroupPath(pod.uid, pod.qosClass, driver);
-    for (const container of pod.containers) {
-      const computed = computedPod === undefined ? undefined : containerCgroupPath(computedPod, container.containerId, container.runtime, driver);
+    const computedPaths = computedPathsOf(pod, driver);
+    for (const [i, container] of pod.containers.entries()) {
+      const computed = computedPaths[i];
       const relPath =
         computed !== undefined && exists(computed)
           ? computed
@@ -95,6 +95,17 @@ export function resolveTargets(pods: readonly NodePod[], discovered: readonly Po
     }
   }
   return { targets, unresolved };
+}
+
+/** The cgroup path the kubelet gives each of the pod's containers, in order; undefined without a QoS class. */
+function computedPathsOf(pod: NodePod, driver: CgroupDriver): (string | undefined)[] {
+  const podPath = pod.qosClass === undefined ? undefined : podCgroupPath(pod.uid, pod.qosClass, driver);
+  return pod.containers.map((container) => (podPath === undefined ? undefined : containerCgroupPath(podPath, container.containerId, container.runtime, driver)));
+}
+
+/** Every computed container path of `pods`: what resolveTargets asks `exists` about. */
+export function computedPaths(pods: readonly NodePod[], driver: CgroupDriver): string[] {
+  return pods.flatMap((pod) => computedPathsOf(pod, driver).filter((path) => path !== undefined));
 }
 
 /** The driver the kubelet uses on this host, from what the tree walk found (systemd when unsure: the kubeadm default). */

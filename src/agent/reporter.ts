@@ -1,6 +1,7 @@
 import type { Condition, NodeFindings, NodeFindingsStatus } from "../api/types.generated.js";
 import type { KubeObject } from "../api/meta.js";
 import { backoffMs } from "../kube/backoff.js";
+import { isNotFound } from "../kube/errors.js";
 import { AGENT_FIELD_MANAGER, NODE_FINDINGS_KIND } from "../kube/resources.js";
 import type { Logger } from "../util/log.js";
 
@@ -77,8 +78,7 @@ export class NodeFindingsReporter {
       this.failures++;
       const delayMs = backoffMs(this.failures, 1000, 60_000, 0.2);
       this.state = { ...this.state, retryAtMs: nowMs + delayMs };
-      const status = (error as { status?: number }).status;
-      const hint = status === 404 ? " (the controller creates one NodeFindings per Node; is it running?)" : "";
+      const hint = isNotFound(error) ? " (the controller creates one NodeFindings per Node; is it running?)" : "";
       this.logger.warn({ err: error, nodeFindings: this.nodeName, retryInMs: delayMs }, `cannot write status of NodeFindings ${this.nodeName}${hint}; sampling continues`);
       return { outcome: "failed", reason };
     }

@@ -1,6 +1,7 @@
 import { findingToJson } from "../analysis/report.js";
 import type { Finding } from "../analysis/types.js";
 import type { Dependency, NodeFinding, NodeFindingsStatus, RecentIncident } from "../api/types.generated.js";
+import { MESSAGE_MAX, NAME_MAX, TOP_RISK_MAX } from "../api/limits.js";
 
 export interface AgentInfo {
   readonly version: string;
@@ -21,7 +22,7 @@ export function nodeFinding(finding: Finding): NodeFinding {
     ...(json.policy === undefined ? {} : { policy: json.policy }),
     // Node-scoped findings (NodePressure) are about no pod.
     ...(finding.pod.uid === "node" ? {} : { pod: finding.pod }),
-    ...(json.container === undefined ? {} : { container: json.container.slice(0, 253) }),
+    ...(json.container === undefined ? {} : { container: json.container.slice(0, NAME_MAX) }),
     value: json.value,
     threshold: json.threshold,
     window: json.window,
@@ -36,7 +37,7 @@ export function nodeFinding(finding: Finding): NodeFinding {
           },
         }
       : {}),
-    message: json.message.slice(0, 1024),
+    message: json.message.slice(0, MESSAGE_MAX),
   };
 }
 
@@ -110,5 +111,5 @@ export function withinBudget(status: StatusBody, budgetBytes = STATUS_BUDGET_BYT
 
 function topRiskText(finding: Finding): string {
   const who = finding.pod.uid === "node" ? "node" : finding.pod.name ? `${finding.pod.namespace ?? ""}/${finding.pod.name}` : finding.pod.uid;
-  return `${finding.rule} ${who}`.slice(0, 253);
+  return `${finding.rule} ${who}`.slice(0, TOP_RISK_MAX);
 }

@@ -1,8 +1,9 @@
 import type { Tick } from "../sampler/types.js";
 import { FindingLifecycle, type LifecycleEvent, type Subject } from "./lifecycle.js";
 import { RULES, defaultRuleConfigs } from "./rules/index.js";
-import type { ContainerWindow, Finding, NodeContext, NodeWindow, Observation, PodRef, Rule, RuleConfig, RuleConfigs, RuleName, Severity } from "./types.js";
+import type { ContainerWindow, Finding, NodeContext, NodeWindow, Observation, PodRef, Rule, RuleConfig, RuleConfigs, RuleName } from "./types.js";
 import { RollingWindows, summarizeContainer, type TargetNames } from "./window.js";
+import { SEVERITY_RANK } from "./severity.js";
 
 /** The rules that apply to a pod, and the policy they came from. */
 export interface PolicyBinding {
@@ -224,8 +225,6 @@ export class Analyzer {
     return this.bindingFor(subject.pod)?.configs[subject.rule];
   }
 }
-
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
 
 /** Most severe first; then by how far past its threshold; then oldest first. */
 export function sortFindings(findings: readonly Finding[]): Finding[] {

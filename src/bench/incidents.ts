@@ -16,6 +16,7 @@ import { performance } from "node:perf_hooks";
 import type { Incident, IncidentQuery } from "../analysis/incident.js";
 import { RULE_NAMES, type RuleName } from "../analysis/types.js";
 import { openStore } from "../store/store.js";
+import { random } from "./random.js";
 import type { BenchResult } from "./types.js";
 
 export interface IncidentBenchOptions {
@@ -32,18 +33,6 @@ const BATCH = 100;
 const OPEN = 20;
 const WARM_UPS = 5;
 const TARGET_MS = 20;
-
-/** mulberry32, as in the store benchmark: every run writes the same history. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Most incidents last tens of seconds to minutes; a few last hours. OOM kills are instants. */
 function durationMs(rule: RuleName, rand: () => number): number {

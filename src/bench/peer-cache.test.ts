@@ -1,4 +1,4 @@
-import { slimPod } from "../agent/dependencies.js";
+import { slimPod } from "../agent/peer-cache.js";
 import { realisticPod } from "./peer-cache.js";
 
 describe("the peer-cache benchmark's Pods", () => {

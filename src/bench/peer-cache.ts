@@ -9,7 +9,7 @@
  * the cost per Pod. The same again, with each parsed Pod slimmed at once and only the slim one kept, as
  * the informer's transform does. Needs `node --expose-gc` (`npm run bench` passes it).
  */
-import { slimPod } from "../agent/dependencies.js";
+import { slimPod } from "../agent/peer-cache.js";
 import type { KubeObject } from "../api/meta.js";
 import type { BenchResult } from "./types.js";
 

@@ -3,7 +3,7 @@
  * controller computes them for `/api/v1/summary`, `/api/v1/top` and the dashboard.
  *
  * Method. 1,000 NodeFindings as agents write them at the CRD's bounds: each with 10 open findings (every
- * rule; a third CPUStarvation with a culprit on another node), 100 dependency entries (outbound and
+ * rule; CPUStarvation with a culprit on the same node), 100 dependency entries (outbound and
  * inbound, to pods on other nodes, Services and external IPs, each with the owners of both ends) and 50
  * closed recentIncidents of the last 24 hours. 40 namespaces, 20 Deployments each, pods spread over the
  * nodes. No incidents are passed in, so each view derives them from NodeFindings, as it does when no
@@ -41,7 +41,7 @@ const DEPLOYMENTS = 20;
 /** The view must stay well inside a dashboard refresh and a controller resync. */
 const TARGET_MS = 50;
 
-const iso = (agoMs: number): string => new Date(NOW - agoMs).toISOString();
+type Iso = (agoMs: number) => string;
 
 /** Pod `k` of the cluster: namespace, Deployment and a ReplicaSet-style name. */
 function podOf(k: number): { namespace: string; name: string; uid: string; workload: string } {
@@ -50,7 +50,7 @@ function podOf(k: number): { namespace: string; name: string; uid: string; workl
   return { namespace, name: `${deployment}-7d9f8c${(k % 97).toString(16)}-${k.toString(36).padStart(5, "x")}`, uid: `uid-${k}`, workload: `Deployment/${deployment}` };
 }
 
-function finding(node: number, j: number): NodeFinding {
+function finding(node: number, j: number, iso: Iso): NodeFinding {
   const pod = podOf(node * 30 + j);
   const rule = RULE_NAMES[j % RULE_NAMES.length] ?? "CPUThrottling";
   const culprit = rule === "CPUStarvation" ? { culprit: { ...podOf(node * 30 + 20), score: 0.4 + (j % 5) / 10 } } : {};
@@ -71,7 +71,7 @@ function finding(node: number, j: number): NodeFinding {
   };
 }
 
-function dependency(node: number, j: number, nodes: number): Dependency {
+function dependency(node: number, j: number, nodes: number, iso: Iso): Dependency {
   const local = podOf(node * 30 + (j % 25));
   const peer = podOf(((node + 1 + j) % nodes) * 30 + (j % 30));
   const base = { from: `${local.namespace}/${local.name}`, fromWorkload: local.workload, port: 8080, connections: 1 + (j % 7), recentConnections: j % 5, firstSeen: iso(3_600_000), lastSeen: iso(5000) };
@@ -80,7 +80,7 @@ function dependency(node: number, j: number, nodes: number): Dependency {
   return { ...base, to: `${peer.namespace}/${peer.name}`, toWorkload: peer.workload, kind: "Pod", direction: j % 2 === 0 ? "outbound" : "inbound" };
 }
 
-function recentIncident(node: number, j: number): RecentIncident {
+function recentIncident(node: number, j: number, iso: Iso): RecentIncident {
   const pod = podOf(node * 30 + (j % 25));
   const endAgoMs = (j + 1) * 25 * 60_000;
   return {
@@ -101,7 +101,9 @@ function recentIncident(node: number, j: number): RecentIncident {
   };
 }
 
-export function realisticNodeFindings(nodes: number): NodeFindings[] {
+/** A cluster's worth of NodeFindings as agents write them at the CRD's bounds, as seen at `nowMs`; shared with the dashboard bench. */
+export function realisticNodeFindings(nodes: number, nowMs = NOW): NodeFindings[] {
+  const iso: Iso = (agoMs) => new Date(nowMs - agoMs).toISOString();
   return Array.from({ length: nodes }, (_, node) => ({
     apiVersion: "xander.io/v1alpha1",
     kind: "NodeFindings",
@@ -109,9 +111,9 @@ export function realisticNodeFindings(nodes: number): NodeFindings[] {
     spec: { nodeName: `node-${node}` },
     status: {
       agent: { version: "0.1.0", cgroupLayout: "v2/systemd", lastSample: iso(node % 50 === 0 ? 600_000 : 5000), pods: 30, samplesStored: 1_000_000 },
-      findings: Array.from({ length: FINDINGS }, (_, j) => finding(node, j)),
-      dependencies: Array.from({ length: DEPENDENCIES }, (_, j) => dependency(node, j, nodes)),
-      recentIncidents: Array.from({ length: RECENT_INCIDENTS }, (_, j) => recentIncident(node, j)),
+      findings: Array.from({ length: FINDINGS }, (_, j) => finding(node, j, iso)),
+      dependencies: Array.from({ length: DEPENDENCIES }, (_, j) => dependency(node, j, nodes, iso)),
+      recentIncidents: Array.from({ length: RECENT_INCIDENTS }, (_, j) => recentIncident(node, j, iso)),
     },
   }));
 }

@@ -9,6 +9,7 @@ import Database from "better-sqlite3";
 import type { ContainerSample, Target, Tick } from "../sampler/types.js";
 import { DEFAULT_RETENTION, openStore } from "../store/store.js";
 import type { HistoryStore, Retention } from "../store/types.js";
+import { random } from "./random.js";
 import type { BenchResult } from "./types.js";
 
 export interface StoreBenchOptions {
@@ -28,18 +29,6 @@ const T0_MS = Date.UTC(2025, 0, 1);
 const MIB = 1024 * 1024;
 /** One container is replaced this often, so the targets table sees restarts as on a real node. */
 const CHURN_EVERY_TICKS = 600;
-
-/** mulberry32: a small deterministic generator, so every run writes the same history. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Profile {
   target: Target;

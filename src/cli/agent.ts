@@ -38,7 +38,7 @@ export function registerAgentCommand(program: Command): void {
       const nodeName = flags.node ?? process.env.NODE_NAME;
       if (!nodeName) throw new ScanError("no node name: pass --node or set NODE_NAME (the DaemonSet sets it from spec.nodeName)");
       const logger = createLogger("agent");
-      const agent = new Agent({
+      const agent = await Agent.create({
         nodeName,
         cgroupRoot: flags.cgroupRoot,
         procRoot: flags.procRoot,

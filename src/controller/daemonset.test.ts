@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { StarvationPolicy } from "../api/types.generated.js";
 import { agentConfig, agentConfigMap, AGENT_CONFIG_KEY } from "./agent-config.js";
-import { AGENT_CONFIG_MAP, agentDaemonSet, type AgentSettings } from "./daemonset.js";
+import { agentDaemonSet, type AgentSettings } from "./daemonset.js";
 
 const settings: AgentSettings = {
   namespace: "xander-system",
@@ -100,7 +100,6 @@ describe("agentDaemonSet", () => {
     expect(JSON.stringify(agentDaemonSet(settings))).toBe(before);
     expect(JSON.stringify(ds.spec!.template)).not.toMatch(/"threshold"|hash|checksum/i);
     expect(ds.spec!.template.metadata.annotations).toBeUndefined();
-    expect(agent.env).toContainEqual({ name: "XANDER_AGENT_CONFIG", value: AGENT_CONFIG_MAP });
   });
 
   test("an empty priority class is left out rather than set to an empty string", () => {

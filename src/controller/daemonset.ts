@@ -194,8 +194,6 @@ export function agentDaemonSet(cfg: AgentSettings, owner?: OwnerReference): Daem
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
                 { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-                // The name only, never the content: config changes must not roll the DaemonSet.
-                { name: "XANDER_AGENT_CONFIG", value: AGENT_CONFIG_MAP },
               ],
               ports: [{ name: "metrics", containerPort: AGENT_METRICS_PORT, protocol: "TCP" }],
               resources: { ...cfg.resources },

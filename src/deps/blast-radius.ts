@@ -7,17 +7,11 @@
  *    the ClusterIP as the client socket's peer, so a Service edge is how most calls look).
  * Pure.
  */
-import type { Direction } from "./connections.js";
+import type { Edge } from "./edges.js";
 import { ownerOf, resolvePeer, type PeerIndex, type PodLike } from "./resolve.js";
 
-/** The fields of an edge that matter here; Edge from the tracker fits, as do edges read back from status. */
-export interface EdgeLike {
-  readonly fromPodUid: string;
-  readonly direction: Direction;
-  readonly peer: { readonly ip: string; readonly port: number | null };
-  readonly connections: number;
-  readonly lastSeenMs: number;
-}
+/** The fields of an edge that blast radius reads. */
+export type EdgeLike = Pick<Edge, "fromPodUid" | "direction" | "peer" | "connections" | "lastSeenMs">;
 
 export interface Caller {
   /** The caller's top-level workload kind (Deployment, StatefulSet, ...), "Pod" for a bare pod, "External" for an unknown IP. */

@@ -24,7 +24,7 @@ import {
 } from "@kubernetes/client-node";
 import type { KubeObject } from "../api/meta.js";
 import { reuseConnections } from "./connections.js";
-import { isNotFound, kubeError } from "./errors.js";
+import { isConflict, isNotFound, kubeError } from "./errors.js";
 import { Informer, type InformerOptions } from "./informer.js";
 import type { ListClient, ListOptions, ListResult } from "./list.js";
 import { NAMESPACE, type ResourceKind } from "./resources.js";
@@ -247,7 +247,7 @@ export class KubeClient implements ListClient {
     try {
       await this.create({ ...NAMESPACE, metadata: { name } }, fieldManager);
     } catch (err) {
-      if ((err as { status?: number }).status !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 

@@ -4,6 +4,8 @@
  * `summarize` is the pure aggregation; FindingsView keeps the latest cluster-wide summary in memory,
  * recomputed from the NodeFindings watch cache when it changes.
  */
+import { SEVERITY_RANK } from "../analysis/severity.js";
+import { MESSAGE_MAX } from "../api/limits.js";
 import { RULE_NAMES, SEVERITIES, type RuleName, type Severity } from "../analysis/types.js";
 import type { NodeFinding, NodeFindings, TopRisk } from "../api/types.generated.js";
 import { callerNames, dependencyGraph, type DependencyGraph, type ServiceBackends } from "../deps/dependency-graph.js";
@@ -44,8 +46,6 @@ export interface SummarizeOptions {
 
 /** TopRisk.callers is bounded by the CRD. */
 const MAX_CALLERS = 10;
-
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
 
 function zeroSeverities(): Record<Severity, number> {
   return Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
@@ -95,7 +95,7 @@ export function compareRisk(a: Ranked, b: Ranked): number {
 }
 
 function toTopRisk(r: Ranked, graph: DependencyGraph): TopRisk {
-  const message = r.finding.message.length > 1024 ? `${r.finding.message.slice(0, 1021)}...` : r.finding.message;
+  const message = r.finding.message.length > MESSAGE_MAX ? `${r.finding.message.slice(0, MESSAGE_MAX - 3)}...` : r.finding.message;
   const pod = podName(r.finding);
   // Across nodes: a caller on another node may be seen only from its own end (short calls in TIME_WAIT).
   const callers = pod === "" ? [] : callerNames(graph, pod).slice(0, MAX_CALLERS);

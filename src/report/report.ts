@@ -4,7 +4,6 @@
  * nodes whose history could not be read. Pure; served as `/api/v1/report` and printed by `xander report`.
  */
 import { compareIncidents, type Incident } from "../analysis/incident.js";
-import type { Severity } from "../analysis/types.js";
 import type { PodHistory } from "../api/history.js";
 import { callerNames, type DependencyGraph } from "../deps/dependency-graph.js";
 import { graphAround, incidentWorkload, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
@@ -13,11 +12,11 @@ import { blamesOf, blameViews, culpritReports, type Blame } from "./culprits.js"
 import { incidentInterval, overlaps, starvedMsByPod, type Interval } from "./intervals.js";
 import { containerStats, seriesByContainer } from "./stats.js";
 import type { Advise, ContainerAdvice, EvidenceView, ReportInput, ReportView, WorkloadRef, WorkloadReport } from "./types.js";
+import { SEVERITY_RANK } from "../analysis/severity.js";
 
 export const DEFAULT_REPORT_SPAN_MS = 7 * 86_400_000;
 /** Enough callers to see who is hit; the full list is in each incident. */
 const MAX_CALLERS = 10;
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
 const NO_HISTORIES: ReadonlyMap<string, readonly PodHistory[]> = new Map();
 
 interface Group {

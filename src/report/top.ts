@@ -8,6 +8,7 @@ import { callerNames, type DependencyGraph } from "../deps/dependency-graph.js";
 import { compareRisk } from "./findings-view.js";
 import { findingPod, graphAround, nodeName, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
 import type { CulpritRef, ReadModelInput, TopOptions, TopRow, TopView } from "./types.js";
+import { SEVERITY_RANK } from "../analysis/severity.js";
 
 export const DEFAULT_TOP_LIMIT = 20;
 /** As in TopRisk.callers: enough to see who is hit, bounded for tables. */
@@ -46,8 +47,6 @@ export function topRow(r: Ranked, ownerOf: OwnerOf, graph: DependencyGraph): Top
     message: f.message,
   };
 }
-
-const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 
 interface Keyed extends Ranked {
   readonly severityRank: number;

@@ -6,7 +6,6 @@ export type {
   HistoryStore,
   PodSeries,
   ContainerSeries,
-  EdgeRecord,
   Resolution,
   Retention,
   RollupSample,

@@ -10,9 +10,10 @@
  * on) instead of being recovered again.
  */
 import type { Incident, IncidentQuery } from "../analysis/incident.js";
+import type { Edge } from "../deps/edges.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
 import { isCorruption, messageOf, moveAside } from "./open.js";
-import type { EdgeRecord, HistoryStore, PodSeries, Resolution, Retention, StoreLogger, StoreStats, StoredTarget } from "./types.js";
+import type { HistoryStore, PodSeries, Resolution, Retention, StoreLogger, StoreStats, StoredTarget } from "./types.js";
 
 export const RECOVERY_INTERVAL_MS = 10 * 60_000;
 
@@ -64,13 +65,13 @@ export class RecoveringHistoryStore implements HistoryStore {
     return this.guard((store) => store.targets());
   }
 
-  appendEdges(edges: readonly EdgeRecord[]): void {
+  appendEdges(edges: readonly Edge[]): void {
     this.guard((store) => {
       store.appendEdges(edges);
     });
   }
 
-  edges(sinceMs: number): EdgeRecord[] {
+  edges(sinceMs: number): Edge[] {
     return this.guard((store) => store.edges(sinceMs));
   }
 

@@ -3,27 +3,10 @@ import Database from "better-sqlite3";
 import type { ContainerSample } from "../sampler/types.js";
 import { MAX_TARGET_ID } from "./codec.js";
 import { openStore } from "./store.js";
-import { T0_MS, sampleOf, scratchDir, target, tickOf } from "./testing.js";
-import type { EdgeRecord, HistoryStore, RollupSample } from "./types.js";
+import { T0_MS, sampleOf, scratchStores, target, tickOf } from "./testing.js";
+import type { HistoryStore, RollupSample } from "./types.js";
 
-let scratch: ReturnType<typeof scratchDir>;
-let open: HistoryStore[] = [];
-
-function store(name = "history.db", retention?: { rawMs?: number; rollupMs?: number }): HistoryStore {
-  const s = openStore(scratch.file(name), retention ? { retention } : {});
-  open.push(s);
-  return s;
-}
-
-beforeEach(() => {
-  scratch = scratchDir();
-  open = [];
-});
-
-afterEach(() => {
-  for (const s of open) s.close();
-  scratch.cleanup();
-});
+const { store, file } = scratchStores();
 
 const web = target(1, 0);
 const sidecar = target(1, 1);
@@ -156,7 +139,7 @@ describe("targets", () => {
   });
 
   test("targets, their last-seen and gone times survive closing and reopening the file", () => {
-    const first = openStore(scratch.file("h.db"));
+    const first = openStore(file("h.db"));
     first.appendTick(tickOf(T0_MS, [sampleOf(web, T0_MS), sampleOf(other, T0_MS)]), [web, other]);
     first.appendTick(tickOf(T0_MS + 5000, [sampleOf(web, T0_MS + 5000)], undefined, [other.key]), [web]);
     first.close();
@@ -168,7 +151,7 @@ describe("targets", () => {
   });
 
   test("once the target id space is used up, ids of forgotten targets are reused", () => {
-    const path = scratch.file("full.db");
+    const path = file("full.db");
     openStore(path).close();
     const db = new Database(path);
     db.prepare(
@@ -370,66 +353,9 @@ describe("retention", () => {
   });
 });
 
-describe("dependency edges", () => {
-  function edge(direction: "inbound" | "outbound", ip: string, port: number, lastSeenMs: number, counts: Partial<EdgeRecord> = {}): EdgeRecord {
-    return {
-      fromPodUid: "pod-1",
-      direction,
-      peer: { ip, port: direction === "outbound" ? port : null },
-      localPort: direction === "inbound" ? port : null,
-      connections: 1,
-      recentConnections: 0,
-      peakConnections: 1,
-      observations: 1,
-      firstSeenMs: lastSeenMs,
-      lastSeenMs,
-      ...counts,
-    };
-  }
-
-  test("edges come back in the tracker's shape, inbound with its listen port and outbound with the peer's, newest first", () => {
-    const s = store();
-    const out = edge("outbound", "10.96.0.10", 80, T0_MS, { recentConnections: 4 });
-    const inb = edge("inbound", "10.244.1.10", 8080, T0_MS + 10_000, { connections: 3, peakConnections: 5 });
-    s.appendEdges([out, inb]);
-    expect(s.edges(T0_MS)).toEqual([inb, out]);
-    expect(s.edges(T0_MS + 1)).toEqual([inb]);
-  });
-
-  test("a later poll updates an edge in place: latest counts, earliest firstSeen, largest peak", () => {
-    const s = store();
-    s.appendEdges([edge("outbound", "10.96.0.10", 80, T0_MS, { connections: 7, peakConnections: 7 })]);
-    s.appendEdges([edge("outbound", "10.96.0.10", 80, T0_MS + 10_000, { connections: 2, peakConnections: 2, observations: 2 })]);
-    expect(s.edges(0)).toEqual([edge("outbound", "10.96.0.10", 80, T0_MS + 10_000, { connections: 2, peakConnections: 7, observations: 2, firstSeenMs: T0_MS })]);
-  });
-
-  test("an inbound and an outbound edge on the same address and port are two edges", () => {
-    const s = store();
-    s.appendEdges([edge("inbound", "10.0.0.1", 80, T0_MS), edge("outbound", "10.0.0.1", 80, T0_MS)]);
-    expect(s.edges(0).map((e) => e.direction).sort()).toEqual(["inbound", "outbound"]);
-  });
-
-  test("edges survive closing and reopening the file, and go after the rollup retention", () => {
-    const first = openStore(scratch.file("edges.db"));
-    first.appendEdges([edge("outbound", "10.0.0.1", 80, T0_MS)]);
-    first.close();
-    const s = store("edges.db", { rawMs: 120_000, rollupMs: 600_000 });
-    expect(s.edges(0)).toHaveLength(1);
-    s.appendEdges([edge("outbound", "10.0.0.2", 80, T0_MS + 600_001)]);
-    expect(s.edges(0).map((e) => e.peer.ip)).toEqual(["10.0.0.2"]);
-  });
-
-  test("a batch is one transaction: a failing row leaves none of the batch behind", () => {
-    const s = store();
-    const bad = { ...edge("outbound", "10.0.0.9", 80, T0_MS), direction: "sideways" } as unknown as EdgeRecord;
-    expect(() => { s.appendEdges([edge("outbound", "10.0.0.1", 80, T0_MS), bad]); }).toThrow(/CHECK constraint/);
-    expect(s.edges(0)).toEqual([]);
-  });
-});
-
 describe("stats and closing", () => {
   test("samplesStored counts every sample ever appended, across reopening and after pruning", () => {
-    const path = scratch.file("h.db");
+    const path = file("h.db");
     const first = openStore(path, { retention: { rawMs: 120_000, rollupMs: 120_000 } });
     for (let i = 0; i < 300; i++) first.appendTick(tickOf(T0_MS + i * 1000, [sampleOf(web, T0_MS + i * 1000)]), [web]);
     first.close();
@@ -443,7 +369,7 @@ describe("stats and closing", () => {
   });
 
   test("close checkpoints the write-ahead log into the database file", () => {
-    const path = scratch.file("h.db");
+    const path = file("h.db");
     const s = openStore(path);
     for (let i = 0; i < 100; i++) s.appendTick(tickOf(T0_MS + i * 1000, [sampleOf(web, T0_MS + i * 1000)]), [web]);
     expect(existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0).toBe(true);
@@ -455,7 +381,7 @@ describe("stats and closing", () => {
   });
 
   test("the database file is in WAL mode, so readers do not block the writer", () => {
-    const path = scratch.file("h.db");
+    const path = file("h.db");
     store("h.db");
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
+import { openStore } from "./store.js";
+import type { HistoryStore, Retention } from "./types.js";
 
 /** Builders for store tests and the store benchmark. Times are fake wall clocks; nothing here reads the host. */
 export const T0_MS = Date.UTC(2025, 0, 1);
@@ -43,5 +45,34 @@ export function scratchDir(prefix = "xander-store-"): { readonly dir: string; re
     cleanup: () => {
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * For a test file: a scratch directory made before each test and removed after it, and `store`, which opens a
+ * history there that is closed after the test.
+ */
+export function scratchStores(): { readonly store: (name?: string, retention?: Partial<Retention>) => HistoryStore; readonly file: (name: string) => string } {
+  let scratch: ReturnType<typeof scratchDir> | undefined;
+  let open: HistoryStore[] = [];
+  const dir = (): ReturnType<typeof scratchDir> => {
+    if (scratch === undefined) throw new Error("scratchStores: use store() and file() inside a test");
+    return scratch;
+  };
+  beforeEach(() => {
+    scratch = scratchDir();
+    open = [];
+  });
+  afterEach(() => {
+    for (const s of open) s.close();
+    scratch?.cleanup();
+  });
+  return {
+    store: (name = "history.db", retention) => {
+      const s = openStore(dir().file(name), retention ? { retention } : {});
+      open.push(s);
+      return s;
+    },
+    file: (name) => dir().file(name),
   };
 }

@@ -1,4 +1,5 @@
 import type { Incident, IncidentQuery } from "../analysis/incident.js";
+import type { Edge } from "../deps/edges.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
 
 /** The slice of a pino logger the store uses; pino's `Logger` satisfies it. */
@@ -65,24 +66,6 @@ export interface StoreStats {
   readonly fileBytes: number;
 }
 
-/**
- * A dependency edge as stored: the shape of the dependency tracker's edges (src/deps), restated here so the
- * store imports nothing of the analysis. Outbound edges carry the peer's port and no local port; inbound
- * edges the local listen port and no peer port.
- */
-export interface EdgeRecord {
-  readonly fromPodUid: string;
-  readonly direction: "inbound" | "outbound";
-  readonly peer: { readonly ip: string; readonly port: number | null };
-  readonly localPort: number | null;
-  readonly connections: number;
-  readonly recentConnections: number;
-  readonly peakConnections: number;
-  readonly observations: number;
-  readonly firstSeenMs: number;
-  readonly lastSeenMs: number;
-}
-
 /** The node-local history: one writer (the agent), queries for windows, charts and status. */
 export interface HistoryStore {
   readonly path: string;
@@ -102,9 +85,9 @@ export interface HistoryStore {
    * Upserts the edges one dependency poll saw, in one transaction: counts and lastSeen are the newest,
    * firstSeen the earliest, peak the largest. Edges last seen before the rollup retention are dropped.
    */
-  appendEdges(edges: readonly EdgeRecord[]): void;
+  appendEdges(edges: readonly Edge[]): void;
   /** Edges last seen at or after `sinceMs`, most recently seen first. */
-  edges(sinceMs: number): EdgeRecord[];
+  edges(sinceMs: number): Edge[];
   /** Inserts incidents, or replaces those already stored under the same id, in one transaction. */
   upsertIncidents(incidents: readonly Incident[]): void;
   /** Incidents that overlap [sinceMs, untilMs) and match the query's filters, newest first; at most `limit` (1000). */

@@ -116,9 +116,10 @@ async function readStream(path: string, handlers: StreamHandlers, signal: AbortS
   handlers.onLive?.(true);
   const parser = new EventParser((event, data) => {
     const payload = JSON.parse(data) as unknown;
-    if (event === "denied") handlers.onError(new ApiError((payload as { status: number }).status, (payload as { message: string }).message));
-    else if (event === "problem") handlers.onError(new ApiError((payload as { status: number }).status, (payload as { message: string }).message));
-    else handlers.events[event]?.(payload);
+    if (event === "denied" || event === "problem") {
+      const { status, message } = payload as { status: number; message: string };
+      handlers.onError(new ApiError(status, message));
+    } else handlers.events[event]?.(payload);
   });
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   for (;;) {

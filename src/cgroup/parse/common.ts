@@ -230,6 +230,16 @@ export function integerFields(text: string, file: string): Result<Map<string, nu
   return ok(out);
 }
 
+/** `memory.stat` of either version: every key, and `inactive_file`, which must be present. */
+export function memoryStatFields(text: string): Result<{ readonly inactiveFileBytes: number; readonly fields: ReadonlyMap<string, number> }, ParseError> {
+  const file = "memory.stat";
+  const all = integerFields(text, file);
+  if (!all.ok) return all;
+  const inactiveFileBytes = all.value.get("inactive_file");
+  if (inactiveFileBytes === undefined) return err(parseError(file, `missing key "inactive_file"`));
+  return ok({ inactiveFileBytes, fields: all.value });
+}
+
 const KERNEL_FLAT_RE = /^(?:[a-z0-9_]+ \d+\n)+$/;
 
 /**

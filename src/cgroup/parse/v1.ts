@@ -3,7 +3,7 @@
  * scheduler/sched-bwc.rst). Each takes the file text and returns a value or a ParseError; none throws.
  */
 import { err, ok, parseError, type ParseError, type Result } from "../../util/result.js";
-import { clip, flatKeyed, integerFields, isKernelFlat, kernelFlatValue, parseNsAsUsec, pickCounters, singleCounter, singleLimit, singleToken } from "./common.js";
+import { clip, flatKeyed, isKernelFlat, memoryStatFields, kernelFlatValue, parseNsAsUsec, pickCounters, singleCounter, singleLimit, singleToken } from "./common.js";
 
 /** `cpuacct.usage`: total CPU time in nanoseconds, returned in microseconds to match cgroup v2. */
 export function parseCpuacctUsage(text: string): Result<{ readonly usageUsec: number }, ParseError> {
@@ -90,13 +90,10 @@ export interface MemoryStatV1 {
 
 /** v1 `memory.stat`: all keys; `inactive_file` must be present. */
 export function parseMemoryStatV1(text: string): Result<MemoryStatV1, ParseError> {
-  const file = "memory.stat";
-  const all = integerFields(text, file);
-  if (!all.ok) return all;
-  const inactiveFileBytes = all.value.get("inactive_file");
-  if (inactiveFileBytes === undefined) return err(parseError(file, `missing key "inactive_file"`));
-  const total = all.value.get("total_inactive_file");
-  return ok({ inactiveFileBytes, ...(total === undefined ? {} : { totalInactiveFileBytes: total }), fields: all.value });
+  const stat = memoryStatFields(text);
+  if (!stat.ok) return stat;
+  const total = stat.value.fields.get("total_inactive_file");
+  return total === undefined ? stat : ok({ ...stat.value, totalInactiveFileBytes: total });
 }
 
 /**

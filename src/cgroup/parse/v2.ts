@@ -6,9 +6,9 @@ import { err, ok, parseError, type ParseError, type Result } from "../../util/re
 import {
   clip,
   flatKeyed,
-  integerFields,
   isKernelFlat,
   kernelFlatValue,
+  memoryStatFields,
   parseCounter,
   scanLines,
   parseLimit,
@@ -98,12 +98,7 @@ export interface MemoryStat {
 
 /** `memory.stat` (v2): all keys; `inactive_file` must be present. */
 export function parseMemoryStatV2(text: string): Result<MemoryStat, ParseError> {
-  const file = "memory.stat";
-  const all = integerFields(text, file);
-  if (!all.ok) return all;
-  const inactiveFileBytes = all.value.get("inactive_file");
-  if (inactiveFileBytes === undefined) return err(parseError(file, `missing key "inactive_file"`));
-  return ok({ inactiveFileBytes, fields: all.value });
+  return memoryStatFields(text);
 }
 
 /**

@@ -1,0 +1,68 @@
+/**
+ * The agent's writes to the API, off the sampling path: Events for raised findings and closed incidents, then
+ * the NodeFindings status (paced by the reporter), each counted in /metrics. Only the newest status is worth
+ * writing, so a report submitted while another is being written replaces the one waiting; the Events of both
+ * are kept.
+ */
+import type { Incident } from "../analysis/incident.js";
+import type { Finding } from "../analysis/types.js";
+import type { KubeClient } from "../kube/client.js";
+import type { Logger } from "../util/log.js";
+import { FindingEvents } from "./events.js";
+import type { AgentMetrics } from "./metrics.js";
+import { Publisher } from "./publisher.js";
+import { NodeFindingsReporter, type ReportingTiming } from "./reporter.js";
+
+export type NodeStatus = Parameters<NodeFindingsReporter["report"]>[0];
+
+/** One tick's report: the status to write, what makes it materially new, and what deserves an Event. */
+export interface NodeReport {
+  readonly status: NodeStatus;
+  readonly fingerprint: string;
+  readonly raised: readonly Finding[];
+  readonly cleared: readonly Incident[];
+}
+
+export class ReportWriter {
+  private readonly reporter: NodeFindingsReporter;
+  private readonly events: FindingEvents;
+  private readonly publisher: Publisher;
+  private readonly raisedBacklog: Finding[] = [];
+  private readonly clearedBacklog: Incident[] = [];
+
+  constructor(
+    client: KubeClient,
+    nodeName: string,
+    logger: Logger,
+    private readonly metrics: AgentMetrics,
+  ) {
+    this.reporter = new NodeFindingsReporter(client, nodeName, logger);
+    this.events = new FindingEvents(client, nodeName, logger);
+    this.publisher = new Publisher(logger);
+  }
+
+  /** Queues the report and returns at once. */
+  submit(report: NodeReport, nowMs: number, timing: ReportingTiming): void {
+    // Raised findings and closed incidents queue up for Events; none is lost when a publish is superseded.
+    this.raisedBacklog.push(...report.raised);
+    this.clearedBacklog.push(...report.cleared);
+    this.publisher.submit(() => this.publish(report, nowMs, timing));
+  }
+
+  /** Resolves when nothing is being written or waiting. */
+  idle(): Promise<void> {
+    return this.publisher.idle();
+  }
+
+  private async publish(report: NodeReport, nowMs: number, timing: ReportingTiming): Promise<void> {
+    const raised = this.raisedBacklog.splice(0);
+    const cleared = this.clearedBacklog.splice(0);
+    this.metrics.events.inc(await this.events.raised(raised, nowMs));
+    this.metrics.events.inc(await this.events.cleared(cleared, nowMs));
+    // The clock of the write is now, not the tick's: pacing is about what the API server sees.
+    const written = await this.reporter.report(report.status, report.fingerprint, Math.max(nowMs, Date.now()), timing);
+    if (written.outcome === "skipped") return;
+    this.metrics.statusWrites.inc({ outcome: written.outcome, reason: written.reason });
+    if (written.outcome === "failed") this.metrics.writeErrors.inc();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Which cgroups the agent samples: this node's pods from the API, mapped to container cgroups by computed
+ * path, with a walk of the cgroup tree as the fallback. All file checks are asynchronous, so a slow
+ * filesystem holds up only the tick that asked.
+ */
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import { discoverPods, discoveryMount } from "../cgroup/discover.js";
+import type { CgroupLayout, PodCgroup } from "../cgroup/types.js";
+import type { Target } from "../sampler/types.js";
+import type { Logger } from "../util/log.js";
+import { computedPaths, detectDriver, resolveTargets, type NodePod } from "./pods.js";
+
+export class TargetResolver {
+  private readonly mount: string | undefined;
+  private discovered: PodCgroup[] = [];
+  private current: Target[] = [];
+
+  constructor(
+    layout: CgroupLayout,
+    private readonly logger: Logger,
+  ) {
+    this.mount = discoveryMount(layout);
+  }
+
+  /** The targets of the last refresh. */
+  get targets(): Target[] {
+    return this.current;
+  }
+
+  /** Resolves `pods` to targets again, walking the cgroup tree first when `rediscover` says so. */
+  async refresh(pods: readonly NodePod[], rediscover: boolean): Promise<Target[]> {
+    const mount = this.mount;
+    if (mount !== undefined && rediscover) {
+      try {
+        this.discovered = await discoverPods(mount);
+      } catch (error) {
+        this.logger.warn({ err: error }, "cannot walk the cgroup tree; using computed paths only");
+      }
+    }
+    const driver = detectDriver(this.discovered);
+    const present = mount === undefined ? new Set<string>() : await existing(mount, computedPaths(pods, driver));
+    const resolution = resolveTargets(pods, this.discovered, driver, (relPath) => present.has(relPath));
+    if (resolution.unresolved.length > 0) this.logger.debug({ unresolved: resolution.unresolved }, "containers without a cgroup yet");
+    this.current = resolution.targets;
+    return this.current;
+  }
+}
+
+/** The relative paths under `mount` that exist. */
+async function existing(mount: string, relPaths: readonly string[]): Promise<Set<string>> {
+  const found = await Promise.all(
+    relPaths.map(async (relPath) => {
+      try {
+        await access(join(mount, relPath));
+        return relPath;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return new Set(found.filter((relPath) => relPath !== undefined));
+}
