@@ -27,6 +27,7 @@ import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
 import { AgentDependencies, maxDependenciesOf } from "./dependencies.js";
 import { FindingEvents } from "./events.js";
 import { AgentMetrics } from "./metrics.js";
+import { KubeletOomKills } from "./oom-kills.js";
 import { detectDriver, nodePodFromApi, resolveTargets, type NodePod } from "./pods.js";
 import { Publisher } from "./publisher.js";
 import { NodeFindingsReporter, type ReportingTiming } from "./reporter.js";
@@ -89,6 +90,9 @@ export class Agent {
   private podsDirty = true;
   private discovered: PodCgroup[] = [];
   private targets: Target[] = [];
+  /** This node's pods as of the last target refresh. */
+  private targetPods: NodePod[] = [];
+  private oomKills!: KubeletOomKills;
   private podCount = 0;
   private tickIndex = 0;
   private lastSampleMs: number | undefined;
@@ -123,6 +127,7 @@ export class Agent {
       bindingFor: () => undefined,
     });
     const restored = this.engine.restore();
+    this.oomKills = new KubeletOomKills(Date.now());
     this.dependencies = new AgentDependencies({
       client,
       procRoot: this.options.procRoot,
@@ -208,7 +213,9 @@ export class Agent {
     if (this.podsDirty || this.tickIndex % REDISCOVER_EVERY_TICKS === 0) await this.refreshTargets();
     this.tickIndex++;
     const timer = this.metrics.tickSeconds.startTimer();
-    const { tick, analysis, stored } = await this.engine.tick(this.targets, nowMs);
+    const intervalMs = samplingFor(this.effective, DEFAULT_SAMPLING).intervalMs;
+    // OOM kills that ended a container are seen in the kubelet's record, since its cgroup is gone by the next read.
+    const { tick, analysis, stored } = await this.engine.tick(this.targets, nowMs, (sampled) => this.oomKills.missed(this.targetPods, sampled.containers, nowMs, intervalMs));
     timer();
     this.lastSampleMs = nowMs;
     this.metrics.ticks.inc();
@@ -341,6 +348,7 @@ export class Agent {
       }
     }
     const pods = this.nodePods();
+    this.targetPods = pods;
     this.podCount = pods.length;
     this.metrics.pods.set(pods.length);
     const resolution = resolveTargets(pods, this.discovered, detectDriver(this.discovered), (relPath) => mount !== undefined && existsSync(join(mount, relPath)));
