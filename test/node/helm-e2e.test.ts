@@ -5,7 +5,7 @@
 // started the cluster; nothing here plays the kubelet's part.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NodeFinding, NodeFindings } from "../../src/api/types.generated.js";
+import type { Dependency, NodeFinding, NodeFindings } from "../../src/api/types.generated.js";
 import { kubectl, poll, repoRoot } from "../cluster/index.js";
 import { CHART, helm } from "../integration/support/chart.js";
 
@@ -26,6 +26,7 @@ interface Pod {
   status: {
     phase: string;
     qosClass?: string;
+    podIP?: string;
     containerStatuses?: { name: string; containerID?: string; ready: boolean; restartCount: number; lastState?: { terminated?: { reason?: string; finishedAt?: string } } }[];
   };
 }
@@ -183,6 +184,35 @@ ${deployment("victim", { requests: { cpu: "20m" } }, BUSY)}`);
     const table = await kubectl(["get", "nf"]);
     expect(table.stdout).toContain(nodeName);
   }, 900_000);
+
+  test("dependency mapping on the pod network: a client pod calling a server pod is an edge named by Pod", async () => {
+    // busybox nc: a persistent server that echoes, and a client that holds a connection open to the server pod's IP.
+    await apply(deployment("server", { requests: { cpu: "10m" } }, "nc -ll -p 8080 -e cat"));
+    const up = await kubectl(["rollout", "status", "deployment/server", "-n", APPS, "--timeout=120s"], { timeoutMs: 150_000 });
+    expect({ code: up.code, err: up.stderr }).toEqual({ code: 0, err: "" });
+    const [server] = await podsOf("server");
+    expect(server?.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    await apply(deployment("client", { requests: { cpu: "10m" } }, `while :; do sleep 3600 | nc ${server?.status.podIP ?? ""} 8080; sleep 1; done`));
+    const calling = await kubectl(["rollout", "status", "deployment/client", "-n", APPS, "--timeout=120s"], { timeoutMs: 150_000 });
+    expect({ code: calling.code, err: calling.stderr }).toEqual({ code: 0, err: "" });
+    const [client] = await podsOf("client");
+    const from = `${APPS}/${client?.metadata.name ?? ""}`;
+    const to = `${APPS}/${server?.metadata.name ?? ""}`;
+    let seen: Dependency[] = [];
+    const started = Date.now();
+    // The agent reads each pod's sockets every 10 s (the policy's default dependency interval), then writes status.
+    const edge = await poll(`an edge ${from} -> ${to} in NodeFindings ${nodeName}`, async () => {
+      seen = (await json<NodeFindings>(["get", "nodefindings", nodeName])).status?.dependencies ?? [];
+      return seen.find((d) => d.from === from && d.to === to);
+    }, { timeoutMs: 120_000, intervalMs: 1000 }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; dependencies were: ${seen.map((d) => `${d.from} -> ${d.to} (${d.kind})`).join(", ") || "none"}`);
+    });
+    measured.clientStartedToEdgeSeconds = Math.round((Date.now() - started) / 1000);
+    expect(edge).toMatchObject({ kind: "Pod", direction: "outbound", port: 8080, fromWorkload: "Deployment/client", toWorkload: "Deployment/server" });
+    expect(edge.connections).toBeGreaterThanOrEqual(1);
+    // The server sees the same connection from its side.
+    expect(seen.find((d) => d.from === to && d.to === from)).toMatchObject({ kind: "Pod", direction: "inbound", port: 8080 });
+  }, 300_000);
 
   test("the agent pod's own CPU and memory, from its cgroup, while it samples the node's pods", async () => {
     const [agent] = (await json<{ items: Pod[] }>(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=agent"])).items;
