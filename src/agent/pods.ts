@@ -12,8 +12,21 @@ export interface ApiPod {
     readonly phase?: string;
     readonly qosClass?: string;
     readonly podIP?: string;
-    readonly containerStatuses?: readonly { readonly name: string; readonly containerID?: string }[];
+    readonly containerStatuses?: readonly ApiContainerStatus[];
   };
+}
+
+interface ApiContainerStatus {
+  readonly name: string;
+  readonly containerID?: string;
+  readonly lastState?: { readonly terminated?: { readonly reason?: string; readonly containerID?: string; readonly finishedAt?: string } };
+}
+
+/** A container instance the kubelet recorded as ended by an OOM kill (`lastState.terminated.reason: OOMKilled`). */
+export interface OomKilledInstance {
+  readonly containerName: string;
+  readonly containerId: string;
+  readonly finishedAtMs: number;
 }
 
 export interface NodePod {
@@ -25,6 +38,8 @@ export interface NodePod {
   readonly hostNetwork: boolean;
   readonly podIP?: string;
   readonly containers: readonly { readonly name: string; readonly containerId: string; readonly runtime: ContainerRuntime }[];
+  /** The previous instance of a container, when the kubelet says an OOM kill ended it. */
+  readonly oomKilled: readonly OomKilledInstance[];
 }
 
 const FINISHED = new Set(["Succeeded", "Failed"]);
@@ -35,22 +50,34 @@ export function nodePodFromApi(pod: ApiPod): NodePod | undefined {
   if (!meta.uid || !meta.name || !meta.namespace) return undefined;
   const status = pod.status ?? {};
   if (FINISHED.has(status.phase ?? "")) return undefined;
+  const statuses = status.containerStatuses ?? [];
   return {
     uid: meta.uid,
     namespace: meta.namespace,
     name: meta.name,
     labels: meta.labels ?? {},
     hostNetwork: pod.spec?.hostNetwork === true,
-    containers: containersOf(status.containerStatuses ?? []),
+    containers: containersOf(statuses),
+    oomKilled: oomKilledOf(statuses),
     ...defined({ qosClass: status.qosClass === undefined ? undefined : qosClassFromApi(status.qosClass), podIP: status.podIP }),
   };
 }
 
 /** Containers with a runtime ID; one still being created has none yet and no cgroup either. */
-function containersOf(statuses: readonly { readonly name: string; readonly containerID?: string }[]): NodePod["containers"] {
+function containersOf(statuses: readonly ApiContainerStatus[]): NodePod["containers"] {
   return statuses.flatMap((status) => {
     const ref = status.containerID === undefined ? undefined : parseContainerRef(status.containerID);
     return ref ? [{ name: status.name, containerId: ref.containerId, runtime: ref.runtime }] : [];
+  });
+}
+
+function oomKilledOf(statuses: readonly ApiContainerStatus[]): NodePod["oomKilled"] {
+  return statuses.flatMap((status) => {
+    const terminated = status.lastState?.terminated;
+    if (terminated?.reason !== "OOMKilled" || terminated.containerID === undefined) return [];
+    const ref = parseContainerRef(terminated.containerID);
+    const finishedAtMs = Date.parse(terminated.finishedAt ?? "");
+    return ref && Number.isFinite(finishedAtMs) ? [{ containerName: status.name, containerId: ref.containerId, finishedAtMs }] : [];
   });
 }
 

@@ -11,6 +11,8 @@ import { sleepUntil } from "../util/time.js";
 import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
 import type { AgentMetrics } from "./metrics.js";
 import { reportingOf, type Reporting } from "./node-report.js";
+import { KubeletOomKills } from "./oom-kills.js";
+import type { NodePod } from "./pods.js";
 import type { TargetResolver } from "./targets.js";
 import type { NodeWatches } from "./watches.js";
 
@@ -34,6 +36,9 @@ export class SamplingLoop {
   private podCount = 0;
   private tickIndex = 0;
   private lastSampleMs: number | undefined;
+  /** This node's pods as of the last target refresh. */
+  private nodePods: readonly NodePod[] = [];
+  private readonly oomKills = new KubeletOomKills(Date.now());
 
   constructor(private readonly parts: SamplingParts) {}
 
@@ -82,7 +87,9 @@ export class SamplingLoop {
     if (watches.podsDirty || this.tickIndex % REDISCOVER_EVERY_TICKS === 0) await this.refreshTargets();
     this.tickIndex++;
     const timer = metrics.tickSeconds.startTimer();
-    const { tick, analysis, stored } = await engine.tick(targets.targets, nowMs);
+    const intervalMs = samplingFor(this.effective, DEFAULT_SAMPLING).intervalMs;
+    // OOM kills that ended a container are seen in the kubelet's record, since its cgroup is gone by the next read.
+    const { tick, analysis, stored } = await engine.tick(targets.targets, nowMs, (sampled) => this.oomKills.missed(this.nodePods, sampled.containers, nowMs, intervalMs));
     timer();
     this.lastSampleMs = nowMs;
     metrics.ticks.inc();
@@ -98,6 +105,7 @@ export class SamplingLoop {
     const podsChanged = watches.podsDirty;
     watches.podsDirty = false;
     const pods = watches.nodePods();
+    this.nodePods = pods;
     this.podCount = pods.length;
     metrics.pods.set(pods.length);
     await targets.refresh(pods, this.tickIndex % REDISCOVER_EVERY_TICKS === 0 || podsChanged);

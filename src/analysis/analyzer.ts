@@ -70,11 +70,13 @@ export class Analyzer {
 
   ingest(tick: Tick): AnalysisResult {
     const nowMs = tick.wallMs;
-    this.windows.add(tick.containers, tick.node, nowMs);
+    // Forgotten first: a key can be gone and still have a sample in the same tick, when the kubelet
+    // recorded an OOM kill of a container whose cgroup has just vanished.
     for (const key of tick.gone) {
       this.windows.forget(key);
       this.ruleKeys.delete(key);
     }
+    this.windows.add(tick.containers, tick.node, nowMs);
 
     const round: Round = { nowMs, events: [], evaluated: new Set() };
     const node = this.windows.node();

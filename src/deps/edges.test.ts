@@ -60,6 +60,14 @@ describe("planNamespaces", () => {
     const edges = edgesFromPlan(plan, new Map([[1, SERVER], [2, SERVER.slice(0, 2)]]));
     expect(new Set(edges.map((e) => e.fromPodUid))).toEqual(new Set(["p"]));
   });
+
+  it("leaves out inbound connections from the node's own addresses (the kubelet's probes), not outbound ones to them", () => {
+    const plan = planNamespaces([{ podUid: "p", netns: 2 }], 1);
+    const probed = [...SERVER, sock("10.244.0.2", 8080, "10.244.0.1", 52000, "TIME_WAIT"), sock("10.244.0.2", 42000, "10.244.0.1", 10250)];
+    const edges = edgesFromPlan(plan, new Map([[2, probed]]), new Set(["10.244.0.1", "192.0.2.2"]));
+    expect(edges.filter((e) => e.peer.ip === "10.244.0.1")).toEqual([expect.objectContaining({ direction: "outbound", peer: { ip: "10.244.0.1", port: 10250 } })]);
+    expect(edges.filter((e) => e.direction === "inbound").map((e) => e.peer.ip)).toEqual(["10.244.0.3", "10.244.0.4"]);
+  });
 });
 
 describe("EdgeTracker", () => {

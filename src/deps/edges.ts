@@ -126,11 +126,18 @@ export function planNamespaces(pods: readonly PodNamespace[], hostNetns: number)
   return { read, hostNetwork: [...hostNetwork].sort() };
 }
 
-/** Edges of every planned namespace, given the sockets read from each (missing reads are skipped). */
-export function edgesFromPlan(plan: NamespacePlan, socketsByNetns: ReadonlyMap<number, readonly Socket[]>): ObservedEdge[] {
+/**
+ * Edges of every planned namespace, given the sockets read from each (missing reads are skipped).
+ * Inbound connections from `nodeAddresses` (the host namespace's own addresses) are left out: they
+ * are the kubelet's probes, which reach every pod with a probe from the pod bridge's address, not
+ * callers. A hostNetwork pod calling in looks the same and is left out too; its own sockets are
+ * never attributed either (see NamespacePlan.hostNetwork).
+ */
+export function edgesFromPlan(plan: NamespacePlan, socketsByNetns: ReadonlyMap<number, readonly Socket[]>, nodeAddresses: ReadonlySet<string> = new Set()): ObservedEdge[] {
   return plan.read.flatMap((ns) => {
     const sockets = socketsByNetns.get(ns.netns);
-    return sockets ? edgesFromSockets(ns.podUid, sockets) : [];
+    const edges = sockets ? edgesFromSockets(ns.podUid, sockets) : [];
+    return nodeAddresses.size === 0 ? edges : edges.filter((edge) => edge.direction === "outbound" || !nodeAddresses.has(edge.peer.ip));
   });
 }
 

@@ -9,6 +9,7 @@ import { discoverPods, discoveryMount } from "../cgroup/discover.js";
 import { detectLayout } from "../cgroup/layout.js";
 import { EdgeTracker, edgesFromPlan, planNamespaces, type Edge, type ObservedEdge, type PodNamespace } from "../deps/edges.js";
 import type { Socket } from "../procfs/net.js";
+import { readLocalAddresses } from "../procfs/local-addresses.js";
 import { hostNetnsId, netnsId, pickLivePid, readNamespaceSockets, type NetnsInode, type ProcReadError } from "../procfs/netns.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
@@ -86,7 +87,7 @@ export class DependencySampler {
       socketsByNetns.set(ns.netns, read.value.sockets);
       for (const uid of [ns.podUid, ...ns.sharedWith]) sampled.add(uid);
     }
-    const observed = edgesFromPlan(plan, socketsByNetns);
+    const observed = edgesFromPlan(plan, socketsByNetns, this.nodeAddresses());
     this.tracker.observe(nowMs, observed, sampled);
     this.forgetGone(pods);
     this.log(problems);
@@ -144,6 +145,13 @@ export class DependencySampler {
     // Without the host's namespace only the API's hostNetwork flag keeps host sockets from being attributed.
     problems.push({ ...host.error, kind: "denied", message: `${host.error.message}; cannot tell hostNetwork pods by namespace (pass --host-pid-for-netns with a PID in the host's network namespace)` });
     return undefined;
+  }
+
+  /** The host namespace's own addresses (the pod bridge's among them), read each poll: interfaces come and go. */
+  private nodeAddresses(): Set<string> {
+    const { procRoot, hostPid, hostPidFallback } = this.options;
+    const addresses = readLocalAddresses(procRoot, hostPid) ?? (hostPidFallback === undefined ? undefined : readLocalAddresses(procRoot, hostPidFallback));
+    return new Set(addresses ?? []);
   }
 
   private forgetGone(pods: readonly DependencyPod[]): void {

@@ -2,6 +2,7 @@ import { Analyzer, type AnalysisResult, type AnalyzerOptions } from "../analysis
 import type { Logger } from "../util/log.js";
 import { Sampler, type CounterReader, type NodePressureReader } from "../sampler/sampler.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "../sampler/types.js";
+import type { TargetNames } from "../analysis/window.js";
 
 /** What the engine needs from the history store; the SQLite store provides it. */
 export interface History {
@@ -17,6 +18,12 @@ export interface NodeEngineOptions extends AnalyzerOptions {
   readonly readNodePressure?: NodePressureReader;
   readonly history?: History;
   readonly logger: Logger;
+}
+
+/** A sample from outside the cgroups (e.g. an OOM kill the kubelet recorded), with the names to report it under. */
+export interface RecordedSample {
+  readonly sample: ContainerSample;
+  readonly names: TargetNames;
 }
 
 export interface EngineTick {
@@ -57,16 +64,13 @@ export class NodeEngine {
     }
   }
 
-  async tick(targets: readonly Target[], wallMs = Date.now()): Promise<EngineTick> {
-    for (const target of targets) {
-      if (target.podName !== undefined) {
-        this.analyzer.name(target.key, {
-          pod: { uid: target.podUid, ...(target.namespace === undefined ? {} : { namespace: target.namespace }), name: target.podName },
-          ...(target.containerName === undefined ? {} : { containerName: target.containerName }),
-        });
-      }
-    }
-    const tick = await this.sampler.tick(targets, wallMs);
+  /**
+   * `recorded` adds samples the cgroups could not give, once this tick's reads are known (so it can
+   * leave out what they already show); they are stored and analysed like the others.
+   */
+  async tick(targets: readonly Target[], wallMs = Date.now(), recorded?: (sampled: Tick) => readonly RecordedSample[]): Promise<EngineTick> {
+    this.nameTargets(targets);
+    const tick = this.withRecorded(await this.sampler.tick(targets, wallMs), recorded);
     this.options.retainCgroups?.(targets.map((target) => target.relPath));
     this.samplesTaken += tick.containers.length;
     for (const problem of tick.problems) this.options.logger.warn({ problem }, "cgroup read problem");
@@ -75,6 +79,23 @@ export class NodeEngine {
     // A policy may set MemoryNearLimit below the sampler's default share; from there on the working set is read fresh.
     this.sampler.readMemoryStatEveryTickFrom(this.analyzer.lowestMemoryNearLimitThreshold ?? Number.POSITIVE_INFINITY);
     return { tick, analysis, stored };
+  }
+
+  private nameTargets(targets: readonly Target[]): void {
+    for (const target of targets) {
+      if (target.podName !== undefined) {
+        this.analyzer.name(target.key, {
+          pod: { uid: target.podUid, ...(target.namespace === undefined ? {} : { namespace: target.namespace }), name: target.podName },
+          ...(target.containerName === undefined ? {} : { containerName: target.containerName }),
+        });
+      }
+    }
+  }
+
+  private withRecorded(sampled: Tick, recorded: ((sampled: Tick) => readonly RecordedSample[]) | undefined): Tick {
+    const extra = recorded?.(sampled) ?? [];
+    for (const { sample, names } of extra) this.analyzer.name(sample.key, names);
+    return extra.length === 0 ? sampled : { ...sampled, containers: [...sampled.containers, ...extra.map((r) => r.sample)] };
   }
 
   get samples(): number {

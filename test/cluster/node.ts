@@ -451,7 +451,7 @@ export async function startNode(h: NodeHost, opts: NodeOptions, ip: string, port
   h.save(node);
 
   // The kubelet requires its --cgroup-root in every hierarchy; "/" always is. Teardown removes a root it made.
-  if (!node.host.cgroupRootExisted) for (const m of node.host.cgroupMounts) mkdirSync(join(m, node.host.cgroupRoot), { recursive: true });
+  if (!node.host.cgroupRootExisted) for (const m of node.host.cgroupMounts) makeCgroupRoot(join(m, node.host.cgroupRoot));
   const kubeconfig = join(dir, "kubelet.kubeconfig");
   writeKubeconfig(kubeconfig, { server: h.server, token: kubeletToken, caPem: readFileSync(h.caFile, "utf8"), user: `system:node:${name}` });
   const config = join(dir, "kubelet.yaml");
@@ -507,6 +507,19 @@ function cgroupTree(root: string): string[] {
   };
   walk(root);
   return dirs;
+}
+
+/**
+ * A --cgroup-root of the node's own is for a machine shared with other work (on a node, / is the
+ * kubelet's). Every task in / weighs as much as this whole tree, so a dozen busy jobs beside it
+ * would leave the node's pods a sliver of the CPU, and their contention would be the machine's, not
+ * each other's. The largest CPU weight lets the node's pods share the CPU among themselves, as on a
+ * node of their own.
+ */
+function makeCgroupRoot(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(join(dir, "cpu.shares"))) writeFileSync(join(dir, "cpu.shares"), "262144");
+  if (existsSync(join(dir, "cpu.weight"))) writeFileSync(join(dir, "cpu.weight"), "10000");
 }
 
 /** Every cgroup directory under <cgroupRoot>/kubepods (and a root of our own) in every hierarchy, deepest first. */

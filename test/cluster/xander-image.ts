@@ -75,11 +75,23 @@ interface Builder {
   say: (line: string) => void;
 }
 
+/**
+ * The longest any one build step may take: a cold `npm ci` and the better-sqlite3 compile in the
+ * Dockerfile's build stage take minutes on a loaded 2-core machine; a step still running after this
+ * is waiting on something (usually the network) and would otherwise hang the suite.
+ */
+const STEP_TIMEOUT_MS = 30 * 60_000;
+
 /** Runs a command with its output appended to the build log; rejects with the log's tail. */
 function step(b: Builder, what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   b.say(what);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, TMPDIR: b.tmp, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, STEP_TIMEOUT_MS);
     let out = "";
     let all = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => {
@@ -87,10 +99,15 @@ function step(b: Builder, what: string, cmd: string, args: string[], env: NodeJS
       all += c;
     });
     child.stderr.setEncoding("utf8").on("data", (c: string) => (all += c));
-    child.once("error", reject);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     child.once("close", (code) => {
+      clearTimeout(timer);
       spawnSync("sh", ["-c", 'cat >> "$1"', "sh", b.log], { input: `\n$ ${cmd} ${args.join(" ")}\n${all}` });
-      if (code === 0) resolve(out.trim());
+      if (timedOut) reject(new Error(`${what} did not finish in ${STEP_TIMEOUT_MS / 60_000} min (${cmd}), stopped; is it waiting on the network? Full log ${b.log}`));
+      else if (code === 0) resolve(out.trim());
       else reject(new Error(`${what} failed (${cmd} exit ${code}); full log ${b.log}, last lines:\n${all.trimEnd().split("\n").slice(-30).join("\n")}`));
     });
   });

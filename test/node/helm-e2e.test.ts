@@ -5,7 +5,7 @@
 // started the cluster; nothing here plays the kubelet's part.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NodeFinding, NodeFindings } from "../../src/api/types.generated.js";
+import type { Dependency, NodeFinding, NodeFindings } from "../../src/api/types.generated.js";
 import { kubectl, poll, repoRoot } from "../cluster/index.js";
 import { CHART, helm } from "../integration/support/chart.js";
 
@@ -26,6 +26,7 @@ interface Pod {
   status: {
     phase: string;
     qosClass?: string;
+    podIP?: string;
     containerStatuses?: { name: string; containerID?: string; ready: boolean; restartCount: number; lastState?: { terminated?: { reason?: string; finishedAt?: string } } }[];
   };
 }
@@ -168,14 +169,28 @@ ${deployment("hog", { requests: { memory: "32Mi" }, limits: { memory: "32Mi" } }
       return p?.status.containerStatuses?.[0]?.lastState?.terminated?.reason === "OOMKilled" ? p : undefined;
     }, { timeoutMs: 60_000 });
     expect(oom.pod?.name).toBe(hog.metadata.name);
+    // From the kill (finishedAt, whole seconds) to the finding; a later kill would make it negative: not recorded then.
+    const killToFinding = (Date.parse(oom.firstSeen) - Date.parse(hog.status.containerStatuses?.[0]?.lastState?.terminated?.finishedAt ?? "")) / 1000;
+    if (killToFinding >= 0) measured.oomKilledToFindingSeconds = Math.round(killToFinding * 10) / 10;
 
     // Then a noisy neighbour (three busy threads, a 1.5-core request) beside a victim with a 20m request.
     await apply(`${deployment("noisy", { requests: { cpu: "1500m" } }, `for i in 1 2 3; do sh -c '${BUSY}' & done; wait`)}
 ${deployment("victim", { requests: { cpu: "20m" } }, BUSY)}`);
     const second = await kubectl(["rollout", "status", "deployment/noisy", "deployment/victim", "-n", APPS, "--timeout=180s"], { timeoutMs: 200_000 });
     expect({ code: second.code, err: second.stderr }).toEqual({ code: 0, err: "" });
-    const starvation = await waitForFinding("victim", "CPUStarvation", 180_000);
+    await waitForFinding("victim", "CPUStarvation", 180_000);
     const [noisy] = await podsOf("noisy");
+    // The culprit is re-ranked every tick. While processes outside pods (on a shared CI machine: other
+    // jobs) take more CPU than the noisy pod, the finding rightly blames no pod and says so; the noisy
+    // pod must be named once it is the one taking the CPU.
+    let victimFinding: NodeFinding | undefined;
+    const starvation = await poll(`CPUStarvation on the victim naming ${noisy?.metadata.name ?? "the noisy pod"} as culprit`, async () => {
+      const [victim] = await podsOf("victim");
+      victimFinding = (await findings()).find((f) => f.rule === "CPUStarvation" && f.pod?.name === victim?.metadata.name);
+      return victimFinding?.culprit?.name === noisy?.metadata.name ? victimFinding : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 1000 }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; the victim's finding said: ${victimFinding?.message ?? "none"}`);
+    });
     expect(starvation.culprit).toMatchObject({ namespace: APPS, name: noisy?.metadata.name });
 
     const [calm] = await podsOf("calm");
@@ -183,6 +198,38 @@ ${deployment("victim", { requests: { cpu: "20m" } }, BUSY)}`);
     const table = await kubectl(["get", "nf"]);
     expect(table.stdout).toContain(nodeName);
   }, 900_000);
+
+  test("dependency mapping on the pod network: a client pod calling a server pod is an edge named by Pod", async () => {
+    // busybox nc: a persistent server that echoes, and a client that holds a connection open to the server pod's IP.
+    await apply(deployment("server", { requests: { cpu: "10m" } }, "nc -ll -p 8080 -e cat"));
+    const up = await kubectl(["rollout", "status", "deployment/server", "-n", APPS, "--timeout=180s"], { timeoutMs: 200_000 });
+    expect({ code: up.code, err: up.stderr }).toEqual({ code: 0, err: "" });
+    const [server] = await podsOf("server");
+    expect(server?.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    await apply(deployment("client", { requests: { cpu: "10m" } }, `while :; do sleep 3600 | nc ${server?.status.podIP ?? ""} 8080; sleep 1; done`));
+    const calling = await kubectl(["rollout", "status", "deployment/client", "-n", APPS, "--timeout=180s"], { timeoutMs: 200_000 });
+    expect({ code: calling.code, err: calling.stderr }).toEqual({ code: 0, err: "" });
+    const [client] = await podsOf("client");
+    const from = `${APPS}/${client?.metadata.name ?? ""}`;
+    const to = `${APPS}/${server?.metadata.name ?? ""}`;
+    let seen: Dependency[] = [];
+    const started = Date.now();
+    // The agent reads each pod's sockets every 10 s (the policy's default dependency interval), then writes status.
+    const edge = await poll(`an edge ${from} -> ${to} in NodeFindings ${nodeName}`, async () => {
+      seen = (await json<NodeFindings>(["get", "nodefindings", nodeName])).status?.dependencies ?? [];
+      return seen.find((d) => d.from === from && d.to === to);
+    }, { timeoutMs: 120_000, intervalMs: 1000 }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; dependencies were: ${seen.map((d) => `${d.from} -> ${d.to} (${d.kind})`).join(", ") || "none"}`);
+    });
+    measured.clientStartedToEdgeSeconds = Math.round((Date.now() - started) / 1000);
+    expect(edge).toMatchObject({ kind: "Pod", direction: "outbound", port: 8080, fromWorkload: "Deployment/client", toWorkload: "Deployment/server" });
+    expect(edge.connections).toBeGreaterThanOrEqual(1);
+    // The server sees the same connection from its side.
+    expect(seen.find((d) => d.from === to && d.to === from)).toMatchObject({ kind: "Pod", direction: "inbound", port: 8080 });
+    // The kubelet's probes reach pods from the node's own bridge address: they are not callers.
+    const bridge = `${(server?.status.podIP ?? "").split(".").slice(0, 3).join(".")}.1`;
+    expect(seen.filter((d) => d.to === bridge)).toEqual([]);
+  }, 480_000);
 
   test("the agent pod's own CPU and memory, from its cgroup, while it samples the node's pods", async () => {
     const [agent] = (await json<{ items: Pod[] }>(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=agent"])).items;
@@ -233,10 +280,17 @@ ${deployment("victim", { requests: { cpu: "20m" } }, BUSY)}`);
     const r = await helm(["uninstall", RELEASE, "-n", NS, "--wait", "--timeout", "120s"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    await poll("the controller and agent pods gone", async () => {
-      const left = await kubectl(["get", "deployment,daemonset,pods", "-n", NS, "-o", "name"]);
-      return left.code === 0 && left.stdout.trim() === "" ? true : undefined;
-    }, { timeoutMs: 180_000, intervalMs: 1000 });
+    // The DaemonSet and its ConfigMap are the controller's; the garbage collector removes them after the Deployment.
+    let left = "";
+    await poll("the controller and agent pods, the DaemonSet and its ConfigMap gone", async () => {
+      const r = await kubectl(["get", "deployment,daemonset,pods,configmap", "-n", NS, "-o", "name"]);
+      left = r.stdout.trim();
+      return r.code === 0 && left.split("\n").every((name) => name === "" || name === "configmap/kube-root-ca.crt") ? true : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 1000 }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; left: ${left}`);
+    });
+    // The default policy goes with the release; the CRDs stay.
+    expect((await kubectl(["get", "starvationpolicies", "-o", "name"])).stdout.trim()).toBe("");
     expect((await kubectl(["get", "crd", "nodefindings.xander.io", "-o", "name"])).code).toBe(0);
   }, 300_000);
 });

@@ -1,0 +1,50 @@
+import { parseLocalAddresses } from "./local-addresses.js";
+
+// /proc/1/net/fib_trie of a node running a CNI bridge (10.244.7.1) on 192.0.2.2.
+const FIB_TRIE = `Main:
+  +-- 0.0.0.0/0 3 0 5
+     +-- 0.0.0.0/4 2 0 2
+        |-- 0.0.0.0
+           /0 universe UNICAST
+        +-- 10.244.7.0/24 2 0 2
+           +-- 10.244.7.0/31 1 0 0
+              |-- 10.244.7.0
+                 /24 link UNICAST
+              |-- 10.244.7.1
+                 /32 host LOCAL
+           |-- 10.244.7.255
+              /32 link BROADCAST
+     +-- 127.0.0.0/8 2 0 2
+        +-- 127.0.0.0/31 1 0 0
+           |-- 127.0.0.0
+              /8 host LOCAL
+           |-- 127.0.0.1
+              /32 host LOCAL
+        |-- 127.255.255.255
+           /32 link BROADCAST
+     +-- 192.0.2.0/24 2 0 2
+        +-- 192.0.2.0/30 2 0 2
+           |-- 192.0.2.0
+              /24 link UNICAST
+           |-- 192.0.2.2
+              /32 host LOCAL
+        |-- 192.0.2.255
+           /32 link BROADCAST
+Local:
+  +-- 0.0.0.0/0 3 0 5
+     +-- 0.0.0.0/4 2 0 2
+        +-- 10.244.7.0/24 2 0 2
+              |-- 10.244.7.1
+                 /32 host LOCAL
+`;
+
+describe("local addresses from fib_trie", () => {
+  it("lists the addresses with a /32 host LOCAL route, not networks or broadcasts", () => {
+    expect(parseLocalAddresses(FIB_TRIE)).toEqual(["10.244.7.1", "127.0.0.1", "192.0.2.2"]);
+  });
+
+  it("finds nothing in an empty or foreign text", () => {
+    expect(parseLocalAddresses("")).toEqual([]);
+    expect(parseLocalAddresses("|-- not-an-ip\n /32 host LOCAL\n")).toEqual([]);
+  });
+});
