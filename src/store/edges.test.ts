@@ -1,7 +1,6 @@
 import type { Edge, EdgeCounts } from "../deps/edges.js";
 import { openStore } from "./store.js";
 import { T0_MS, scratchStores } from "./testing.js";
-import type { HistoryStore } from "./types.js";
 
 const { store, file } = scratchStores();
 
