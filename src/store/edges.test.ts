@@ -2,7 +2,7 @@ import type { Edge, EdgeCounts } from "../deps/edges.js";
 import { openStore } from "./store.js";
 import { T0_MS, scratchStores } from "./testing.js";
 
-const { store, file } = scratchStores();
+const { store, file } = scratchStores({ beforeEach, afterEach });
 
 describe("dependency edges", () => {
   type Counts = EdgeCounts & Pick<Edge, "peakConnections" | "observations" | "firstSeenMs" | "lastSeenMs">;

@@ -6,7 +6,7 @@ import { openStore } from "./store.js";
 import { T0_MS, sampleOf, scratchStores, target, tickOf } from "./testing.js";
 import type { HistoryStore, RollupSample } from "./types.js";
 
-const { store, file } = scratchStores();
+const { store, file } = scratchStores({ beforeEach, afterEach });
 
 const web = target(1, 0);
 const sidecar = target(1, 1);

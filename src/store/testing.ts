@@ -48,22 +48,28 @@ export function scratchDir(prefix = "xander-store-"): { readonly dir: string; re
   };
 }
 
+/** The test runner's hooks, passed in: this module is compiled with the product, where no test globals exist. */
+export interface TestHooks {
+  readonly beforeEach: (fn: () => void) => void;
+  readonly afterEach: (fn: () => void) => void;
+}
+
 /**
  * For a test file: a scratch directory made before each test and removed after it, and `store`, which opens a
  * history there that is closed after the test.
  */
-export function scratchStores(): { readonly store: (name?: string, retention?: Partial<Retention>) => HistoryStore; readonly file: (name: string) => string } {
+export function scratchStores(hooks: TestHooks): { readonly store: (name?: string, retention?: Partial<Retention>) => HistoryStore; readonly file: (name: string) => string } {
   let scratch: ReturnType<typeof scratchDir> | undefined;
   let open: HistoryStore[] = [];
   const dir = (): ReturnType<typeof scratchDir> => {
     if (scratch === undefined) throw new Error("scratchStores: use store() and file() inside a test");
     return scratch;
   };
-  beforeEach(() => {
+  hooks.beforeEach(() => {
     scratch = scratchDir();
     open = [];
   });
-  afterEach(() => {
+  hooks.afterEach(() => {
     for (const s of open) s.close();
     scratch?.cleanup();
   });
