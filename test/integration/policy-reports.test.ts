@@ -102,7 +102,9 @@ describe("without the PolicyReport CRD", () => {
     await reportFindings([finding(shop, "web")]);
     const p = await poll("the PolicyReports condition", async () => {
       const got = await policy(reportedPolicy);
-      return reportsCondition(got)?.reason === "CRDNotInstalled" ? got : undefined;
+      // Ready waits for the agent DaemonSet, which the controller may apply after it first writes this condition.
+      const ready = got?.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+      return reportsCondition(got)?.reason === "CRDNotInstalled" && ready ? got : undefined;
     }, { timeoutMs: 30_000 });
     expect(reportsCondition(p)).toMatchObject({ status: "False", reason: "CRDNotInstalled", observedGeneration: p.metadata.generation });
     expect(reportsCondition(p)?.message).toContain(CRD);
