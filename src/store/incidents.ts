@@ -80,29 +80,21 @@ export class IncidentTable {
 }
 
 /**
- * The overlap query with extra `AND ...` clauses. It picks the rows first and reads them after, and picks them
- * from three index reads, each already in or near the newest-first order:
- * - incidents that started within the range, newest start first from a start index, stopping at the limit
- *   (the tracker never records a last sighting before the start, so each of these overlaps the range);
- * - those that started before the range and were last seen within it (the few spanning its start), from the
- *   range on last_seen_ms (the unary `+` keeps the planner from walking the start index back through all
- *   history instead);
- * - open incidents last seen before the range (resumed after a long outage), from the partial open index,
- *   named because the planner has no statistics and, given `namespace = ?`, would rather walk a namespace.
- * Only the `limit` rows kept are then read from the table. They come back in rowid order; the caller sorts them
- * with compareIncidents (whose string order is the locale's), so the order here only picks the newest rows.
+ * The overlap query with extra `AND ...` clauses. It picks the rows first and reads them after: the inner
+ * select sorts the matching rowids by what the range indexes carry, so only the `limit` returned rows are read
+ * from the table, not every row of the day. The open branch names its index: the planner has no statistics,
+ * and given `namespace = ?` it would rather walk a whole namespace than the handful of open rows. Rows come
+ * back in rowid order; the caller sorts them with compareIncidents (whose string order is the locale's), so
+ * the order here only has to pick the newest rows for the limit.
  */
 export function overlapQuery(whereSql: string): string {
-  const order = "ORDER BY start_ms DESC, end_ms IS NOT NULL, id LIMIT @limit";
   return `SELECT ${COLUMNS} FROM incidents WHERE rowid IN (
     SELECT rowid FROM (
-      SELECT * FROM (SELECT rowid, start_ms, end_ms, id FROM incidents WHERE start_ms >= @sinceMs${whereSql} ${order})
-      UNION ALL
-      SELECT rowid, start_ms, end_ms, id FROM incidents WHERE last_seen_ms >= @sinceMs AND +start_ms < @sinceMs${whereSql}
+      SELECT rowid, start_ms, end_ms, id FROM incidents WHERE last_seen_ms >= @sinceMs${whereSql}
       UNION ALL
       SELECT rowid, start_ms, end_ms, id FROM incidents INDEXED BY incidents_open
         WHERE end_ms IS NULL AND last_seen_ms < @sinceMs${whereSql}
-    ) ${order}
+    ) ORDER BY start_ms DESC, end_ms IS NOT NULL, id LIMIT @limit
   )`;
 }
 

@@ -171,19 +171,6 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
-  {
-    version: 5,
-    description: "incidents: newest-first indexes, so a query stops at its limit instead of sorting the whole range",
-    up(db) {
-      // Almost every incident that overlaps a range started within it. Read newest start first from these, a
-      // query takes its `limit` rows and stops; before, it sorted every rowid of the range (a day's thousands)
-      // to keep a thousand. The last_seen_ms indexes still find the few that started before the range.
-      db.exec(`
-        CREATE INDEX incidents_start_ms ON incidents (start_ms, end_ms, id);
-        CREATE INDEX incidents_namespace_start_ms ON incidents (namespace, start_ms, end_ms, id);
-      `);
-    },
-  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
