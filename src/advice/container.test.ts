@@ -26,6 +26,16 @@ describe("adviseContainer", () => {
     expect(advice.lowConfidenceReason).toBeUndefined();
   });
 
+  it("a throttling incident the rule recorded counts, though the span's average stays under the threshold", () => {
+    // 20 s throttled at the 0.2-core limit inside 10 calm minutes: 3 % of periods over the span.
+    const points = series(600, (i) => (i >= 300 && i < 320 ? { cpuCores: 0.2, cpuLimitCores: 0.2, ...periods(0.9) } : { cpuCores: 0.05, cpuLimitCores: 0.2, ...periods(0) }));
+    const spec = { limits: { cpuCores: 0.2 } };
+    expect(adviseContainer({ points, spec }).cpu.limit.change).toBe("keep");
+    const advice = adviseContainer({ points, spec, throttlingRecorded: true });
+    expect(advice.cpu.limit.change).toBe("raise");
+    expect(advice.cpu.limit.recommended).toBeGreaterThan(0.2);
+  });
+
   it("five minutes of data still gives figures, flagged as low confidence with the span", () => {
     const points = series(300, () => ({ cpuCores: 0.3, workingSetBytes: 100 * MiB }));
     const advice = adviseContainer({ points });

@@ -6,7 +6,7 @@ import { adviseCpuLimit, adviseCpuRequest } from "./cpu.js";
 import { adviseMemoryLimit, adviseMemoryRequest, memoryBasis } from "./memory.js";
 import { cleanSeries, latestLimit, type Coverage } from "./series.js";
 import { overSpan } from "./text.js";
-import type { Confidence, ContainerAdvice, ContainerAdviceInput } from "./types.js";
+import type { Confidence, ContainerAdvice, ContainerAdviceInput, CpuBasis } from "./types.js";
 
 /** Why a resource's history is too thin to trust, or undefined when it is enough. */
 function thinHistory(resource: string, history: Coverage): string | undefined {
@@ -24,6 +24,11 @@ function thresholdOf(value: number | undefined): number {
   return value !== undefined && Number.isFinite(value) ? Math.min(Math.max(value, 0), 1) : DEFAULT_THROTTLE_THRESHOLD;
 }
 
+/** The rule judged throttling over its own window; a recorded incident counts even where the span's average hides it. */
+function withRecordedThrottling(basis: CpuBasis, recorded: boolean | undefined): CpuBasis {
+  return recorded === true && !basis.throttled ? { ...basis, throttled: true } : basis;
+}
+
 /**
  * Rightsizing advice for one container from its stored history and, when known, its Pod spec. Data in, data
  * out: the caller reads the store and the API. Every figure comes with the numbers it was derived from; with
@@ -34,7 +39,7 @@ export function adviseContainer(input: ContainerAdviceInput): ContainerAdvice {
   const specKnown = input.spec !== undefined;
   const threshold = thresholdOf(input.throttleThreshold);
 
-  const cpu = cpuBasis(points, threshold);
+  const cpu = withRecordedThrottling(cpuBasis(points, threshold), input.throttlingRecorded);
   const cpuThin = thinHistory("CPU", cpu);
   const cpuCtx = {
     basis: cpu,

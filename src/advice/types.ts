@@ -64,6 +64,11 @@ export interface ContainerAdviceInput {
   readonly throttleThreshold?: number;
   /** OOM kills known besides those counted in `points`. */
   readonly oomKills?: OomKillRecord;
+  /**
+   * Whether the CPUThrottling rule raised an incident in the span. The rule judged throttling over its own
+   * window; averaged over a longer span, or split by a gap in the points, the series alone may not show it.
+   */
+  readonly throttlingRecorded?: boolean;
   /** `fit` by default. */
   readonly cpuLimitPolicy?: CpuLimitPolicy;
 }

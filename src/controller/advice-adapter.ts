@@ -50,7 +50,7 @@ export function adviseEntries(input: AdviceInput): AdviceEntry[] {
   const oomKills = input.incidents.filter((i) => i.rule === "OOMKill").reduce((sum, i) => sum + Math.max(1, i.peakValue), 0);
   const advice = adviseContainer({
     points: input.points.map(usagePoint),
-    ...(throttling ? { throttleThreshold: throttling.threshold } : {}),
+    ...(throttling ? { throttleThreshold: throttling.threshold, throttlingRecorded: true } : {}),
     ...(oomKills > 0 ? { oomKills: { count: oomKills, memoryLimitBytes: input.memoryLimitBytes } } : {}),
   });
   const low = advice.lowConfidenceReason;
