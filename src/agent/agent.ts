@@ -14,6 +14,7 @@ import { NodeEngine } from "../engine/node-engine.js";
 import { keptOpenReader, nodeReader } from "../engine/readers.js";
 import { AccessReviewer } from "../kube/access-review.js";
 import type { KubeClient } from "../kube/client.js";
+import { metricsAccess, type MetricsAuthorization } from "../server/api.js";
 import { startHttpServer, type Readiness, type RunningServer } from "../server/http.js";
 import { openStore, type HistoryStore } from "../store/index.js";
 import type { Logger } from "../util/log.js";
@@ -36,6 +37,8 @@ export interface AgentOptions {
   readonly version: string;
   /** Listen address for /healthz, /metrics and the history API; undefined serves nothing. */
   readonly metricsAddress?: string;
+  /** Who may read /metrics; default `rbac`. */
+  readonly metricsAuthorization?: MetricsAuthorization;
   /** Where callers reach the history API (host:port), published in NodeFindings status; default: not published. */
   readonly advertiseAddress?: string;
   /** A PID in the host's network namespace, so hostNetwork pods are told apart (default 1: the node's init, with hostPID). */
@@ -142,13 +145,16 @@ export class Agent {
         const problem = this.sampling.unhealthy(Date.now());
         return problem === undefined ? { ready: true } : { ready: false, reason: problem };
       };
+      // One guard, so its cached reviews serve the history API and /metrics alike.
+      const guard = new AccessReviewer(this.options.client);
       this.server = await startHttpServer({
         addr: this.options.metricsAddress,
         registry: this.metrics.registry,
         readiness: health,
         liveness: health,
         log: logger,
-        routes: historyRoutes(this.historySource(), new AccessReviewer(this.options.client)),
+        routes: historyRoutes(this.historySource(), guard),
+        metricsAccess: metricsAccess(this.options.metricsAuthorization ?? "rbac", guard),
       });
     }
     this.watches.start();

@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { Agent } from "../agent/agent.js";
 import { ScanError } from "../engine/scan.js";
 import { KubeClient } from "../kube/client.js";
+import type { MetricsAuthorization } from "../server/api.js";
 import { createLogger } from "../util/log.js";
 import { VERSION } from "../version.js";
 
@@ -14,6 +15,7 @@ interface AgentFlags {
   advertiseAddress?: string;
   hostPidForNetns: number;
   dependencyMapping: boolean;
+  metricsAuthorization: MetricsAuthorization;
 }
 
 function pidOption(text: string): number {
@@ -31,6 +33,11 @@ export function registerAgentCommand(program: Command): void {
     .option("--proc-root <dir>", "host /proc, mounted read-only", "/proc")
     .option("--db <file>", "node-local SQLite history", "/var/lib/xander/xander.db")
     .option("--metrics-addr <addr>", "listen address for /healthz, /metrics and the history API", ":9091")
+    .addOption(
+      new Option("--metrics-authorization <mode>", "who may read /metrics: rbac (get on the non-resource URL /metrics, as for the kubelet's) or none (anyone who reaches the port)")
+        .choices(["rbac", "none"])
+        .default("rbac"),
+    )
     .option("--advertise-address <host:port>", "where the controller and the CLI reach this agent's history API; published in NodeFindings status")
     .option("--host-pid-for-netns <pid>", "a PID in the host's network namespace, to tell hostNetwork pods apart (1 with hostPID)", pidOption, 1)
     .option("--no-dependency-mapping", "map no dependencies, whatever the policies say (for an agent without hostPID and CAP_SYS_PTRACE)")
@@ -47,6 +54,7 @@ export function registerAgentCommand(program: Command): void {
         logger,
         version: VERSION,
         metricsAddress: flags.metricsAddr,
+        metricsAuthorization: flags.metricsAuthorization,
         ...(flags.advertiseAddress === undefined ? {} : { advertiseAddress: flags.advertiseAddress }),
         hostPidForNetns: flags.hostPidForNetns,
         dependencyMapping: flags.dependencyMapping,

@@ -20,6 +20,11 @@ export function registerControllerCommand(program: Command): void {
     .description("Run the control plane: NodeFindings per Node, the agent DaemonSet, StarvationPolicy status (Lease leader election).")
     .option("--namespace <ns>", `namespace for the agent, its config and the Lease (default: the pod's own, else ${DEFAULT_NAMESPACE})`)
     .option("--metrics-addr <addr>", "listen address of /healthz, /readyz and /metrics", ":8080")
+    .addOption(
+      new Option("--metrics-authorization <mode>", "who may read /metrics, here and on the agents: rbac (get on the non-resource URL /metrics) or none (anyone who reaches the port)")
+        .choices(["rbac", "none"])
+        .default("rbac"),
+    )
     .option("--no-leader-elect", "run the reconcilers without a Lease (only ever one replica!)")
     .option("--lease-name <name>", "name of the coordination.k8s.io Lease", "xander-controller")
     .option("--lease-duration <duration>", "how long a Lease holds without renewal; renew deadline is 2/3, retry 2/15 of it", "15s")

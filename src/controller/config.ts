@@ -2,6 +2,7 @@
 import { hostname } from "node:os";
 import { VERSION } from "../version.js";
 import { parseDuration } from "../util/duration.js";
+import { METRICS_AUTHORIZATIONS, type MetricsAuthorization } from "../server/api.js";
 import { DEFAULT_UPDATE_STRATEGY, type AgentSettings, type ResourceRequirements, type Toleration, type UpdateStrategy } from "./daemonset.js";
 
 export const DEFAULT_NAMESPACE = "xander-system";
@@ -12,6 +13,8 @@ export interface ControllerConfig {
   readonly createNamespace: boolean;
   readonly identity: string;
   readonly metricsAddr: string;
+  /** Who may read /metrics, the controller's and the agents'. */
+  readonly metricsAuthorization: MetricsAuthorization;
   readonly leaderElect: boolean;
   readonly leaseName: string;
   readonly leaseDurationMs: number;
@@ -23,6 +26,8 @@ export interface ControllerConfig {
 export interface ControllerFlags {
   namespace?: string;
   metricsAddr: string;
+  /** rbac or none; absent means rbac. */
+  metricsAuthorization?: string;
   leaderElect: boolean;
   leaseName: string;
   leaseDuration: string;
@@ -50,6 +55,12 @@ export const DEFAULT_AGENT_RESOURCES = '{"requests":{"cpu":"50m","memory":"64Mi"
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+}
+
+function metricsAuthorizationFlag(text: string): MetricsAuthorization {
+  const mode = METRICS_AUTHORIZATIONS.find((m) => m === text);
+  if (mode === undefined) throw new ConfigError(`--metrics-authorization: "${text}" is not one of ${METRICS_AUTHORIZATIONS.join(", ")}`);
+  return mode;
 }
 
 function durationFlag(flag: string, text: string, minMs: number): number {
@@ -138,11 +149,13 @@ export function resolveNamespace(flag: string | undefined, podNamespace: string 
 export function controllerConfig(flags: ControllerFlags, podNamespace: string | undefined): ControllerConfig {
   const { namespace, create } = resolveNamespace(flags.namespace, podNamespace);
   const leaseDurationMs = durationFlag("lease-duration", flags.leaseDuration, 1000);
+  const metricsAuthorization = metricsAuthorizationFlag(flags.metricsAuthorization ?? "rbac");
   return {
     namespace,
     createNamespace: create,
     identity: flags.identity ?? `${hostname()}-${process.pid}`,
     metricsAddr: flags.metricsAddr,
+    metricsAuthorization,
     leaderElect: flags.leaderElect,
     leaseName: flags.leaseName,
     leaseDurationMs,
@@ -158,6 +171,7 @@ export function controllerConfig(flags: ControllerFlags, podNamespace: string | 
       resources: parseResources(flags.agentResources),
       updateStrategy: parseUpdateStrategy(flags.agentUpdateStrategy ?? DEFAULT_AGENT_UPDATE_STRATEGY),
       dependencyMapping: flags.agentDependencyMapping ?? true,
+      metricsAuthorization,
       ...(flags.ownerDeployment === undefined || flags.ownerDeployment === "" ? {} : { ownerDeployment: flags.ownerDeployment }),
     },
   };

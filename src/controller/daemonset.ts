@@ -19,6 +19,7 @@
  */
 import type { KubeObject, OwnerReference } from "../api/meta.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../kube/resources.js";
+import type { MetricsAuthorization } from "../server/api.js";
 
 export const AGENT_NAME = "xander-agent";
 export const AGENT_CONFIG_MAP = "xander-agent-config";
@@ -64,6 +65,8 @@ export interface AgentSettings {
   readonly dependencyMapping?: boolean;
   /** The controller's Deployment in `namespace`, owner of the DaemonSet and ConfigMap (see above). */
   readonly ownerDeployment?: string;
+  /** Who may read the agents' /metrics; default `rbac`, which the agent does without a flag. */
+  readonly metricsAuthorization?: MetricsAuthorization;
 }
 
 /** The ownerReference from the agent's objects to the controller's Deployment. */
@@ -188,6 +191,7 @@ export function agentDaemonSet(cfg: AgentSettings, owner?: OwnerReference): Daem
                 `$(POD_IP):${AGENT_METRICS_PORT}`,
                 // With hostPID, pid 1 is the node's init: its network namespace is the host's.
                 ...(mapping ? ["--host-pid-for-netns", "1"] : ["--no-dependency-mapping"]),
+                ...(cfg.metricsAuthorization === "none" ? ["--metrics-authorization", "none"] : []),
               ],
               env: [
                 { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },

@@ -15,6 +15,7 @@ import { CONFIG_MAP, CONTROLLER_FIELD_MANAGER, DAEMON_SET, ENDPOINT_SLICE, MANAG
 import { WorkQueue, type ReconcileResult } from "../kube/workqueue.js";
 import { nodeFindingsInformer, policyInformer } from "../kube/xander.js";
 import { prepareNodeFindings } from "../report/prepare.js";
+import { metricsAccess } from "../server/api.js";
 import { startHttpServer, type Readiness, type Route, type RunningServer } from "../server/http.js";
 import { webRoutes } from "../server/web-assets.js";
 import { AccessReviewer } from "../kube/access-review.js";
@@ -187,9 +188,8 @@ export class ControllerManager {
   }
 
   /** The read API and the dashboard, one read service and one guard behind both; the pages ask for a token. */
-  private routes(): Route[] {
+  private routes(guard: AccessReviewer): Route[] {
     const service = this.readService();
-    const guard = new AccessReviewer(this.client);
     return [...readRoutes(service, guard), ...dashboardRoutes(service, guard), ...webRoutes({ auth: "token" })];
   }
 
@@ -283,12 +283,14 @@ export class ControllerManager {
 
   /** Starts serving, watching and campaigning. Resolves once the HTTP server listens. */
   async start(): Promise<void> {
+    const guard = new AccessReviewer(this.client);
     this.server = await startHttpServer({
       addr: this.cfg.metricsAddr,
       registry: this.metrics.registry,
       readiness: () => this.readiness(),
       log: this.log,
-      routes: this.routes(),
+      routes: this.routes(guard),
+      metricsAccess: metricsAccess(this.cfg.metricsAuthorization, guard),
     });
     if (this.cfg.createNamespace) await this.client.ensureNamespace(this.cfg.namespace, CONTROLLER_FIELD_MANAGER);
     for (const informer of this.informers) void informer.start();

@@ -12,6 +12,19 @@ export interface AccessGuard {
   review(authorization: string | undefined, attributes: AccessAttributes): Promise<AccessDecision>;
 }
 
+/** Who may read /metrics: `rbac`, a caller allowed `get` on the non-resource URL /metrics; `none`, anyone who reaches the port. */
+export type MetricsAuthorization = "rbac" | "none";
+
+export const METRICS_AUTHORIZATIONS: readonly MetricsAuthorization[] = ["rbac", "none"];
+
+/** The rule a scraper must pass, as for the kubelet's /metrics (the chart's `xander-metrics-reader` ClusterRole grants it). */
+export const METRICS_ACCESS: AccessAttributes = { verb: "get", path: "/metrics" };
+
+/** The check startHttpServer runs on each /metrics request; undefined when nothing is checked. */
+export function metricsAccess(mode: MetricsAuthorization, guard: AccessGuard): ((authorization: string | undefined) => Promise<AccessDecision>) | undefined {
+  return mode === "none" ? undefined : (authorization) => guard.review(authorization, METRICS_ACCESS);
+}
+
 /** A request the caller got wrong: the message says what and how to fix it. */
 export class BadRequest extends Error {
   override readonly name = "BadRequest";

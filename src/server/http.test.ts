@@ -37,4 +37,35 @@ describe("startHttpServer", () => {
       await server.close();
     }
   });
+
+  test("asks metricsAccess for /metrics with the caller's Authorization header, and answers a refusal with its status and reason", async () => {
+    const registry = new Registry();
+    new Counter({ name: "xander_test_total", help: "t", registers: [registry] }).inc();
+    const asked: (string | undefined)[] = [];
+    const server = await startHttpServer({
+      addr: "127.0.0.1:0",
+      registry,
+      readiness: () => ({ ready: true }),
+      metricsAccess: (authorization) => {
+        asked.push(authorization);
+        if (authorization === undefined) return Promise.resolve({ allowed: false, status: 401, reason: "no bearer token" });
+        if (authorization === "Bearer scraper") return Promise.resolve({ allowed: true, user: { username: "scraper", groups: [] } });
+        return Promise.resolve({ allowed: false, status: 403, reason: "stranger may not get /metrics" });
+      },
+    });
+    try {
+      const get = (p: string, token?: string) => fetch(`http://127.0.0.1:${server.port}${p}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+      const anonymous = await get("/metrics");
+      expect([anonymous.status, anonymous.headers.get("www-authenticate"), await anonymous.text()]).toEqual([401, 'Bearer realm="xander"', "no bearer token\n"]);
+      const stranger = await get("/metrics", "stranger");
+      expect([stranger.status, await stranger.text()]).toEqual([403, "stranger may not get /metrics\n"]);
+      expect(await (await get("/metrics", "scraper")).text()).toContain("xander_test_total 1");
+      // The probes carry no cluster data: the kubelet reaches them without a token.
+      expect((await get("/healthz")).status).toBe(200);
+      expect((await get("/readyz")).status).toBe(200);
+      expect(asked).toEqual([undefined, "Bearer stranger", "Bearer scraper"]);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -2,12 +2,15 @@
  * The one HTTP server every Xander process exposes: /healthz (the process is alive: for the agent, it is
  * still sampling), /readyz (it is ready to serve; for the controller: its watch caches are synced, whether it
  * leads or stands by), and /metrics (Prometheus text format). The read APIs plug in through `routes`; each
- * route says who may reach it (see server/api.ts).
+ * route says who may reach it (see server/api.ts). So does /metrics: its series name pods, namespaces and
+ * culprits, so by default only a caller allowed `get` on the non-resource URL /metrics reads it, as for the
+ * kubelet's own /metrics. The probes carry no cluster data and stay open to the kubelet.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import type { AccessDecision } from "../kube/access-review.js";
 
 export interface Readiness {
   readonly ready: boolean;
@@ -30,6 +33,8 @@ export interface HttpServerOptions {
   readonly liveness?: () => Readiness;
   readonly log?: Logger;
   readonly routes?: readonly Route[];
+  /** Who may read /metrics, asked per request with its Authorization header; undefined: anyone who reaches the port. */
+  readonly metricsAccess?: (authorization: string | undefined) => Promise<AccessDecision>;
 }
 
 export interface RunningServer {
@@ -53,7 +58,7 @@ function send(res: ServerResponse, status: number, body: string, type = "text/pl
 }
 
 /** /healthz, /livez, /readyz and /metrics; false when the path is none of them. */
-async function builtin(opts: HttpServerOptions, path: string, res: ServerResponse): Promise<boolean> {
+async function builtin(opts: HttpServerOptions, path: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const probe = (r: Readiness, word: string, fallback: string): void => {
     send(res, r.ready ? 200 : 503, r.ready ? "ok\n" : `${word}: ${r.reason ?? fallback}\n`);
   };
@@ -66,6 +71,12 @@ async function builtin(opts: HttpServerOptions, path: string, res: ServerRespons
     return true;
   }
   if (path === "/metrics") {
+    const decision = await opts.metricsAccess?.(req.headers.authorization);
+    if (decision !== undefined && !decision.allowed) {
+      if (decision.status === 401) res.setHeader("www-authenticate", 'Bearer realm="xander"');
+      send(res, decision.status, `${decision.reason}\n`);
+      return true;
+    }
     send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
     return true;
   }
@@ -75,7 +86,7 @@ async function builtin(opts: HttpServerOptions, path: string, res: ServerRespons
 async function handle(opts: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname;
-  if (await builtin(opts, path, res)) return;
+  if (await builtin(opts, path, req, res)) return;
   for (const route of opts.routes ?? []) {
     const match = route.pattern.exec(path);
     if (match === null) continue;
@@ -113,7 +124,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningS
     });
   });
   const address = server.address() as AddressInfo;
-  opts.log?.info({ addr: `${address.address}:${address.port}`, routes: (opts.routes ?? []).map((r) => r.pattern.source) }, "serving /healthz, /readyz, /metrics and the read API");
+  opts.log?.info({ addr: `${address.address}:${address.port}`, routes: (opts.routes ?? []).map((r) => r.pattern.source), metrics: opts.metricsAccess === undefined ? "open" : "rbac" }, "serving /healthz, /readyz, /metrics and the read API");
   return {
     port: address.port,
     host: address.address,

@@ -53,3 +53,4 @@ export {
   type DecodedJwt,
 } from "./helpers.js";
 export { model, type Plain } from "./model.js";
+export { metricsReaderToken, scrapeMetrics } from "./metrics-reader.js";

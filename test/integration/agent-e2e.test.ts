@@ -12,10 +12,14 @@ import {
   createPod,
   deleteNamespace,
   deleteNode,
+  ensureServiceAccount,
   installCrds,
   kubectl,
+  metricsReaderToken,
+  mintServiceAccountToken,
   poll,
   repoRoot,
+  scrapeMetrics,
   setPodStatus,
 } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
@@ -202,12 +206,12 @@ describe("agent end to end: real cgroups to NodeFindings status", () => {
     const page = await poll(
       "the starvation and throttling findings on the agent's /metrics",
       async () => {
-        const text = await (await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`)).text();
+        const text = await scrapeMetrics(`http://127.0.0.1:${agentMetricsPort}`);
         return text.includes(`xander_finding_active${labels("victim", "CPUStarvation", "warning")} 1`) && text.includes(`xander_finding_active${labels("throttled", "CPUThrottling", "warning")} 1`) ? text : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 500 },
     ).catch(async (error: unknown) => {
-      const text = await (await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`)).text();
+      const text = await scrapeMetrics(`http://127.0.0.1:${agentMetricsPort}`);
       throw new Error(`${String(error)}; /metrics had: ${text.split("\n").filter((line) => line.startsWith("xander_finding_active")).join(" | ") || "no finding series"}`);
     });
     expect(page).toContain(`xander_finding_culprit_info{namespace="${namespace}",pod="victim",container="main",rule="CPUStarvation",culprit_namespace="${namespace}",culprit_pod="noisy"} 1`);
@@ -216,9 +220,22 @@ describe("agent end to end: real cgroups to NodeFindings status", () => {
     expect(metricValue(page, "xander_incidents_total", `{namespace="${namespace}",rule="OOMKill",severity="critical"}`)).toBeGreaterThanOrEqual(1);
   });
 
+  it("serves /metrics, whose series name pods, only to callers allowed get /metrics", async () => {
+    const scrape = async (token?: string): Promise<[number, string]> => {
+      const response = await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+      return [response.status, await response.text()];
+    };
+    expect(await scrape()).toEqual([401, expect.stringContaining("no bearer token")]);
+    await ensureServiceAccount(namespace, "stranger");
+    const [status, body] = await scrape(await mintServiceAccountToken(namespace, "stranger"));
+    expect([status, body]).toEqual([403, expect.stringContaining(`system:serviceaccount:${namespace}:stranger may not get /metrics`)]);
+    expect(body).not.toContain("xander_finding_active");
+    expect(await scrape(await metricsReaderToken())).toEqual([200, expect.stringContaining("xander_agent_ticks_total")]);
+  });
+
   it("writes status at most once per heartbeat unless the findings change", async () => {
     const read = async (): Promise<{ heartbeat: number; change: number }> => {
-      const page = await (await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`)).text();
+      const page = await scrapeMetrics(`http://127.0.0.1:${agentMetricsPort}`);
       return {
         heartbeat: metricValue(page, "xander_agent_status_writes_total", '{outcome="written",reason="heartbeat"}'),
         change: metricValue(page, "xander_agent_status_writes_total", '{outcome="written",reason="change"}'),
@@ -270,7 +287,7 @@ describe("agent end to end: real cgroups to NodeFindings status", () => {
     );
     expect(cleared.status?.summary?.critical ?? 0).toBe(0);
     // The gauges are rebuilt every tick, so the cleared findings' series are gone, not left at their last value.
-    const page = await (await fetch(`http://127.0.0.1:${agentMetricsPort}/metrics`)).text();
+    const page = await scrapeMetrics(`http://127.0.0.1:${agentMetricsPort}`);
     expect(page.split("\n").filter((line) => line.startsWith("xander_finding_") && line.includes(`namespace="${namespace}"`))).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
-import { createNode, deleteNode, installCrds, kubectl, poll, repoRoot } from "../cluster/index.js";
+import { createNode, deleteNode, installCrds, kubectl, poll, repoRoot, scrapeMetrics } from "../cluster/index.js";
 import { startXander, type XanderProcess } from "./support/processes.js";
 
 const suffix = randomBytes(3).toString("hex");
@@ -70,7 +70,7 @@ async function holder(): Promise<string | undefined> {
 }
 
 async function metrics(r: Replica): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
+  return scrapeMetrics(`http://127.0.0.1:${r.port}`);
 }
 
 /** Sum of a metric's samples matching the labels (any order); 0 when absent. */

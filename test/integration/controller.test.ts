@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { NodeFindings, StarvationPolicy } from "../../src/api/types.generated.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { applyNodeFindingsStatus } from "../../src/kube/xander.js";
-import { createNode, deleteNode, installCrds, kubectl, poll, repoRoot } from "../cluster/index.js";
+import { createNode, deleteNode, installCrds, kubectl, poll, repoRoot, scrapeMetrics } from "../cluster/index.js";
 import { freePort, startXander, type XanderProcess } from "./support/processes.js";
 
 const suffix = randomBytes(3).toString("hex");
@@ -49,7 +49,7 @@ const daemonSet = () => getJson<DaemonSetJson>(["daemonset", "xander-agent", "-n
 const policy = () => getJson<StarvationPolicy>(["starvationpolicy", policyName]);
 
 async function metrics(): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  return scrapeMetrics(`http://127.0.0.1:${metricsPort}`);
 }
 
 /** A sample's value from a Prometheus page, matching the name and every given label in any order. */

@@ -21,7 +21,7 @@ import Database from "better-sqlite3";
 import type { CgroupLayout } from "../../src/cgroup/types.js";
 import { CgroupSandbox, randomContainerId, type SandboxPod } from "../../src/demo/sandbox.js";
 import type { Dependency, NodeFindings, StarvationPolicy } from "../../src/api/types.generated.js";
-import { createNamespace, createNode, createPod, deleteNamespace, deleteNode, installCrds, kubectl, poll, repoRoot, setPodStatus } from "../cluster/index.js";
+import { createNamespace, createNode, createPod, deleteNamespace, deleteNode, installCrds, kubectl, poll, repoRoot, scrapeMetrics, setPodStatus } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
 import { CLIENT_JS, IDLE_JS, NetnsLab, leftoverNamespaces, requireNetnsTools, serverJs } from "./support/netns.js";
 import { freePort, metricValue, startXander, type XanderProcess } from "./support/processes.js";
@@ -323,7 +323,7 @@ describe("dependencies end to end: real namespaces to NodeFindings, xander deps 
     );
     // Busiest first: open connections, then recent ones. Bare pods are named as themselves, the CronJob's pod by its CronJob.
     expect(callers).toEqual([`${namespace}/checkout`, `${namespace}/web`, `${namespace}/report`]);
-    const page = await (await fetch(`http://127.0.0.1:${controllerMetricsPort}/metrics`)).text();
+    const page = await scrapeMetrics(`http://127.0.0.1:${controllerMetricsPort}`);
     expect(metricValue(page, "xander_dependency_edges")).toBeGreaterThanOrEqual(3);
   });
 });

@@ -165,3 +165,42 @@ describe("controller read API: TokenReview and SubjectAccessReview on the real a
     expect(unknown.status).toBe(404);
   });
 });
+
+describe("the controller's /metrics: only for callers allowed get /metrics", () => {
+  const scrape = async (token?: string): Promise<{ status: number; body: string; headers: Headers }> => {
+    const response = await fetch(`${base}/metrics`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+    return { status: response.status, body: await response.text(), headers: response.headers };
+  };
+
+  it("refuses no token with 401, and a stranger and a viewer (whose role grants no /metrics) with 403", async () => {
+    const anonymous = await scrape();
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const stranger = await scrape(strangerToken);
+    expect([stranger.status, stranger.body]).toEqual([403, expect.stringContaining(`system:serviceaccount:${namespace}:stranger may not get /metrics`)]);
+    expect((await scrape(viewerToken)).status).toBe(403);
+  });
+
+  it("serves the chart's scraper account, through the token Secret its ServiceMonitor and PodMonitor present", async () => {
+    // The chart's metrics RBAC as `helm install` renders it with the monitors on, in this test's namespace.
+    const chart = await renderChart(release, namespace, ["--set", "metrics.serviceMonitor.enabled=true"]);
+    const scraper = `${release}-xander-metrics-scraper`;
+    const objects = [find(chart, "ClusterRole", `${release}-xander-metrics-reader`), find(chart, "ServiceAccount", scraper), find(chart, "Secret", scraper), find(chart, "ClusterRoleBinding", scraper)];
+    writeFileSync(join(dir, "metrics-rbac.json"), JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+    try {
+      expect((await kubectl(["apply", "-f", join(dir, "metrics-rbac.json")])).stderr).toBe("");
+      expect(find(chart, "ServiceMonitor").spec).toMatchObject({ endpoints: [{ authorization: { type: "Bearer", credentials: { name: scraper, key: "token" } } }] });
+      // The token controller fills the Secret, as in any cluster.
+      const token = await poll(`the token in Secret ${scraper}`, async () => {
+        const r = await kubectl(["get", "secret", scraper, "-n", namespace, "-o", "jsonpath={.data.token}"]);
+        return r.code === 0 && r.stdout !== "" ? Buffer.from(r.stdout, "base64").toString("utf8") : undefined;
+      }, { timeoutMs: 30_000 });
+      const page = await scrape(token);
+      expect(page.status).toBe(200);
+      expect(page.body).toContain("xander_controller_");
+    } finally {
+      await kubectl(["delete", "clusterrolebinding", scraper, "--ignore-not-found"]);
+      await kubectl(["delete", "clusterrole", `${release}-xander-metrics-reader`, "--ignore-not-found"]);
+    }
+  });
+});
