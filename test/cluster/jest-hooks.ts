@@ -6,8 +6,7 @@
 //   XANDER_CLUSTER=reuse  run against the cluster of `npm run cluster:up` and leave it running
 //   XANDER_CLUSTER_CONTROLLER_MANAGER=0  start no kube-controller-manager
 //   XANDER_CLUSTER_APISERVER_ARGS="--flag=x --other=y"  extra kube-apiserver flags
-//   XANDER_NODE_CGROUP_ROOT=/  the node suite's kubelet --cgroup-root. Default /kube-xander: a root of
-//     its own, whose CPU weight keeps the machine's other work from deciding its pods' contention
+//   XANDER_NODE_CGROUP_ROOT=/kube-xander  the node suite's kubelet --cgroup-root (default /, as on most nodes)
 import { join } from "node:path";
 import { ensureBinaries } from "./binaries.js";
 import { clusterRoot } from "./paths.js";
@@ -129,7 +128,7 @@ export async function setupNode(globalConfig: GlobalConfigLike = {}): Promise<vo
   const image = await buildXanderImage();
   const name = `node-${process.pid}`;
   register(join(clusterRoot, name));
-  const cgroupRoot = process.env.XANDER_NODE_CGROUP_ROOT ?? "/kube-xander";
+  const cgroupRoot = process.env.XANDER_NODE_CGROUP_ROOT ?? "/";
   // The workers read it too: the suite finds the agent pod's cgroup under this root.
   process.env.XANDER_NODE_CGROUP_ROOT = cgroupRoot;
   const cluster = await startCluster({ name, ownerPid: process.pid, sharedKubeconfig: "never", node: { images: [image.archive], cgroupRoot } });
