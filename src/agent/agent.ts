@@ -9,6 +9,7 @@ import { cpus } from "node:os";
 import { discoveryMount } from "../cgroup/discover.js";
 import { detectLayout } from "../cgroup/layout.js";
 import type { CgroupLayout } from "../cgroup/types.js";
+import { DEFAULT_RESUME_GRACE_MS } from "../analysis/incident-tracker.js";
 import { IncidentRecorder } from "../engine/incidents.js";
 import { NodeEngine } from "../engine/node-engine.js";
 import { keptOpenReader, nodeReader } from "../engine/readers.js";
@@ -137,8 +138,12 @@ export class Agent {
     const restored = this.engine.restore();
     if (this.options.dependencyMapping === false) logger.info("dependency mapping off (--no-dependency-mapping): no /proc/<pid> reads, no Pod, Service or EndpointSlice watches");
     this.dependencies.restore(Date.now());
-    const resumed = this.incidents.restore(Date.now());
+    const nowMs = Date.now();
+    const resumed = this.incidents.restore(nowMs);
     if (resumed > 0) logger.info({ resumed }, "resuming incidents left open by the previous run");
+    // What was raised before a restart is raised again as soon as it still holds, under its first onset.
+    const onsets = this.incidents.open().map((incident) => ({ rule: incident.rule, podUid: incident.pod.uid, onsetMs: incident.startMs, ...(incident.container === undefined ? {} : { container: incident.container }) }));
+    this.engine.analyzer.resume(onsets, nowMs + DEFAULT_RESUME_GRACE_MS);
     logger.info({ node: nodeName, layout: this.layout.version, root: this.layout.root, restoredSamples: restored, db: dbPath }, "agent starting");
     if (this.options.metricsAddress !== undefined) {
       const health = (): Readiness => {

@@ -1,5 +1,5 @@
 import type { Tick } from "../sampler/types.js";
-import { FindingLifecycle, type LifecycleEvent, type Subject } from "./lifecycle.js";
+import { FindingLifecycle, type LifecycleEvent, type ResumedOnset, type Subject } from "./lifecycle.js";
 import { RULES, defaultRuleConfigs } from "./rules/index.js";
 import type { ContainerWindow, Finding, NodeContext, NodeWindow, Observation, PodRef, Rule, RuleConfig, RuleConfigs, RuleName } from "./types.js";
 import { RollingWindows, summarizeContainer, type TargetNames } from "./window.js";
@@ -61,6 +61,11 @@ export class Analyzer {
   reconfigure(options: Partial<AnalyzerOptions>): void {
     this.options = { ...this.options, ...options };
     this.windows.setWindowMs(this.options.windowMs);
+  }
+
+  /** Findings a previous run had raised: raised again at their first evaluation that still holds (see FindingLifecycle.resume). */
+  resume(onsets: readonly ResumedOnset[], untilMs: number): void {
+    this.lifecycle.resume(onsets, untilMs);
   }
 
   /** Names for a target (namespace/pod/container), when the caller knows them. */

@@ -45,7 +45,7 @@ interface OpenIncident {
   resumedAtMs?: number;
 }
 
-const DEFAULT_RESUME_GRACE_MS = 120_000;
+export const DEFAULT_RESUME_GRACE_MS = 120_000;
 const DEFAULT_PERSIST_EVERY_MS = 10_000;
 const MAX_CULPRITS = 5;
 const MAX_CALLERS = 10;

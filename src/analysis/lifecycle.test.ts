@@ -47,4 +47,34 @@ describe("finding lifecycle", () => {
     const event = lifecycle.update("k", { ...subject, rule: "OOMKill" }, 7, { value: 1, message: "oom" }, { ...config, forMs: 0 });
     expect(event?.type).toBe("raised");
   });
+
+  describe("after a restart", () => {
+    const onset = { rule: "CPUThrottling" as const, podUid: "p1", container: "c1", onsetMs: 1000 };
+
+    it("raises a resumed finding at once, under its first onset, when its condition still holds", () => {
+      const lifecycle = new FindingLifecycle();
+      lifecycle.resume([onset], 120_000);
+      const event = lifecycle.update("k", subject, 60_000, observation, config);
+      expect(event?.type).toBe("raised");
+      expect(event?.finding.firstSeenMs).toBe(1000);
+    });
+
+    it("waits out `for` again when the condition was seen not to hold first, or the grace has passed", () => {
+      const stopped = new FindingLifecycle();
+      stopped.resume([onset], 120_000);
+      expect(stopped.update("k", subject, 51_000, undefined, config)).toBeUndefined();
+      expect(stopped.update("k", subject, 52_000, observation, config)).toBeUndefined();
+      expect(stopped.update("k", subject, 57_000, observation, config)?.finding.firstSeenMs).toBe(52_000);
+
+      const late = new FindingLifecycle();
+      late.resume([onset], 120_000);
+      expect(late.update("k", subject, 130_000, observation, config)).toBeUndefined();
+    });
+
+    it("resumes only the subject it names", () => {
+      const lifecycle = new FindingLifecycle();
+      lifecycle.resume([{ ...onset, container: "other" }], 120_000);
+      expect(lifecycle.update("k", subject, 60_000, observation, config)).toBeUndefined();
+    });
+  });
 });

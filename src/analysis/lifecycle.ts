@@ -1,3 +1,4 @@
+import { incidentKey } from "./incident.js";
 import type { Finding, Observation, RuleConfig, RuleName, PodRef, Culprit } from "./types.js";
 
 /** Who and what an observation is about; enough to build a finding from it. */
@@ -21,6 +22,14 @@ interface State {
   finding?: Finding;
 }
 
+/** A finding a previous run had raised (its incident is still open): who, and since when. */
+export interface ResumedOnset {
+  readonly rule: RuleName;
+  readonly podUid: string;
+  readonly container?: string;
+  readonly onsetMs: number;
+}
+
 /**
  * Raises a finding once its condition has held for `for`, and clears it once the condition has
  * been absent for `clearAfter`. The gap between the two is the hysteresis that stops flapping.
@@ -28,6 +37,20 @@ interface State {
  */
 export class FindingLifecycle {
   private readonly states = new Map<string, State>();
+  /** Onsets carried over from a previous run, by incident key; each is used (or dropped) once. */
+  private resumed = new Map<string, number>();
+  private resumedUntilMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Findings a previous run had raised. A restart is a gap of a few ticks, not a new onset: a subject whose
+   * condition is seen to hold again before `untilMs` (the grace in which its open incident waits) is raised at
+   * once, keeping its first onset, instead of waiting out `for` again and showing a new firstSeen. Seen not
+   * to hold first, it starts over as any subject does.
+   */
+  resume(onsets: readonly ResumedOnset[], untilMs: number): void {
+    this.resumed = new Map(onsets.map((o) => [incidentKey(o.rule, o.podUid, o.container), o.onsetMs]));
+    this.resumedUntilMs = untilMs;
+  }
 
   /**
    * Feeds one evaluation. `observation` undefined means the condition does not hold now (or the
@@ -35,7 +58,8 @@ export class FindingLifecycle {
    */
   update(key: string, subject: Subject, nowMs: number, observation: Observation | undefined, config: RuleConfig): LifecycleEvent | undefined {
     const state = this.states.get(key);
-    if (observation) return this.hold(key, state, subject, nowMs, observation, config);
+    const resumedOnsetMs = this.takeResumed(subject, nowMs);
+    if (observation) return this.hold(key, state, subject, nowMs, observation, config, resumedOnsetMs);
     if (!state) return undefined;
     state.pendingSinceMs = undefined;
     if (!state.finding) {
@@ -65,11 +89,20 @@ export class FindingLifecycle {
     return [...this.states.values()].flatMap((state) => (state.finding ? [state.finding] : []));
   }
 
-  private hold(key: string, existing: State | undefined, subject: Subject, nowMs: number, observation: Observation, config: RuleConfig): LifecycleEvent | undefined {
+  /** The resumed onset of this subject, on its first evaluation since the resume; undefined after that. */
+  private takeResumed(subject: Subject, nowMs: number): number | undefined {
+    if (this.resumed.size === 0) return undefined;
+    const key = incidentKey(subject.rule, subject.pod.uid, subject.container);
+    const onsetMs = this.resumed.get(key);
+    this.resumed.delete(key);
+    return onsetMs !== undefined && nowMs <= this.resumedUntilMs ? onsetMs : undefined;
+  }
+
+  private hold(key: string, existing: State | undefined, subject: Subject, nowMs: number, observation: Observation, config: RuleConfig, resumedOnsetMs: number | undefined): LifecycleEvent | undefined {
     const state: State = existing ?? { subject, lastTrueMs: nowMs };
     if (!existing) this.states.set(key, state);
     state.subject = subject;
-    state.pendingSinceMs ??= nowMs;
+    state.pendingSinceMs ??= existing ? nowMs : Math.min(resumedOnsetMs ?? nowMs, nowMs);
     state.lastTrueMs = nowMs;
     if (state.finding) {
       state.finding = findingFrom(subject, observation, config, state.finding.firstSeenMs, nowMs);

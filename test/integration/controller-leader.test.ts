@@ -4,10 +4,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { createNode, deleteNode, installCrds, kubectl, poll, repoRoot, scrapeMetrics } from "../cluster/index.js";
-import { startXander, type XanderProcess } from "./support/processes.js";
+import { freePorts, startXander, type XanderProcess } from "./support/processes.js";
 
 const suffix = randomBytes(3).toString("hex");
 const namespace = `xander-le-${suffix}`;
@@ -23,22 +22,6 @@ interface Replica {
 }
 
 const replicas: Replica[] = [];
-
-/** Distinct free loopback ports: all held open at once, so two calls cannot hand out the same one. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<Server>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        resolve(server);
-      });
-    })),
-  );
-  const ports = servers.map((srv) => (srv.address() as AddressInfo).port);
-  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
-  return ports;
-}
 
 /** Runs fn; if it throws, the error carries the tail of every replica's log (the processes are the suspects). */
 async function withLogs<T>(fn: () => Promise<T>): Promise<T> {

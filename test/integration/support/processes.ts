@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "../../cluster/index.js";
 
@@ -56,6 +56,22 @@ export async function freePort(): Promise<number> {
       server.close(() => { resolve(port); });
     });
   });
+}
+
+/** Distinct free loopback ports: all held open at once, so two calls cannot hand out the same one. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<Server>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        resolve(server);
+      });
+    })),
+  );
+  const ports = servers.map((srv) => (srv.address() as AddressInfo).port);
+  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  return ports;
 }
 
 /** Reads one counter or gauge value from a Prometheus text page. */
