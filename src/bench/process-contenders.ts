@@ -12,6 +12,8 @@ const BUILD_CADVISOR = fileURLToPath(new URL("../../hack/build-cadvisor.sh", imp
 export interface SampleCount {
   /** Bench containers with at least one sample (for scan and the agent: pods × 3 as they report pods). */
   readonly containers: number;
+  /** Every container the process samples, the bench's and any other pod's under /kubepods on this host. */
+  readonly tracked: number;
   readonly samples: number;
 }
 
@@ -98,7 +100,8 @@ export function scanContender(ctx: ContenderContext, history: boolean): Contende
         stop: async () => {
           await proc.kill();
           const report = JSON.parse(proc.stdout()) as { pods: number; samples: number };
-          return { containers: report.pods * ctx.containersPerPod, samples: report.samples };
+          // scan samples every pod cgroup on the host: the bench's, and any other pod's under /kubepods.
+          return { containers: Math.min(report.pods, ctx.pods.length) * ctx.containersPerPod, tracked: report.pods * ctx.containersPerPod, samples: report.samples };
         },
       });
     },
@@ -123,7 +126,9 @@ export function agentContender(ctx: ContenderContext): Contender | undefined {
       const proc = spawnLogged(process.execPath, args, join(dir, `agent-${round}.log`), { KUBECONFIG: agent.kubeconfig });
       const scrape = async (): Promise<SampleCount> => {
         const page = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        return { containers: metricValue(page, "xander_agent_pods") * ctx.containersPerPod, samples: metricValue(page, "xander_agent_samples_total") };
+        // The agent samples only the pods the apiserver binds to its Node: the bench's.
+        const containers = metricValue(page, "xander_agent_pods") * ctx.containersPerPod;
+        return { containers, tracked: containers, samples: metricValue(page, "xander_agent_samples_total") };
       };
       return {
         pid: proc.pid,
@@ -167,8 +172,9 @@ export function cadvisorContender(ctx: ContenderContext, binary: string, setting
         address ??= /^listening on (\S+)$/m.exec(proc.stdout())?.[1];
         if (address === undefined) throw new Error("cadvisor-bench has not said where it listens");
         const body = (await (await fetch(`http://${address}/samples?prefix=/kubepods`)).json()) as { samples: Record<string, number> };
+        // cAdvisor tracks every cgroup under /kubepods (pod and QoS levels too); the rate counts the bench's containers.
         const ours = Object.entries(body.samples).filter(([name]) => names.has(name));
-        return { containers: ours.filter(([, n]) => n > 0).length, samples: ours.reduce((sum, [, n]) => sum + n, 0) };
+        return { containers: ours.filter(([, n]) => n > 0).length, tracked: Object.keys(body.samples).length, samples: ours.reduce((sum, [, n]) => sum + n, 0) };
       };
       return Promise.resolve({
         pid: proc.pid,

@@ -46,6 +46,8 @@ export interface WindowMeasure {
   readonly rssMiB: number;
   readonly hwmMiB: number;
   readonly containers: number;
+  /** Every cgroup the process sampled, other pods' under /kubepods included (cAdvisor: pod and QoS levels too). */
+  readonly tracked: number;
   readonly samplesPerContainerPerS: number;
   readonly loadBefore: number;
   readonly loadAfter: number;
@@ -103,6 +105,7 @@ async function measureOne(contender: Contender, dir: string, round: number, sett
       rssMiB: MiB(median(rss)),
       hwmMiB: MiB(after.hwmKiB),
       containers: rate.containers,
+      tracked: rate.tracked,
       samplesPerContainerPerS: rate.perContainerPerS,
       loadBefore,
       loadAfter,
@@ -113,12 +116,13 @@ async function measureOne(contender: Contender, dir: string, round: number, sett
 }
 
 /** Over the window when the process can be asked mid-run; otherwise over its whole run, from its report at exit. */
-function sampleRate(before: SampleCount | undefined, after: SampleCount | undefined, windowS: number, atExit: SampleCount | undefined, runS: number): { containers: number; perContainerPerS: number } {
+function sampleRate(before: SampleCount | undefined, after: SampleCount | undefined, windowS: number, atExit: SampleCount | undefined, runS: number): { containers: number; tracked: number; perContainerPerS: number } {
   if (before !== undefined && after !== undefined) {
-    return { containers: after.containers, perContainerPerS: after.containers === 0 ? 0 : (after.samples - before.samples) / after.containers / windowS };
+    return { containers: after.containers, tracked: after.tracked, perContainerPerS: after.containers === 0 ? 0 : (after.samples - before.samples) / after.containers / windowS };
   }
-  if (atExit !== undefined) return { containers: atExit.containers, perContainerPerS: atExit.containers === 0 ? 0 : atExit.samples / atExit.containers / runS };
-  return { containers: 0, perContainerPerS: 0 };
+  // scan's samples count every pod it found, so the rate is per container it tracked.
+  if (atExit !== undefined) return { containers: atExit.containers, tracked: atExit.tracked, perContainerPerS: atExit.tracked === 0 ? 0 : atExit.samples / atExit.tracked / runS };
+  return { containers: 0, tracked: 0, perContainerPerS: 0 };
 }
 
 function round2(value: number): number {
@@ -149,7 +153,8 @@ export function processResults(contenders: readonly Contender[], measures: Reado
       ...spread(`${label}: CPU`, runs.map((r) => r.cpuMsPerS), "ms CPU/s", method, isAgent ? cpuTarget : undefined),
       ...spread(`${label}: RSS (median over the window)`, runs.map((r) => r.rssMiB), "MiB", method, isAgent ? rssTarget(AGENT_RSS_MIB) : isScan ? rssTarget(SCAN_RSS_MIB) : undefined),
       { name: `${label}: peak RSS (VmHWM), max`, value: round2(Math.max(...runs.map((r) => r.hwmMiB))), unit: "MiB", method },
-      { name: `${label}: containers sampled, min`, value: Math.min(...runs.map((r) => r.containers)), unit: "containers", method },
+      { name: `${label}: bench containers sampled, min`, value: Math.min(...runs.map((r) => r.containers)), unit: "containers", method },
+      { name: `${label}: cgroups sampled in all, max`, value: Math.max(...runs.map((r) => r.tracked)), unit: "cgroups", method },
       { name: `${label}: samples per container per second, median`, value: round2(median(runs.map((r) => r.samplesPerContainerPerS))), unit: "samples/s", method },
     );
   }
@@ -185,10 +190,18 @@ export function processTable(contenders: readonly Contender[], measures: Readonl
   const rows = contenders.flatMap((c) => {
     const runs = measures.get(c.key) ?? [];
     if (runs.length === 0) return [];
-    return [`| ${c.label} | ${range(runs.map((r) => r.cpuMsPerS), 1)} | ${range(runs.map((r) => r.rssMiB), 0)} | ${Math.max(...runs.map((r) => r.hwmMiB)).toFixed(0)} | ${Math.min(...runs.map((r) => r.containers))} | ${median(runs.map((r) => r.samplesPerContainerPerS)).toFixed(2)} |`];
+    const cells = [
+      c.label,
+      range(runs.map((r) => r.cpuMsPerS), 1),
+      range(runs.map((r) => r.rssMiB), 0),
+      Math.max(...runs.map((r) => r.hwmMiB)).toFixed(0),
+      `${Math.min(...runs.map((r) => r.containers))} / ${Math.max(...runs.map((r) => r.tracked))}`,
+      median(runs.map((r) => r.samplesPerContainerPerS)).toFixed(2),
+    ];
+    return [`| ${cells.join(" | ")} |`];
   });
   return [
-    "| process | CPU ms/s, median (min–max) | RSS MiB, median (min–max) | peak RSS MiB | containers | samples per container per s |",
+    "| process | CPU ms/s, median (min–max) | RSS MiB, median (min–max) | peak RSS MiB | bench containers / cgroups in all | samples per container per s |",
     "|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
