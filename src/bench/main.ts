@@ -4,6 +4,7 @@ import { benchShortConnections } from "./deps.js";
 import { benchIncidents } from "./incidents.js";
 import { benchMetrics } from "./metrics.js";
 import { benchPeerCache } from "./peer-cache.js";
+import { benchProcess } from "./process.js";
 import { benchReadModel } from "./read-model.js";
 import { benchStatusSize } from "./status-size.js";
 import { benchStore } from "./store.js";
@@ -13,6 +14,7 @@ import type { BenchResult } from "./types.js";
 /**
  * `npm run bench`: measures tick cost, SQLite ingest, window and incident queries and history size, prints a
  * table, and writes bench-results.json. Each number carries its method; BENCHMARKS.md explains them.
+ * Suites that take half an hour or a control plane run only when named (`npm run bench -- process`).
  */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -28,8 +30,9 @@ async function main(): Promise<void> {
     ["dashboard", () => benchDashboard()],
     ["metrics", () => benchMetrics()],
   ];
+  const optIn: [string, () => Promise<BenchResult[]>][] = [["process", () => benchProcess()]];
   const all: BenchResult[] = [];
-  for (const [name, run] of suites) {
+  for (const [name, run] of [...suites, ...optIn.filter(([name]) => only.includes(name))]) {
     if (only.length > 0 && !only.includes(name)) continue;
     console.error(`running ${name} ...`);
     all.push(...(await run()));

@@ -11,10 +11,9 @@ import { keptOpenReader, nodeReader } from "../engine/readers.js";
 import { NodeEngine } from "../engine/node-engine.js";
 import { targetsFromCgroups } from "../engine/targets.js";
 import { silentLogger } from "../util/log.js";
+import { addBenchPods, CONTAINERS_PER_POD, PODS } from "./pod-tree.js";
 import type { BenchResult } from "./types.js";
 
-const PODS = 110;
-const CONTAINERS_PER_POD = 3;
 // The agent runs for days: what matters is the steady state after the JIT has compiled the hot path.
 const WARMUP_TICKS = 20;
 const MEASURED_TICKS = 100;
@@ -104,9 +103,7 @@ export async function benchTickRealCgroups(root = "/sys/fs/cgroup"): Promise<Ben
   if (!layout.ok) throw new Error(layout.error.message);
   const sandbox = new CgroupSandbox(layout.value);
   try {
-    for (let i = 0; i < PODS; i++) {
-      sandbox.addPod({ name: `bench-${i}`, qosClass: i % 3 === 0 ? "besteffort" : "burstable", containers: CONTAINERS_PER_POD, memoryLimitBytes: 256 * 1024 * 1024 });
-    }
+    addBenchPods(sandbox);
     const cost = await measureTicks(layout.value, "/proc");
     return results(`real ${layout.value.version} cgroups`, cost, `NodeEngine.tick over ${cost.containers} throwaway kubelet-style container cgroups in this host's real hierarchies (v1 cpu/cpuacct/memory + unified PSI); process.cpuUsage over ${MEASURED_TICKS} ticks after ${WARMUP_TICKS} warm-up ticks; no history store`);
   } finally {
