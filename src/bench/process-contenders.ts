@@ -122,7 +122,8 @@ export function agentContender(ctx: ContenderContext): Contender | undefined {
     label: "`xander agent` (history, dependency mapping)",
     start: async (dir, round) => {
       const port = await freePort();
-      const args = [...ctx.nodeFlags, XANDER, "agent", "--node", agent.nodeName, "--db", join(dir, `agent-${round}.db`), "--metrics-addr", `127.0.0.1:${port}`];
+      const args = [...ctx.nodeFlags, XANDER, "agent", "--node", agent.nodeName, "--db", join(dir, `agent-${round}.db`), "--metrics-addr", `127.0.0.1:${port}`, "--metrics-authorization", "none"];
+      // /metrics on loopback, read by the bench alone: no token reviews in the measured process.
       const proc = spawnLogged(process.execPath, args, join(dir, `agent-${round}.log`), { KUBECONFIG: agent.kubeconfig });
       const scrape = async (): Promise<SampleCount> => {
         const page = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
