@@ -58,17 +58,22 @@ export class ReportWriter {
   }
 
   private async publish(report: NodeReport, nowMs: number, timing: ReportingTiming): Promise<void> {
+    // While status writes back off, Events wait too: one attempt per backoff, not one failure logged per tick.
+    if (!this.reporter.backingOff(Date.now())) await this.publishEvents();
+    // The clock of the write is now, not the tick's: pacing is about what the API server sees.
+    const written = await this.reporter.report(report.status, report.fingerprint, Math.max(nowMs, Date.now()), timing);
+    if (written.outcome === "skipped") return;
+    this.metrics.statusWrites.inc({ outcome: written.outcome, reason: written.reason });
+    if (written.outcome === "failed") this.metrics.writeErrors.inc();
+  }
+
+  private async publishEvents(): Promise<void> {
     const raised = await this.events.raised(this.raisedBacklog.splice(0), Date.now());
     const cleared = await this.events.cleared(this.clearedBacklog.splice(0), Date.now());
     this.metrics.events.inc(raised.emitted + cleared.emitted);
     // What the API server could not take goes back before anything newer, for the next publish.
     this.raisedBacklog = this.bounded([...raised.retry, ...this.raisedBacklog], "raised findings");
     this.clearedBacklog = this.bounded([...cleared.retry, ...this.clearedBacklog], "ended incidents");
-    // The clock of the write is now, not the tick's: pacing is about what the API server sees.
-    const written = await this.reporter.report(report.status, report.fingerprint, Math.max(nowMs, Date.now()), timing);
-    if (written.outcome === "skipped") return;
-    this.metrics.statusWrites.inc({ outcome: written.outcome, reason: written.reason });
-    if (written.outcome === "failed") this.metrics.writeErrors.inc();
   }
 
   /** Keeps the newest MAX_PENDING_EVENTS, so a long outage on a busy node cannot grow memory without end. */

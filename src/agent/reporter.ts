@@ -56,6 +56,11 @@ export class NodeFindingsReporter {
     return this.state.lastWriteMs;
   }
 
+  /** A write failed and its backoff has not run out: the API server is taken to be unreachable until then. */
+  backingOff(nowMs: number): boolean {
+    return this.state.retryAtMs !== undefined && nowMs < this.state.retryAtMs;
+  }
+
   async report(status: Omit<NodeFindingsStatus, "conditions">, fingerprint: string, nowMs: number, timing: ReportingTiming): Promise<ReportOutcome> {
     const reason = writeReason(this.state, fingerprint, nowMs, timing);
     if (reason === undefined) return { outcome: "skipped" };
