@@ -1,5 +1,6 @@
 import type { Finding } from "../analysis/types.js";
 import { nodePolicy, policyFor, samplingFor } from "./bindings.js";
+import { KubeError } from "../kube/errors.js";
 import { eventNote, FindingEvents, worthAnEvent } from "./events.js";
 import { detectDriver, nodePodFromApi, resolveTargets } from "./pods.js";
 import { writeReason } from "./reporter.js";
@@ -107,11 +108,40 @@ describe("finding events", () => {
   it("one Event per finding, naming the culprit, not one per tick", async () => {
     const created: unknown[] = [];
     const events = new FindingEvents({ create: (obj) => { created.push(obj); return Promise.resolve(obj); } }, "n1", silentLogger());
-    expect(await events.raised([finding], 1000)).toBe(1);
-    expect(await events.raised([finding], 2000)).toBe(0);
+    expect(await events.raised([{ item: finding, atMs: 1000 }], 1000)).toEqual({ emitted: 1, retry: [] });
+    expect(await events.raised([{ item: finding, atMs: 2000 }], 2000)).toEqual({ emitted: 0, retry: [] });
     expect(created).toHaveLength(1);
     expect(created[0]).toMatchObject({ reason: "CPUStarvation", type: "Warning", regarding: { kind: "Pod", name: "orders", namespace: "shop", uid: "u1" }, related: { name: "cruncher" } });
     expect(eventNote(finding)).toMatch(/Culprit: batch\/cruncher \(score 0.9\)/);
     expect(worthAnEvent({ ...finding, pod: { uid: "node" } })).toBe(false);
+  });
+
+  it("an Event the API server could not take is handed back, then created late with its own time, saying so", async () => {
+    const created: { eventTime: string; note: string; metadata: { name: string } }[] = [];
+    let reachable = false;
+    const api = {
+      create: <T,>(obj: T): Promise<T> => {
+        if (!reachable) return Promise.reject(new Error("connect ECONNREFUSED 10.96.0.1:443"));
+        created.push(obj as unknown as (typeof created)[number]);
+        return Promise.resolve(obj);
+      },
+    };
+    const events = new FindingEvents(api, "n1", silentLogger());
+    const queued = [{ item: finding, atMs: Date.parse("2026-01-01T00:00:00Z") }];
+    const down = await events.raised(queued, queued[0]!.atMs + 1000);
+    expect(down).toEqual({ emitted: 0, retry: queued });
+    reachable = true;
+    const back = await events.raised(down.retry, queued[0]!.atMs + 5 * 60_000);
+    expect(back).toEqual({ emitted: 1, retry: [] });
+    expect(created[0]?.eventTime).toBe("2026-01-01T00:00:00.000000Z");
+    expect(created[0]?.note).toMatch(/reported 5m late, the API server could not be reached\)$/);
+    expect(created[0]?.note.length).toBeLessThanOrEqual(1024);
+  });
+
+  it("a rejected Event (not transient) is dropped, not retried; a conflict means an earlier try went through", async () => {
+    const reject = (status: number) => ({ create: () => Promise.reject(new KubeError("no", status, undefined)) });
+    expect(await new FindingEvents(reject(403), "n1", silentLogger()).raised([{ item: finding, atMs: 1 }], 2)).toEqual({ emitted: 0, retry: [] });
+    expect(await new FindingEvents(reject(409), "n1", silentLogger()).raised([{ item: finding, atMs: 1 }], 2)).toEqual({ emitted: 1, retry: [] });
+    expect((await new FindingEvents(reject(503), "n1", silentLogger()).raised([{ item: finding, atMs: 1 }], 2)).retry).toHaveLength(1);
   });
 });

@@ -62,6 +62,7 @@ export class AgentMetrics {
   readonly statusWrites = new Counter({ name: "xander_agent_status_writes_total", help: "NodeFindings status write attempts, by outcome and why (first, change, heartbeat)", labelNames: ["outcome", "reason"], registers: [this.registry] });
   readonly writeErrors = new Counter({ name: "xander_agent_status_write_errors_total", help: "Failed NodeFindings status writes", registers: [this.registry] });
   readonly events = new Counter({ name: "xander_agent_events_total", help: "Kubernetes Events emitted for raised findings", registers: [this.registry] });
+  readonly eventsDropped = new Counter({ name: "xander_agent_events_dropped_total", help: "Events given up after too many waited for an unreachable API server", registers: [this.registry] });
   readonly pods = new Gauge({ name: "xander_agent_pods", help: "Pods on this node being sampled", registers: [this.registry] });
   readonly dependencyEdges = new Gauge({ name: "xander_agent_dependency_edges", help: "Dependency edges tracked on this node", registers: [this.registry] });
   readonly dependencyPollSeconds = new Histogram({

@@ -56,6 +56,11 @@ export class NodeFindingsReporter {
     return this.state.lastWriteMs;
   }
 
+  /** A write failed and its backoff has not run out: the API server is taken to be unreachable until then. */
+  backingOff(nowMs: number): boolean {
+    return this.state.retryAtMs !== undefined && nowMs < this.state.retryAtMs;
+  }
+
   async report(status: Omit<NodeFindingsStatus, "conditions">, fingerprint: string, nowMs: number, timing: ReportingTiming): Promise<ReportOutcome> {
     const reason = writeReason(this.state, fingerprint, nowMs, timing);
     if (reason === undefined) return { outcome: "skipped" };
@@ -76,7 +81,8 @@ export class NodeFindingsReporter {
       return { outcome: "written", reason };
     } catch (error) {
       this.failures++;
-      const delayMs = backoffMs(this.failures, 1000, 60_000, 0.2);
+      // Capped at the heartbeat: once the API server is back, the status is true again within one heartbeat.
+      const delayMs = backoffMs(this.failures, 1000, Math.min(60_000, timing.heartbeatMs), 0.2);
       this.state = { ...this.state, retryAtMs: nowMs + delayMs };
       const hint = isNotFound(error) ? " (the controller creates one NodeFindings per Node; is it running?)" : "";
       this.logger.warn({ err: error, nodeFindings: this.nodeName, retryInMs: delayMs }, `cannot write status of NodeFindings ${this.nodeName}${hint}; sampling continues`);

@@ -78,3 +78,9 @@ export function isConflict(err: unknown): boolean {
 export function isGone(err: unknown): boolean {
   return err instanceof KubeError ? err.status === 410 : statusOf(err) === 410;
 }
+
+/** Worth trying again later: the apiserver was not reached, was overloaded, or failed on its side. */
+export function isTransient(err: unknown): boolean {
+  const status = err instanceof KubeError ? err.status : statusOf(err);
+  return status === undefined || status === 429 || status >= 500;
+}

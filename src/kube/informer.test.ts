@@ -25,6 +25,7 @@ const node = (name: string, rv: string) => ({ apiVersion: "v1", kind: "Node", me
 class FakeApiserver {
   private server: Server | undefined;
   readonly watches: string[] = [];
+  readonly watchQueries: Record<string, string>[] = [];
   readonly lists: string[] = [];
   private open: ServerResponse[] = [];
   items = [node("a", "10")];
@@ -47,6 +48,7 @@ class FakeApiserver {
       res.end(JSON.stringify({ kind: "APIResourceList", groupVersion: "v1", resources: [{ name: "nodes", kind: "Node", namespaced: false, singularName: "node", verbs: ["list", "watch"] }] }));
     } else if (url.pathname === "/api/v1/nodes" && url.searchParams.get("watch") === "true") {
       this.watches.push(url.searchParams.get("resourceVersion") ?? "");
+      this.watchQueries.push(Object.fromEntries(url.searchParams));
       const plan = this.watchPlan[this.watches.length - 1];
       if (plan === undefined) {
         res.statusCode = 500;
@@ -154,6 +156,28 @@ describe("Informer", () => {
     expect(server.lists).toHaveLength(2);
     expect(server.watches).toEqual(["10", "20"]);
     await informer.stop();
+  });
+
+  test("a watch that goes silent without closing is ended by its watchdog and resumed from the last resourceVersion", async () => {
+    // The first watch answers and then delivers nothing, not even its close: a stalled connection.
+    api = new FakeApiserver([stream(), stream({ type: "ADDED", object: node("b", "11") })]);
+    const timing = { timeoutSeconds: 1, idleGraceMs: 200 };
+    const informer = track(clientFor(await api.start()).informer<KubeObject>(NODE, { minBackoffMs: 20, watchTiming: timing }));
+    await informer.start();
+    const started = Date.now();
+    await until(() => informer.get("b") !== undefined, 5000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(api.watches).toEqual(["10", "10"]);
+    expect(api.lists).toHaveLength(1);
+  });
+
+  test("asks the apiserver for bookmarks and a bounded watch", async () => {
+    api = new FakeApiserver([stream()]);
+    const server = api;
+    const informer = track(clientFor(await server.start()).informer<KubeObject>(NODE, { watchTiming: { timeoutSeconds: 321, idleGraceMs: 1000 } }));
+    await informer.start();
+    await until(() => server.watchQueries.length > 0);
+    expect(server.watchQueries[0]).toMatchObject({ allowWatchBookmarks: "true", timeoutSeconds: "321", resourceVersion: "10" });
   });
 
   test("keeps retrying while the apiserver is unreachable, and syncs once it answers", async () => {

@@ -4,16 +4,19 @@
  * client-node 1.x ListWatch relists by itself after a 410 Gone (and re-watches when the server closes a
  * watch normally), but on any other error (apiserver restart, network, 5xx, RBAC) it calls its error
  * handlers and stops for good. This wrapper restarts it with exponential backoff; it resumes from the last
- * resourceVersion, and a stale one turns into a 410 and a relist.
+ * resourceVersion, and a stale one turns into a 410 and a relist. Each watch request is bounded (watch.ts): the
+ * server ends it every few minutes, and one that goes silent without closing is ended here and restarted, so a
+ * stalled connection cannot leave the cache stale.
  *
  * Handlers must be cheap and must not throw: the controller's only enqueue a key.
  */
-import { ListWatch, V1ListMeta, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import { ListWatch, V1ListMeta, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { KubeObject } from "../api/meta.js";
 import { backoffMs, sleep } from "./backoff.js";
 import type { ListClient } from "./list.js";
 import type { ResourceKind } from "./resources.js";
+import { GuardedWatch, defaultWatchTiming, type WatchTiming } from "./watch.js";
 
 export interface InformerOptions {
   readonly kind: ResourceKind;
@@ -29,27 +32,8 @@ export interface InformerOptions {
    * and resourceVersion, which the cache keys and resumes on.
    */
   readonly transform?: (obj: KubeObject) => KubeObject;
-}
-
-type WatchCallback = Parameters<Watch["watch"]>[2];
-
-/** A Watch that hands ListWatch transformed objects, so that only they are cached. */
-class TransformingWatch extends Watch {
-  constructor(
-    config: KubeConfig,
-    private readonly transform: (obj: KubeObject) => KubeObject,
-  ) {
-    super(config);
-  }
-
-  override watch(path: string, queryParams: Parameters<Watch["watch"]>[1], callback: WatchCallback, done: Parameters<Watch["watch"]>[3]): Promise<AbortController> {
-    const transformed: WatchCallback = (phase, apiObj, watchObj) => {
-      // ERROR carries a Status and BOOKMARK only a resourceVersion: nothing to trim.
-      const keep = phase === "ERROR" || phase === "BOOKMARK" || typeof apiObj !== "object" || apiObj === null;
-      callback(phase, keep ? apiObj : this.transform(apiObj as KubeObject), watchObj);
-    };
-    return super.watch(path, queryParams, transformed, done);
-  }
+  /** How long each watch lasts and when a silent one counts as stalled (watch.ts); default 5 to 10 minutes. */
+  readonly watchTiming?: WatchTiming;
 }
 
 export type InformerEvent = "add" | "update" | "delete";
@@ -147,7 +131,7 @@ export class Informer<T extends KubeObject> {
       return { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata, items: res.items as KubernetesObject[] };
     };
     const safeTransform = transform === undefined ? undefined : this.guarded(transform);
-    const watch = safeTransform === undefined ? new Watch(this.client.kubeConfig) : new TransformingWatch(this.client.kubeConfig, safeTransform);
+    const watch = new GuardedWatch(this.client.kubeConfig, this.opts.watchTiming ?? defaultWatchTiming(), safeTransform);
     const lw = new ListWatch<KubernetesObject>(path, watch, listFn, false, labelSelector, fieldSelector);
     lw.on("add", (o) => {
       this.emit("add", o);

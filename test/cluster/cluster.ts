@@ -119,6 +119,10 @@ export interface RunningCluster {
   processes: readonly ProcessRecord[];
   /** The node, when started with `node`. */
   node?: NodeState;
+  /** Stops kube-apiserver alone; etcd, its data and the controller manager stay: an outage, as in an upgrade. */
+  stopApiserver(): Promise<void>;
+  /** Starts kube-apiserver again on the same etcd, port and certificates; resolves once it is ready. */
+  startApiserver(): Promise<void>;
   /** Stops exactly the processes this cluster started and removes its directories. Idempotent. */
   stop(): Promise<void>;
 }
@@ -561,6 +565,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     binaries: bins,
     processes: state.processes,
     ...(state.node ? { node: state.node } : {}),
+    stopApiserver: async () => {
+      const running = state.processes.filter((p) => p.name === "kube-apiserver");
+      for (const p of running) await stopProcess(p);
+      // Forgotten once gone, so the state file lists only what teardown must stop.
+      for (const p of running) state.processes.splice(state.processes.indexOf(p), 1);
+      saveState(state);
+    },
+    startApiserver: async () => {
+      if (state.processes.some((p) => p.name === "kube-apiserver" && isRunning(p))) throw new Error(`kube-apiserver of cluster ${name} is already running`);
+      await bringUpApiserver(ctx);
+    },
     stop: () => (stopping ??= stopCluster(stateDir).then(() => undefined)),
   };
 }
