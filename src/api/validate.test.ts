@@ -3,6 +3,7 @@ import { parse } from "yaml";
 import { RULE_NAMES } from "../analysis/types.js";
 import { effectivePolicy } from "./policy.js";
 import { celCheck, nodeFindingsSchema, RULE_DEFAULTS, starvationPolicySchema, type JsonSchema } from "./schema.js";
+import { BOUNDARY_POLICIES } from "./testdata/boundary-policies.js";
 import { INVALID_POLICIES } from "./testdata/invalid-policies.js";
 import { fieldOf, formatFieldErrors, validateNodeFindings, validatePolicy } from "./validate.js";
 
@@ -158,4 +159,10 @@ test("fieldOf spells JSON pointers the way the apiserver names fields", () => {
   expect(fieldOf("/spec/selector/excludeNamespaces/1")).toBe("spec.selector.excludeNamespaces[1]");
   expect(fieldOf("/spec/rules", "OOMKill")).toBe("spec.rules.OOMKill");
   expect(fieldOf("")).toBe("<root>");
+});
+
+describe("validatePolicy on the cases where it once disagreed with the apiserver", () => {
+  test.each(BOUNDARY_POLICIES.map((c) => [c.name, c] as const))("%s gets the apiserver's verdict", (_name, c) => {
+    expect(validatePolicy({ ...c.body, metadata: { name: c.name } }).ok).toBe(c.accepted);
+  });
 });

@@ -159,9 +159,30 @@ function walk(schema: JsonSchema, value: unknown, path: string, out: FieldError[
   }
 }
 
+/**
+ * Removes the object fields set to null, as the apiserver does before defaulting and validation: "null
+ * values for fields that either don't specify the nullable flag, or give it a false value, will be
+ * pruned before defaulting happens" (CRD docs, Defaulting and Nullable). No field here is nullable.
+ * Nulls in lists stay, and fields the schema does not know stay for the unknown-field check.
+ */
+function dropNulls(schema: JsonSchema, value: unknown): void {
+  if (Array.isArray(value)) {
+    if (schema.items !== undefined) for (const item of value) dropNulls(schema.items, item);
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const [key, child] of Object.entries(value)) {
+    const sub = schema.properties?.[key] ?? schema.additionalProperties;
+    if (sub === undefined) continue;
+    if (child === null) Reflect.deleteProperty(value, key);
+    else dropNulls(sub, child);
+  }
+}
+
 /** Validates and defaults a copy of `obj`. The input is not modified. */
 export function validateAgainst<T>(schema: JsonSchema, obj: unknown): Result<T, FieldError[]> {
   const copy: unknown = structuredClone(obj);
+  dropNulls(schema, copy);
   const fn = compile(schema);
   const errors: FieldError[] = [];
   if (!fn(copy)) errors.push(...(fn.errors ?? []).map(toFieldError));

@@ -4,6 +4,7 @@
  * address, the source of the kubelet's probes into pods.
  */
 import { readFileSync } from "node:fs";
+import { isIPv4 } from "node:net";
 import { join } from "node:path";
 
 const LEAF = /^\s*\|--\s+(\d{1,3}(?:\.\d{1,3}){3})\s*$/;
@@ -16,7 +17,8 @@ export function parseLocalAddresses(fibTrie: string): string[] {
   for (const line of fibTrie.split("\n")) {
     const m = LEAF.exec(line);
     if (m) {
-      leaf = m[1];
+      // The pattern admits 999.0.0.1; a leaf that is not an address owns nothing.
+      leaf = m[1] !== undefined && isIPv4(m[1]) ? m[1] : undefined;
       continue;
     }
     if (leaf !== undefined && HOST_LOCAL.test(line)) found.add(leaf);

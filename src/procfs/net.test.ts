@@ -1,4 +1,6 @@
+import { isIP } from "node:net";
 import fc from "fast-check";
+import { fuzzInput, fuzzRuns, isCount } from "../../test/fuzz.js";
 import { decodeAddressHex, parseProcNetTcp, scanProcNetTcp, TCP_STATES, type Socket, type TcpStateCode } from "./net.js";
 
 // The kernel's own header lines; tcp (v4) pads every line to 149 characters (seq_setwidth(TMPSZ - 1)).
@@ -269,6 +271,32 @@ describe("property: kernel-rendered tables parse back", () => {
         expect(strict.ok).toBe(scan.value.skipped.length === 0);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("fuzzed: never throws, and every socket it returns has real addresses, ports, a known state and whole uid and inode", () => {
+    const states = new Set<string>(Object.values(TCP_STATES));
+    const table = fc
+      .tuple(fc.boolean(), fc.array(socketArb(fc.oneof(ipv4, ipv6)), { maxLength: 6 }))
+      .map(([v4, rows]) => [v4 ? TCP_HEADER : TCP6_HEADER, ...rows.map(renderLine), ""].join("\n"));
+    const typed = (s: Socket): boolean =>
+      isIP(s.localAddress) !== 0 &&
+      isIP(s.remoteAddress) !== 0 &&
+      [s.localPort, s.remotePort].every((p) => isCount(p) && p <= 65535) &&
+      states.has(s.state) &&
+      Number.isSafeInteger(s.uid) &&
+      s.uid >= 0 &&
+      Number.isSafeInteger(s.inode) &&
+      s.inode >= 0;
+    fc.assert(
+      fc.property(fuzzInput(table), (text) => {
+        const scan = scanProcNetTcp(text);
+        const strict = parseProcNetTcp(text);
+        if (!scan.ok) return !strict.ok;
+        const lines = text.split("\n").length;
+        return scan.value.sockets.every(typed) && scan.value.skipped.every((p) => p.line !== undefined && p.line > 1 && p.line <= lines) && strict.ok === (scan.value.skipped.length === 0);
+      }),
+      { numRuns: fuzzRuns() },
     );
   });
 });

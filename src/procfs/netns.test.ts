@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
+import { fuzzInput, fuzzRuns } from "../../test/fuzz.js";
 import { hostNetnsId, netnsId, parseNetnsLink, pickLivePid, readNamespaceSockets, readSockets } from "./netns.js";
 
 const TCP = [
@@ -67,12 +68,14 @@ describe("network namespace identity", () => {
     }
   });
 
-  it("rejects any link that is not net:[N]", () => {
+  it("fuzzed: rejects any link that is not net:[N], and N is a positive safe integer", () => {
+    const valid = fc.integer({ min: 1, max: 2 ** 32 }).map((n) => `net:[${n}]`);
     fc.assert(
-      fc.property(fc.string(), (s) => {
+      fc.property(fuzzInput(valid), (s) => {
         const parsed = parseNetnsLink(s);
-        if (parsed.ok) expect(`net:[${parsed.value}]`).toBe(s.trim());
+        return !parsed.ok || (`net:[${parsed.value}]` === s.trim() && Number.isSafeInteger(parsed.value) && parsed.value > 0);
       }),
+      { numRuns: fuzzRuns() },
     );
     expect(parseNetnsLink("mnt:[4026531841]").ok).toBe(false);
     expect(parseNetnsLink("net:[0]").ok).toBe(false);

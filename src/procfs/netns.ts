@@ -38,7 +38,8 @@ export interface NamespaceSockets {
   readonly skipped: ParseError[];
 }
 
-const NS_LINK = /^net:\[(\d+)\]$/;
+// The kernel prints the inode as %u: no sign, no leading zeros.
+const NS_LINK = /^net:\[([1-9]\d*)\]$/;
 
 /** `net:[4026531992]` → 4026531992. */
 export function parseNetnsLink(link: string, file = "ns/net"): Result<NetnsInode, ParseError> {

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzzInput, fuzzRuns, isCount } from "../../test/fuzz.js";
 import { parseProcStatBusy } from "./stat.js";
 
 describe("/proc/stat", () => {
@@ -22,5 +23,21 @@ describe("/proc/stat", () => {
         expect(parsed).toEqual({ ok: true, value: ((u + n + s + irq + soft + steal) * 1_000_000) / 100 });
       }),
     );
+  });
+
+  it("fuzzed: never throws, and busy time is a finite, non-negative whole number of microseconds", () => {
+    const valid = fc.tuple(fc.array(fc.nat({ max: 2 ** 40 }), { minLength: 10, maxLength: 10 }), fc.array(fc.nat({ max: 2 ** 30 }), { minLength: 10, maxLength: 10 }))
+      .map(([all, cpu0]) => `cpu  ${all.join(" ")}\ncpu0 ${cpu0.join(" ")}\nintr 1 0 2\nctxt 5\nbtime 1700000000\n`);
+    fc.assert(
+      fc.property(fuzzInput(valid), (text) => {
+        const parsed = parseProcStatBusy(text);
+        return parsed.ok ? isCount(parsed.value) : parsed.error.line === 1;
+      }),
+      { numRuns: fuzzRuns() },
+    );
+  });
+
+  it.each(["0x10", "1e3", "+5", "1.0"])("a tick count written %p is an error, not read as a number", (tick) => {
+    expect(parseProcStatBusy(`cpu  ${tick} 0 0 0 0 0 0 0 0 0\n`).ok).toBe(false);
   });
 });

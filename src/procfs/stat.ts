@@ -4,6 +4,7 @@ import { err, ok, parseError, type ParseError, type Result } from "../util/resul
 
 /** USER_HZ: /proc/stat counts in these ticks on every Linux architecture Kubernetes runs on. */
 const USER_HZ = 100;
+const DECIMAL_RE = /^\d+$/;
 
 /**
  * Parses the aggregate `cpu` line of /proc/stat into busy CPU time in microseconds: everything but
@@ -13,8 +14,10 @@ export function parseProcStatBusy(text: string, file = "/proc/stat"): Result<num
   const line = text.split("\n", 1)[0] ?? "";
   const fields = line.trim().split(/\s+/);
   if (fields[0] !== "cpu") return err(parseError(file, 'first line is not the aggregate "cpu" line', 1));
-  const values = fields.slice(1, 9).map(Number);
-  if (values.length < 4 || values.some((value) => !Number.isSafeInteger(value) || value < 0)) {
+  const ticks = fields.slice(1, 9);
+  // Number() alone would take "0x10", "1e3" or "+5" for tick counts; the kernel prints plain decimals.
+  const values = ticks.map((t) => (DECIMAL_RE.test(t) ? Number(t) : NaN));
+  if (values.length < 4 || values.some((value) => !Number.isSafeInteger(value))) {
     return err(parseError(file, "expected at least 4 non-negative integer tick counts on the cpu line", 1));
   }
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = values;

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzzInput, fuzzRuns, isCount } from "../../test/fuzz.js";
 import { DURATION_SCHEMA_PATTERN, formatDuration, parseDuration } from "./duration.js";
 
 describe("durations", () => {
@@ -38,5 +39,25 @@ describe("durations", () => {
         if (parsed.ok) expect(parsed.value).toBe(rounded);
       }),
     );
+  });
+
+  it("fuzzed: never throws, and a parsed duration is a whole, safe, non-negative number of milliseconds", () => {
+    const valid = fc.array(fc.tuple(fc.nat(100_000), fc.option(fc.nat(999), { nil: undefined }), fc.constantFrom("ms", "s", "m", "h", "d")), { minLength: 1, maxLength: 4 })
+      .map((parts) => parts.map(([n, frac, unit]) => `${n}${frac === undefined ? "" : `.${frac}`}${unit}`).join(""));
+    fc.assert(
+      fc.property(fuzzInput(valid), (text) => {
+        const parsed = parseDuration(text);
+        return parsed.ok ? isCount(parsed.value) && Number.isSafeInteger(parsed.value) : typeof parsed.error === "string";
+      }),
+      { numRuns: fuzzRuns() },
+    );
+  });
+
+  it("a duration too long to count in milliseconds is rejected, not returned as Infinity", () => {
+    const overflow = parseDuration(`${"9".repeat(400)}s`);
+    expect(overflow.ok).toBe(false);
+    if (!overflow.ok) expect(overflow.error).toMatch(/too long/);
+    expect(parseDuration("999999999999999d").ok).toBe(false);
+    expect(parseDuration("104249991d")).toEqual({ ok: true, value: 104249991 * 86_400_000 });
   });
 });

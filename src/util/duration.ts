@@ -8,6 +8,8 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   d: 86_400_000,
 };
 
+/** Number.MAX_SAFE_INTEGER milliseconds, in whole days, for the error message. */
+const MAX_DURATION_DAYS = Math.floor(Number.MAX_SAFE_INTEGER / 86_400_000);
 
 /**
  * Parses a duration such as `500ms`, `1s`, `5m`, `12h`, or a compound `1h30m`, into milliseconds.
@@ -25,7 +27,10 @@ export function parseDuration(text: string): Result<number, string> {
     totalMs += Number(amount) * (UNIT_MS[unit] ?? 0);
     rest = rest.slice(whole.length);
   }
-  return ok(Math.round(totalMs));
+  const ms = Math.round(totalMs);
+  // Digits enough to overflow (or to lose whole milliseconds) are a typo, not a duration.
+  if (!Number.isSafeInteger(ms)) return err(`duration "${text}" is too long (at most ${MAX_DURATION_DAYS} days)`);
+  return ok(ms);
 }
 
 /** Like parseDuration but throws; for flags and config already validated by a schema. */

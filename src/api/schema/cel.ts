@@ -32,8 +32,21 @@ export function ms(text: unknown): number | undefined {
   return parsed.ok ? parsed.value : undefined;
 }
 
-/** True/false when both durations parse, undefined otherwise. */
+/**
+ * Go's time.Duration ends at 2^63-1 ns (about 2562047h). CEL's duration() fails on anything longer,
+ * and the apiserver rejects the object ("type conversion error"), though the pattern admits it.
+ */
+const GO_MAX_DURATION_MS = 9_223_372_036_854;
+
+function beyondGo(text: unknown): boolean {
+  if (typeof text !== "string" || !CRD_DURATION.test(text)) return false;
+  const parsed = parseDuration(text);
+  return !parsed.ok || parsed.value > GO_MAX_DURATION_MS;
+}
+
+/** True/false when both durations parse, false when one is beyond CEL's range, undefined otherwise. */
 export function cmp(a: unknown, b: unknown, ok: (aMs: number, bMs: number) => boolean): boolean | undefined {
+  if (beyondGo(a) || beyondGo(b)) return false;
   const aMs = ms(a);
   const bMs = ms(b);
   return aMs === undefined || bMs === undefined ? undefined : ok(aMs, bMs);

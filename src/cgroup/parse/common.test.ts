@@ -44,6 +44,13 @@ describe("number parsing", () => {
     }
     expect(parseCounter("-1")).toBeUndefined();
   });
+
+  test("no counter is wider than the kernel's u64, so none converts to Infinity", () => {
+    expect(parseCounter((2n ** 64n - 1n).toString())).toBe(2 ** 64);
+    expect(parseCounter((2n ** 64n).toString())).toBeUndefined();
+    expect(parseCounter("9".repeat(400))).toBeUndefined();
+    expect(parseNsAsUsec("9".repeat(400))).toBeUndefined();
+  });
 });
 
 describe("flat keyed files", () => {

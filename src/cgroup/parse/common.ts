@@ -13,9 +13,14 @@ const WS_RE = /\s+/;
 /** Up to 15 decimal digits always fit exactly in a double, so Number() is safe and cheaper than BigInt. */
 const SAFE_DIGITS = 15;
 
-/** A non-negative decimal integer of any size as bigint, or undefined if the token is not one. */
+/** The widest counter a kernel file prints (u64); anything larger is garbage, and may not even be a finite double. */
+const U64_MAX = 2n ** 64n - 1n;
+
+/** A decimal integer in 0..2^64-1 as bigint, or undefined if the token is not one. */
 export function parseUintBig(token: string): bigint | undefined {
-  return UINT_RE.test(token) ? BigInt(token) : undefined;
+  if (!UINT_RE.test(token)) return undefined;
+  const value = BigInt(token);
+  return value <= U64_MAX ? value : undefined;
 }
 
 /**
@@ -34,7 +39,7 @@ function smallUint(s: string): number {
 }
 
 /**
- * A cumulative counter as a Number. Counters past 2^53 lose precision in the last digits, which is
+ * A cumulative counter (u64) as a Number. Counters past 2^53 lose precision in the last digits, which is
  * irrelevant for rates; parsing through BigInt keeps the conversion correctly rounded.
  */
 export function parseCounter(token: string): number | undefined {
@@ -42,7 +47,8 @@ export function parseCounter(token: string): number | undefined {
     const v = smallUint(token);
     return v < 0 ? undefined : v;
   }
-  return UINT_RE.test(token) ? Number(BigInt(token)) : undefined;
+  const value = parseUintBig(token);
+  return value === undefined ? undefined : Number(value);
 }
 
 /** A signed decimal integer as a Number (memory.stat keys are not all counters). */
@@ -237,14 +243,17 @@ export function memoryStatFields(text: string): Result<{ readonly inactiveFileBy
   if (!all.ok) return all;
   const inactiveFileBytes = all.value.get("inactive_file");
   if (inactiveFileBytes === undefined) return err(parseError(file, `missing key "inactive_file"`));
+  // The kernel clamps per-CPU sums at 0 before printing; a negative size would inflate the working set.
+  if (inactiveFileBytes < 0) return err(parseError(file, `"inactive_file" is negative: ${inactiveFileBytes}`));
   return ok({ inactiveFileBytes, fields: all.value });
 }
 
-const KERNEL_FLAT_RE = /^(?:[a-z0-9_]+ \d+\n)+$/;
+const KERNEL_FLAT_RE = /^(?:[a-z0-9_]+ \d{1,19}\n)+$/;
 
 /**
  * Whether flat-keyed text is exactly as the kernel prints it: lowercase keys, one space, digits, a
- * newline after every line. Such text can be searched for a key (`kernelFlatValue`) instead of
+ * newline after every line. Up to 19 digits, so every value is a valid u64 as `integerFields` requires
+ * (the rare 20-digit counter takes the general path). Such text can be searched for a key (`kernelFlatValue`) instead of
  * parsed whole: a reader that needs one or two of memory.stat's ~60 keys skips the map of every
  * key (~5 -> ~1 us per file). Other text takes the general path.
  */

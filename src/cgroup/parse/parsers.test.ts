@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { anyText, fuzzInput, fuzzRuns, isCount, isNonNegative } from "../../../test/fuzz.js";
 import type { ParseError, Result } from "../../util/result.js";
 import {
   renderCpuMax,
@@ -56,55 +57,121 @@ const soupToken = fc.constantFrom(
   "oom", "8:0", "rbytes=1", "wbytes=", "rios=2", "wios=3", "=", ":", "\n", " ", "\t", "\r\n", "ä", "\u0000", "__proto__",
   "constructor", "1.5", "1e9",
 );
-const anyText = fc.oneof(
-  fc.string({ maxLength: 200 }),
-  fc.string({ unit: "binary", maxLength: 200 }),
-  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString("latin1")),
-  fc.array(soupToken, { maxLength: 40 }).map((a) => a.join("")),
-  fc.array(soupToken, { maxLength: 40 }).map((a) => a.join(" ")),
-);
+const soup = fc.oneof(fc.array(soupToken, { maxLength: 40 }).map((a) => a.join("")), fc.array(soupToken, { maxLength: 40 }).map((a) => a.join(" ")));
 
-const parsers: readonly (readonly [string, (text: string) => Result<unknown, ParseError>])[] = [
-  ["cpu.stat (v2)", parseCpuStatV2],
-  ["cpu.max", parseCpuMax],
-  ["cpu.weight", parseCpuWeight],
-  ["memory.current", parseMemoryCurrent],
-  ["memory.max", parseMemoryMax],
-  ["memory.high", parseMemoryHigh],
-  ["memory.stat (v2)", parseMemoryStatV2],
-  ["memory.events", parseMemoryEvents],
-  ["io.stat", parseIoStat],
-  ["*.pressure", (t) => parsePressure(t)],
-  ["cpuacct.usage", parseCpuacctUsage],
-  ["cpu.stat (v1)", parseCpuStatV1],
-  ["cpu.cfs_quota_us", parseCfsQuotaUs],
-  ["cpu.cfs_period_us", parseCfsPeriodUs],
-  ["cpu.shares", parseCpuShares],
-  ["memory.usage_in_bytes", parseMemoryUsageInBytes],
-  ["memory.limit_in_bytes", parseMemoryLimitInBytes],
-  ["memory.stat (v1)", parseMemoryStatV1],
-  ["memory.oom_control", parseOomControl],
-  ["memory.failcnt", parseMemoryFailcnt],
+const psiValues = fc.record({ avg10: hundredths, avg60: hundredths, avg300: hundredths, totalUsec: counter });
+const single = counter.map(renderSingle);
+const v1Limit = limit.map((b) => renderSingle(b ?? V1_UNLIMITED_BYTES));
+
+/** A count, or absent where the field is optional. */
+const optCount = (n: unknown): boolean => n === undefined || isCount(n);
+const limitValue = (n: number | null): boolean => n === null || (isCount(n) && n < 2 ** 62);
+const memoryStat = (v: { inactiveFileBytes: number; fields: ReadonlyMap<string, number> }): boolean =>
+  isCount(v.inactiveFileBytes) && [...v.fields.values()].every(Number.isInteger);
+
+interface FuzzCase {
+  readonly name: string;
+  readonly parse: (text: string) => Result<unknown, ParseError>;
+  readonly valid: fc.Arbitrary<string>;
+  /** Whether a parsed value has the types and ranges its interface promises. */
+  readonly typed: (value: never) => boolean;
+}
+
+function fuzzCase<T>(name: string, parse: (text: string) => Result<T, ParseError>, valid: fc.Arbitrary<string>, typed: (value: T) => boolean): FuzzCase {
+  return { name, parse, valid, typed };
+}
+
+const fuzzCases: readonly FuzzCase[] = [
+  fuzzCase("cpu.stat (v2)", parseCpuStatV2, fc.record({ usageUsec: counter, userUsec: counter, systemUsec: counter, throttling: fc.record({ nrPeriods: counter, nrThrottled: counter, throttledUsec: counter }) }).map(renderCpuStatV2),
+    (v) => isCount(v.usageUsec) && isCount(v.userUsec) && isCount(v.systemUsec) && optCount(v.nrPeriods) && optCount(v.nrThrottled) && optCount(v.throttledUsec)),
+  fuzzCase("cpu.max", parseCpuMax, fc.tuple(limit, counter).map(([q, p]) => renderCpuMax(q, p)), (v) => limitValue(v.quotaUsec) && isCount(v.periodUsec) && v.periodUsec > 0),
+  fuzzCase("cpu.weight", parseCpuWeight, single, isCount),
+  fuzzCase("memory.current", parseMemoryCurrent, single, isCount),
+  fuzzCase("memory.max", parseMemoryMax, limit.map(renderV2Limit), limitValue),
+  fuzzCase("memory.high", parseMemoryHigh, limit.map(renderV2Limit), limitValue),
+  fuzzCase("memory.stat (v2)", parseMemoryStatV2, fc.dictionary(fc.constantFrom("anon", "inactive_file", "file"), counter).map(renderMemoryStatV2), memoryStat),
+  fuzzCase("memory.stat (v2) inactive_file", parseInactiveFileV2, fc.dictionary(fc.constantFrom("anon", "inactive_file"), counter).map(renderMemoryStatV2), isCount),
+  fuzzCase("memory.events", parseMemoryEvents, fc.record({ low: counter, high: counter, max: counter, oom: counter, oomKill: counter, oomGroupKill: counter }).map(renderMemoryEvents),
+    (v) => [v.low, v.high, v.max, v.oom, v.oomKill].every(isCount) && optCount(v.oomGroupKill)),
+  fuzzCase("io.stat", parseIoStat, fc.array(fc.record({ major: fc.nat(4095), minor: fc.nat(1 << 20), readBytes: fc.nat(), writeBytes: fc.nat(), readIos: fc.nat(), writeIos: fc.nat(), discardBytes: fc.nat(), discardIos: fc.nat() }), { maxLength: 4 }).map(renderIoStat),
+    (ds) => ds.every((d) => Object.values(d).every(isCount))),
+  fuzzCase("*.pressure", (t) => parsePressure(t), fc.tuple(psiValues, fc.option(psiValues, { nil: undefined })).map(([s, f]) => renderPressure(s, f)),
+    (p) => [p.some, ...(p.full ? [p.full] : [])].every((l) => isNonNegative(l.avg10) && isNonNegative(l.avg60) && isNonNegative(l.avg300) && isCount(l.totalUsec))),
+  fuzzCase("cpuacct.usage", parseCpuacctUsage, single, (v) => isCount(v.usageUsec)),
+  fuzzCase("cpu.stat (v1)", parseCpuStatV1, fc.record({ nrPeriods: counter, nrThrottled: counter, throttledNs: counter }).map(renderCpuStatV1),
+    (v) => isCount(v.nrPeriods) && isCount(v.nrThrottled) && isCount(v.throttledUsec)),
+  fuzzCase("cpu.cfs_quota_us", parseCfsQuotaUs, fc.oneof(single, fc.constant("-1\n")), limitValue),
+  fuzzCase("cpu.cfs_period_us", parseCfsPeriodUs, single, (v) => isCount(v) && v > 0),
+  fuzzCase("cpu.shares", parseCpuShares, single, isCount),
+  fuzzCase("memory.usage_in_bytes", parseMemoryUsageInBytes, single, isCount),
+  fuzzCase("memory.limit_in_bytes", parseMemoryLimitInBytes, v1Limit, limitValue),
+  fuzzCase("memory.stat (v1)", parseMemoryStatV1, fc.tuple(fc.dictionary(fc.constantFrom("rss", "inactive_file"), counter), limit).map(([v, l]) => renderMemoryStatV1(v, l)),
+    (v) => memoryStat(v) && optCount(v.totalInactiveFileBytes)),
+  fuzzCase("memory.stat (v1) inactive_file", parseInactiveFileV1, fc.tuple(fc.dictionary(fc.constantFrom("rss", "inactive_file"), counter), limit).map(([v, l]) => renderMemoryStatV1(v, l)), isCount),
+  fuzzCase("memory.oom_control", parseOomControl, fc.record({ oomKillDisable: fc.boolean(), underOom: fc.boolean(), oomKills: counter }).map(renderOomControl),
+    (v) => typeof v.oomKillDisable === "boolean" && typeof v.underOom === "boolean" && optCount(v.oomKills)),
+  fuzzCase("memory.failcnt", parseMemoryFailcnt, single, isCount),
 ];
 
-describe.each(parsers)("%s parser on arbitrary input", (_name, parse) => {
-  test("never throws, and either parses or returns a ParseError", () => {
+describe.each(fuzzCases)("$name parser, fuzzed", ({ name, parse, valid, typed }) => {
+  test("fuzzed: never throws, and returns either a ParseError or a value of the promised types and ranges", () => {
     fc.assert(
-      fc.property(anyText, (text) => {
+      fc.property(fc.oneof(fuzzInput(valid), soup), (text) => {
         const r = parse(text);
-        if (!r.ok) {
+        if (r.ok) expect((typed as (v: unknown) => boolean)(r.value)).toBe(true);
+        else {
           expect(r.error.kind).toBe("parse");
           expect(typeof r.error.message).toBe("string");
         }
       }),
-      { numRuns: 400 },
+      { numRuns: fuzzRuns() },
     );
   });
 
   test("an empty file is a ParseError, not a value of zeros", () => {
     // io.stat is the exception: no device has seen I/O yet.
-    if (_name === "io.stat") expect(parse("").ok).toBe(true);
+    if (name === "io.stat") expect(parse("").ok).toBe(true);
     else expect(parse("").ok).toBe(false);
+  });
+});
+
+describe("inputs the fuzzing found", () => {
+  const huge = "9".repeat(400);
+
+  test("a counter longer than any u64 is an error, not Infinity", () => {
+    expect(parseMemoryCurrent(`${huge}\n`).ok).toBe(false);
+    expect(parseCpuWeight("18446744073709551616\n").ok).toBe(false);
+    expect(parseMemoryCurrent("18446744073709551615\n")).toEqual({ ok: true, value: 2 ** 64 });
+    expect(parseCpuacctUsage(`${huge}\n`).ok).toBe(false);
+    expect(parseCpuStatV1(`nr_periods 1\nnr_throttled 1\nthrottled_time ${huge}\n`).ok).toBe(false);
+    expect(parseMemoryEvents(`low 0\nhigh 0\nmax ${huge}\noom 0\noom_kill 0\n`).ok).toBe(false);
+    expect(parseCpuMax(`max ${huge}\n`).ok).toBe(false);
+  });
+
+  test("a memory.stat value longer than any u64 is an error on the fast path and the general one alike", () => {
+    const text = `anon 18446744073709551616\ninactive_file 7\n`;
+    expect(parseMemoryStatV2(text).ok).toBe(false);
+    expect(parseInactiveFileV2(text).ok).toBe(false);
+  });
+
+  test("a negative inactive_file is an error, so the working set is never inflated", () => {
+    expect(parseMemoryStatV2("anon 1\ninactive_file -4096\n").ok).toBe(false);
+    expect(parseInactiveFileV2("anon 1\ninactive_file -4096\n").ok).toBe(false);
+    expect(parseMemoryStatV1("inactive_file 1\ntotal_inactive_file -4096\n").ok).toBe(false);
+    expect(parseInactiveFileV1("inactive_file 1\ntotal_inactive_file -4096\n").ok).toBe(false);
+    // Other memory.stat keys stay signed.
+    expect(parseMemoryStatV2("inactive_file 0\nzz_delta -3\n").ok).toBe(true);
+  });
+
+  test("a PSI average too long for a double is an error, not Infinity", () => {
+    expect(parsePressure(`some avg10=${huge} avg60=0.00 avg300=0.00 total=5\n`).ok).toBe(false);
+    expect(parsePressure(`some avg10=0.${huge} avg60=0.00 avg300=0.00 total=5\n`)).toEqual({ ok: true, value: { some: { avg10: 1, avg60: 0, avg300: 0, totalUsec: 5 } } });
+  });
+
+  test("an io.stat device number beyond 32 bits is an error, not Infinity", () => {
+    expect(parseIoStat(`${huge}:0 rbytes=1 wbytes=2 rios=3 wios=4\n`).ok).toBe(false);
+    expect(parseIoStat("8:4294967296 rbytes=1 wbytes=2 rios=3 wios=4\n").ok).toBe(false);
+    expect(parseIoStat("8:4294967295 rbytes=1 wbytes=2 rios=3 wios=4\n").ok).toBe(true);
   });
 });
 
@@ -409,7 +476,7 @@ describe("inactive_file alone, as the reader parses memory.stat", () => {
 
   test.each(cases)("%s: the same value or error as the full memory.stat parser, on any text", (_name, fast, full, rendered) => {
     fc.assert(
-      fc.property(fc.oneof(anyText, nearKernel, rendered), (text) => {
+      fc.property(fc.oneof(anyText, soup, nearKernel, rendered), (text) => {
         expect(fast(text)).toEqual(full(text));
       }),
       { numRuns: 1500 },

@@ -71,7 +71,10 @@ function parsePsiPairs(t: readonly string[]): PsiLine | string {
 }
 
 function decimal(raw: string): number | undefined {
-  return AVG_RE.test(raw) ? Number(raw) : undefined;
+  if (!AVG_RE.test(raw)) return undefined;
+  const value = Number(raw);
+  // Hundreds of digits pass the pattern but overflow to Infinity.
+  return Number.isFinite(value) ? value : undefined;
 }
 
 /**

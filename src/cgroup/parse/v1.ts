@@ -93,7 +93,9 @@ export function parseMemoryStatV1(text: string): Result<MemoryStatV1, ParseError
   const stat = memoryStatFields(text);
   if (!stat.ok) return stat;
   const total = stat.value.fields.get("total_inactive_file");
-  return total === undefined ? stat : ok({ ...stat.value, totalInactiveFileBytes: total });
+  if (total === undefined) return stat;
+  if (total < 0) return err(parseError("memory.stat", `"total_inactive_file" is negative: ${total}`));
+  return ok({ ...stat.value, totalInactiveFileBytes: total });
 }
 
 /**

@@ -150,6 +150,7 @@ export interface IoStatDevice {
 
 const IO_KEYS = { rbytes: "readBytes", wbytes: "writeBytes", rios: "readIos", wios: "writeIos", dbytes: "discardBytes", dios: "discardIos" } as const;
 const DEVICE_RE = /^(\d+):(\d+)$/;
+const MAX_DEVICE_PART = 0xffff_ffff;
 
 /**
  * `io.stat`: one line per device with I/O, `8:0 rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=..`.
@@ -190,5 +191,13 @@ function parseIoStatLine(t: readonly string[]): IoStatDevice | string {
   for (const key of ["rbytes", "wbytes", "rios", "wios"]) {
     if (!seen.has(key)) return `missing key "${key}" for device ${dev ?? ""}`;
   }
-  return { major: Number(m[1]), minor: Number(m[2]), ...values };
+  const device = deviceNumbers(m);
+  return device === undefined ? `device number out of range: "${clip(dev ?? "")}"` : { ...device, ...values };
+}
+
+/** `major:minor` as numbers; undefined past 32 bits (dev_t: 12 major, 20 minor), which no device has. */
+function deviceNumbers(m: RegExpExecArray): { major: number; minor: number } | undefined {
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  return major > MAX_DEVICE_PART || minor > MAX_DEVICE_PART ? undefined : { major, minor };
 }
