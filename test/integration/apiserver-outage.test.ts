@@ -111,9 +111,11 @@ beforeAll(async () => {
   }
 
   controllerPort = await freePort();
-  controller = startXander(["controller", "--namespace", controllerNamespace, "--lease-duration", "6s", "--metrics-addr", `127.0.0.1:${controllerPort}`], join(dir, "controller.log"));
+  // /metrics is read while the apiserver is down, when no scrape can be authorized (the guard fails closed):
+  // the test's processes serve it on loopback without token reviews.
+  controller = startXander(["controller", "--namespace", controllerNamespace, "--lease-duration", "6s", "--metrics-addr", `127.0.0.1:${controllerPort}`, "--metrics-authorization", "none"], join(dir, "controller.log"));
   agentPort = await freePort();
-  agent = startXander(["agent", "--node", nodeName, "--db", join(dir, "agent.db"), "--metrics-addr", `127.0.0.1:${agentPort}`], join(dir, "agent.log"));
+  agent = startXander(["agent", "--node", nodeName, "--db", join(dir, "agent.db"), "--metrics-addr", `127.0.0.1:${agentPort}`, "--metrics-authorization", "none"], join(dir, "agent.log"));
   await poll("the agent's first NodeFindings report", async () => ((await nodeFindings())?.status?.agent?.pods === 2 ? true : undefined), { timeoutMs: 90_000, intervalMs: 500 });
   probing = setInterval(() => { probe().catch(() => undefined); }, 1000);
 }, 300_000);
