@@ -46,7 +46,7 @@ const PERIOD_USEC = 100_000;
  */
 export class CgroupSandbox {
   private readonly created: string[] = [];
-  private readonly children: { child: ChildProcess; exited: Promise<number | null> }[] = [];
+  private readonly children: { child: ChildProcess; exited: Promise<number | null>; podRelPath: string }[] = [];
   private readonly mounts: readonly string[];
 
   constructor(private readonly layout: CgroupLayout) {
@@ -81,7 +81,7 @@ export class CgroupSandbox {
       child.once("exit", (code) => { resolve(code); });
       child.once("error", () => { resolve(null); });
     });
-    this.children.push({ child, exited });
+    this.children.push({ child, exited, podRelPath: pod.podRelPath });
     if (child.pid === undefined) throw new Error(`could not start ${argv.join(" ")} in ${pod.containerRelPath}`);
     return { pid: child.pid, exited };
   }
@@ -93,7 +93,27 @@ export class CgroupSandbox {
 
   /** Stops the processes of one pod's load (all processes started so far, by process group). */
   async stopAll(): Promise<void> {
-    for (const { child } of this.children) {
+    await this.stop(this.children.splice(0));
+  }
+
+  /** Stops the pod's processes and removes its cgroups in every hierarchy, as the kubelet does when a pod goes. */
+  async removePod(pod: SandboxPod): Promise<string[]> {
+    const mine = this.children.filter((c) => c.podRelPath === pod.podRelPath);
+    this.children.splice(0, this.children.length, ...this.children.filter((c) => !mine.includes(c)));
+    await this.stop(mine);
+    const inside = (dir: string): boolean => this.mounts.some((mount) => dir === join(mount, pod.podRelPath) || dir.startsWith(`${join(mount, pod.podRelPath)}/`));
+    const dirs = this.created.filter(inside);
+    this.created.splice(0, this.created.length, ...this.created.filter((dir) => !inside(dir)));
+    const failures: string[] = [];
+    for (const dir of dirs.reverse()) {
+      const failure = await removeCgroup(dir);
+      if (failure !== undefined) failures.push(failure);
+    }
+    return failures;
+  }
+
+  private async stop(children: readonly { child: ChildProcess; exited: Promise<number | null> }[]): Promise<void> {
+    for (const { child } of children) {
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
         try {
           process.kill(-child.pid, "SIGKILL");
@@ -102,8 +122,7 @@ export class CgroupSandbox {
         }
       }
     }
-    await Promise.all(this.children.map(({ exited }) => exited));
-    this.children.length = 0;
+    await Promise.all(children.map(({ exited }) => exited));
   }
 
   /** Kills our processes, then removes our cgroups deepest first in every hierarchy. */

@@ -79,3 +79,11 @@ export function metricValue(page: string, name: string, labels = ""): number {
   const line = page.split("\n").find((l) => l.startsWith(`${name}${labels} `) || (labels === "" && l.startsWith(`${name} `)));
   return line === undefined ? 0 : Number(line.split(" ").pop());
 }
+
+/** Sums every series of one metric on a Prometheus text page, whatever its labels. */
+export function metricSum(page: string, name: string): number {
+  return page
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+}
