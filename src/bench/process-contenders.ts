@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SandboxPod } from "../demo/sandbox.js";
+import { freePort } from "../util/ports.js";
 
 const XANDER = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const BUILD_CADVISOR = fileURLToPath(new URL("../../hack/build-cadvisor.sh", import.meta.url));
@@ -62,18 +62,6 @@ function spawnLogged(command: string, args: readonly string[], logFile: string, 
       clearTimeout(timer);
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => { resolve(port); });
-    });
-  });
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {

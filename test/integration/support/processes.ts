@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
-import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "../../cluster/index.js";
+
+export { freePort, freePorts } from "../../../src/util/ports.js";
 
 /** A Xander process (controller or agent) started from the built CLI, with its log in a file. */
 export interface XanderProcess {
@@ -43,35 +44,6 @@ export function trackProcess(child: ChildProcess, logFile: string): XanderProces
       return code;
     },
   };
-}
-
-/** A free loopback port, for a process's metrics listener. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => { resolve(port); });
-    });
-  });
-}
-
-/** Distinct free loopback ports: all held open at once, so two calls cannot hand out the same one. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<Server>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        resolve(server);
-      });
-    })),
-  );
-  const ports = servers.map((srv) => (srv.address() as AddressInfo).port);
-  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
-  return ports;
 }
 
 /** Reads one counter or gauge value from a Prometheus text page. */
