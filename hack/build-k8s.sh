@@ -15,23 +15,14 @@ K8S_VERSION=v1.34.3
 ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.19.5
 
-CACHE="${XANDER_CACHE:-$HOME/.cache/xander}"
+NAME=build-k8s
+# shellcheck source=hack/lib/go-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-build.sh"
 K8S_BIN="$CACHE/k8s/$K8S_VERSION/bin"
 ETCD_BIN="$CACHE/etcd/$ETCD_VERSION/bin"
 HELM_BIN="$CACHE/helm/$HELM_VERSION/bin"
-NICE="${BUILD_NICE:-10}"
 
-if [[ -n "${GO:-}" ]]; then :
-elif command -v go >/dev/null 2>&1; then GO=$(command -v go)
-elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
-else echo "build-k8s: no Go toolchain found (set GO=/path/to/go)" >&2; exit 1
-fi
-
-START=$SECONDS
-log() {
-  local s=$((SECONDS - START))
-  printf '[build-k8s %02d:%02d:%02d] %s\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) "$*"
-}
+find_go
 
 print_dirs() {
   echo "K8S_BIN=$K8S_BIN"
@@ -62,35 +53,6 @@ if [[ "${1:-}" == "--print" ]]; then
 fi
 
 export CGO_ENABLED=0 GOWORK=off GOFLAGS="-buildvcs=false -mod=mod" GOTOOLCHAIN=local
-
-# Runs a `go build -v`-style command with its package list going to a log file,
-# and prints "N packages compiled" every 30 s so a long build shows progress.
-run_logged() {
-  local logfile=$1; shift
-  : >"$logfile"
-  nice -n "$NICE" "$@" >>"$logfile" 2>&1 &
-  local pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    for _ in 1 2 3 4 5 6; do
-      sleep 5
-      kill -0 "$pid" 2>/dev/null || break 2
-    done
-    log "  $(grep -c -v -e '^go: ' -e '^#' "$logfile" || true) packages compiled ($logfile)"
-  done
-  if ! wait "$pid"; then
-    log "FAILED: $* (last lines of $logfile follow)"
-    tail -n 40 "$logfile" >&2
-    return 1
-  fi
-}
-
-# A throwaway module to build from, under the cache so nothing lands in the repo.
-new_workdir() {
-  local dir
-  mkdir -p "$CACHE/tmp"
-  dir=$(mktemp -d "$CACHE/tmp/$1.XXXXXX")
-  echo "$dir"
-}
 
 build_etcd() {
   [[ -x "$ETCD_BIN/etcd" ]] && { log "etcd $ETCD_VERSION present"; return; }
