@@ -61,7 +61,10 @@ describe("the HistoryWritable condition", () => {
 });
 
 describe("HistoryHealth", () => {
-  it("says nothing before the first tick, then reports each flip once", () => {
+  it("says nothing before the first tick, then reports each flip once, and a first failure as one", () => {
+    const failingFromTheStart = new HistoryHealth(PATH);
+    expect(failingFromTheStart.observe(diskFull, T0)).toBe(true);
+    expect(failingFromTheStart.observe(diskFull, T0 + 1000)).toBe(false);
     const health = new HistoryHealth(PATH);
     expect(health.conditions()).toEqual([]);
     expect(health.observe(undefined, T0)).toBe(false);

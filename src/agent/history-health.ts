@@ -57,11 +57,11 @@ export class HistoryHealth {
 
   constructor(private readonly path: string) {}
 
-  /** Records one tick's write; returns whether writability flipped. */
+  /** Records one tick's write; returns whether writability flipped (or starts out false). */
   observe(error: unknown, nowMs: number): boolean {
     const before = this.current;
     this.current = nextHistoryState(before, this.path, error, nowMs);
-    return before !== undefined && before.writable !== this.current.writable;
+    return (before?.writable ?? true) !== this.current.writable;
   }
 
   get state(): HistoryState | undefined {
