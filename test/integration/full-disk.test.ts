@@ -7,7 +7,7 @@
  * starts on the full disk with no history file yet: it must run without history and open it once it can.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -106,7 +106,7 @@ afterAll(async () => {
   await kubectl(["delete", "nodefindings", nodeName, "--ignore-not-found"]);
   if (namespace) await deleteNamespace(namespace);
   await deleteNode(nodeName);
-  writeFileSync(join(repoRoot, ".cluster", "full-disk.json"), JSON.stringify(figures, null, 2));
+  if (existsSync(join(repoRoot, ".cluster"))) writeFileSync(join(repoRoot, ".cluster", "full-disk.json"), JSON.stringify(figures, null, 2));
   if (process.env.XANDER_KEEP_LOGS === undefined && dir) rmSync(dir, { recursive: true, force: true });
   expect(failures).toEqual([]);
 }, 120_000);
