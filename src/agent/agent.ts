@@ -21,6 +21,7 @@ import { openStore, type HistoryStore } from "../store/index.js";
 import type { Logger } from "../util/log.js";
 import { AgentDependencies } from "./dependencies.js";
 import { historyRoutes, type HistorySource } from "./history-api.js";
+import { HistoryHealth } from "./history-health.js";
 import { AgentMetrics } from "./metrics.js";
 import { nodeReport } from "./node-report.js";
 import { ReportWriter } from "./report-writer.js";
@@ -47,6 +48,9 @@ export interface AgentOptions {
   /** False: no dependency mapping, whatever the policies say (`--no-dependency-mapping`). Default true. */
   readonly dependencyMapping?: boolean;
 }
+
+/** While the history file cannot be opened (a full disk at start), it is tried again this often. */
+export const HISTORY_REOPEN_EVERY_MS = 10_000;
 
 export class Agent {
   readonly metrics = new AgentMetrics();
@@ -75,7 +79,9 @@ export class Agent {
     private readonly layout: CgroupLayout,
   ) {
     const { logger, client, nodeName } = options;
-    this.store = openStore(options.dbPath, { logger });
+    // A history that cannot be opened must not stop the agent: detection runs from memory meanwhile.
+    this.store = openStore(options.dbPath, { logger, reopenEveryMs: HISTORY_REOPEN_EVERY_MS });
+    const history = new HistoryHealth(options.dbPath);
     this.reader = keptOpenReader(layout);
     this.engine = new NodeEngine({
       windowMs: DEFAULT_SAMPLING.windowMs,
@@ -114,6 +120,7 @@ export class Agent {
       targets: this.targets,
       metrics: this.metrics,
       logger,
+      history,
       onTick: (analysis, nowMs, reporting) => {
         const agent = {
           version: options.version,
@@ -124,7 +131,10 @@ export class Agent {
           ...(options.advertiseAddress === undefined ? {} : { endpoint: options.advertiseAddress }),
         };
         const report = nodeReport(reportSources, analysis, nowMs, agent, reporting, this.sampling.policies);
-        this.writer.submit(report, nowMs, reporting);
+        const conditions = history.conditions();
+        // A flip of HistoryWritable is material: it is written at once, not at the next heartbeat.
+        const fingerprint = `${report.fingerprint}|${conditions.map((c) => `${c.type}=${c.status}`).join(",")}`;
+        this.writer.submit({ ...report, conditions, fingerprint }, nowMs, reporting);
       },
     });
   }

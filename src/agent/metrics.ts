@@ -72,6 +72,11 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   readonly storeErrors = new Counter({ name: "xander_agent_history_write_errors_total", help: "Ticks that could not be written to the local history", registers: [this.registry] });
+  readonly historyWritable = new Gauge({
+    name: "xander_agent_history_writable",
+    help: "1 while ticks are written to the local history, 0 while they cannot be (full disk, I/O error, file not open); detection goes on either way",
+    registers: [this.registry],
+  });
 
   /**
    * One tick's findings to the gauges and the incident counter. The gauges are rebuilt from scratch,

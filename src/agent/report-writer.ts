@@ -9,6 +9,7 @@ import type { Finding } from "../analysis/types.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../util/log.js";
 import { FindingEvents, type Queued } from "./events.js";
+import type { AgentCondition } from "./history-health.js";
 import type { AgentMetrics } from "./metrics.js";
 import { Publisher } from "./publisher.js";
 import { NodeFindingsReporter, type ReportingTiming } from "./reporter.js";
@@ -18,6 +19,8 @@ export type NodeStatus = Parameters<NodeFindingsReporter["report"]>[0];
 /** One tick's report: the status to write, what makes it materially new, and what deserves an Event. */
 export interface NodeReport {
   readonly status: NodeStatus;
+  /** Conditions besides Reporting (HistoryWritable). */
+  readonly conditions?: readonly AgentCondition[];
   readonly fingerprint: string;
   readonly raised: readonly Finding[];
   readonly cleared: readonly Incident[];
@@ -61,7 +64,7 @@ export class ReportWriter {
     // While status writes back off, Events wait too: one attempt per backoff, not one failure logged per tick.
     if (!this.reporter.backingOff(Date.now())) await this.publishEvents();
     // The clock of the write is now, not the tick's: pacing is about what the API server sees.
-    const written = await this.reporter.report(report.status, report.fingerprint, Math.max(nowMs, Date.now()), timing);
+    const written = await this.reporter.report(report.status, report.fingerprint, Math.max(nowMs, Date.now()), timing, report.conditions);
     if (written.outcome === "skipped") return;
     this.metrics.statusWrites.inc({ outcome: written.outcome, reason: written.reason });
     if (written.outcome === "failed") this.metrics.writeErrors.inc();

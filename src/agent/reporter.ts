@@ -4,6 +4,7 @@ import { backoffMs } from "../kube/backoff.js";
 import { isNotFound } from "../kube/errors.js";
 import { AGENT_FIELD_MANAGER, NODE_FINDINGS_KIND } from "../kube/resources.js";
 import type { Logger } from "../util/log.js";
+import type { AgentCondition } from "./history-health.js";
 
 /** The one call the reporter makes; KubeClient.applyStatus provides it. */
 export interface StatusWriter {
@@ -61,7 +62,8 @@ export class NodeFindingsReporter {
     return this.state.retryAtMs !== undefined && nowMs < this.state.retryAtMs;
   }
 
-  async report(status: Omit<NodeFindingsStatus, "conditions">, fingerprint: string, nowMs: number, timing: ReportingTiming): Promise<ReportOutcome> {
+  /** `conditions` join Reporting, which the reporter keeps itself; each gets the generation of the last write. */
+  async report(status: Omit<NodeFindingsStatus, "conditions">, fingerprint: string, nowMs: number, timing: ReportingTiming, conditions: readonly AgentCondition[] = []): Promise<ReportOutcome> {
     const reason = writeReason(this.state, fingerprint, nowMs, timing);
     if (reason === undefined) return { outcome: "skipped" };
     this.reportingSinceMs ??= nowMs;
@@ -70,7 +72,7 @@ export class NodeFindingsReporter {
       kind: "NodeFindings",
       metadata: { name: this.nodeName },
       spec: { nodeName: this.nodeName },
-      status: { ...status, conditions: [this.reportingCondition()] },
+      status: { ...status, conditions: [this.reportingCondition(), ...conditions.map((condition) => this.observed(condition))] },
     };
     try {
       const written = await this.writer.applyStatus(body, { fieldManager: AGENT_FIELD_MANAGER, force: true });
@@ -88,6 +90,10 @@ export class NodeFindingsReporter {
       this.logger.warn({ err: error, nodeFindings: this.nodeName, retryInMs: delayMs }, `cannot write status of NodeFindings ${this.nodeName}${hint}; sampling continues`);
       return { outcome: "failed", reason };
     }
+  }
+
+  private observed(condition: AgentCondition): Condition {
+    return this.generation === undefined ? condition : { ...condition, observedGeneration: this.generation };
   }
 
   private reportingCondition(): Condition {

@@ -9,6 +9,7 @@ import type { NodeEngine } from "../engine/node-engine.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
 import { bindingOf, nodePolicy, policyFor, samplingFor } from "./bindings.js";
+import type { HistoryHealth } from "./history-health.js";
 import type { AgentMetrics } from "./metrics.js";
 import { reportingOf, type Reporting } from "./node-report.js";
 import { KubeletOomKills } from "./oom-kills.js";
@@ -27,6 +28,8 @@ export interface SamplingParts {
   readonly targets: TargetResolver;
   readonly metrics: AgentMetrics;
   readonly logger: Logger;
+  /** Told whether each tick reached the history. */
+  readonly history?: HistoryHealth;
   /** Called after every tick that took a sample. */
   readonly onTick: (analysis: AnalysisResult, nowMs: number, reporting: Reporting) => void;
 }
@@ -89,15 +92,27 @@ export class SamplingLoop {
     const timer = metrics.tickSeconds.startTimer();
     const intervalMs = samplingFor(this.effective, DEFAULT_SAMPLING).intervalMs;
     // OOM kills that ended a container are seen in the kubelet's record, since its cgroup is gone by the next read.
-    const { tick, analysis, stored } = await engine.tick(targets.targets, nowMs, (sampled) => this.oomKills.missed(this.nodePods, sampled.containers, nowMs, intervalMs));
+    const { tick, analysis, stored, historyError } = await engine.tick(targets.targets, nowMs, (sampled) => this.oomKills.missed(this.nodePods, sampled.containers, nowMs, intervalMs));
     timer();
     this.lastSampleMs = nowMs;
     metrics.ticks.inc();
     metrics.samples.inc(tick.containers.length);
     if (!stored) metrics.storeErrors.inc();
+    this.observeHistory(historyError, nowMs);
     const reporting = reportingOf(this.effective);
     metrics.observeFindings(analysis.active, analysis.raised, reporting.maxFindings);
     this.parts.onTick(analysis, nowMs, reporting);
+  }
+
+  private observeHistory(error: unknown, nowMs: number): void {
+    const { history, metrics, logger } = this.parts;
+    if (!history) return;
+    if (history.observe(error, nowMs)) {
+      const state = history.state;
+      if (state?.writable) logger.info({ reason: state.reason }, "history writable again: HistoryWritable is True");
+      else logger.warn({ reason: state?.reason }, `history not writable: HistoryWritable is False (${state?.reason ?? ""})`);
+    }
+    metrics.historyWritable.set(history.state?.writable === false ? 0 : 1);
   }
 
   private async refreshTargets(): Promise<void> {

@@ -352,6 +352,6 @@ export interface NodeFindingsStatus {
   recentIncidents?: RecentIncident[];
   /** Counts, for printer columns and quick looks. */
   summary?: FindingsSummary;
-  /** Reporting: whether the agent is writing this object. */
+  /** Reporting: whether the agent is writing this object. HistoryWritable: whether its ticks reach the node-local history (False, reason DiskFull or WriteFailed, while they do not; detection goes on from memory). */
   conditions?: Condition[];
 }

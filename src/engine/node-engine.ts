@@ -31,6 +31,8 @@ export interface EngineTick {
   readonly analysis: AnalysisResult;
   /** Whether this tick reached the history store; analysis goes on either way. */
   readonly stored: boolean;
+  /** Why it did not, when there is a history store and the write failed. */
+  readonly historyError?: unknown;
 }
 
 /**
@@ -74,11 +76,12 @@ export class NodeEngine {
     this.options.retainCgroups?.(targets.map((target) => target.relPath));
     this.samplesTaken += tick.containers.length;
     for (const problem of tick.problems) this.options.logger.warn({ problem }, "cgroup read problem");
-    const stored = this.store(tick, targets);
+    const historyError = this.store(tick, targets);
     const analysis = this.analyzer.ingest(tick);
     // A policy may set MemoryNearLimit below the sampler's default share; from there on the working set is read fresh.
     this.sampler.readMemoryStatEveryTickFrom(this.analyzer.lowestMemoryNearLimitThreshold ?? Number.POSITIVE_INFINITY);
-    return { tick, analysis, stored };
+    const stored = this.options.history !== undefined && historyError === undefined;
+    return { tick, analysis, stored, ...(historyError === undefined ? {} : { historyError }) };
   }
 
   private nameTargets(targets: readonly Target[]): void {
@@ -102,19 +105,20 @@ export class NodeEngine {
     return this.samplesTaken;
   }
 
-  /** A failing history store must not stop detection: log once per distinct error and go on. */
-  private store(tick: Tick, targets: readonly Target[]): boolean {
+  /** A failing history store must not stop detection: log once per distinct error and go on. Returns the error, if any. */
+  private store(tick: Tick, targets: readonly Target[]): unknown {
     const history = this.options.history;
-    if (!history) return false;
+    if (!history) return undefined;
     try {
       history.appendTick(tick, targets);
+      if (this.lastHistoryError !== undefined) this.options.logger.info("ticks are written to the history store again");
       this.lastHistoryError = undefined;
-      return true;
+      return undefined;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (message !== this.lastHistoryError) this.options.logger.error({ err: error }, "could not write this tick to the history store; detection continues");
       this.lastHistoryError = message;
-      return false;
+      return error;
     }
   }
 }

@@ -1,8 +1,9 @@
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { jest } from "@jest/globals";
 import Database from "better-sqlite3";
 import { openStore } from "./store.js";
 import { StoreOpenError } from "./open.js";
+import { HistoryUnavailableError } from "./recovering.js";
 import { T0_MS, sampleOf, scratchDir, target, tickOf } from "./testing.js";
 import type { StoreLogger } from "./types.js";
 
@@ -191,4 +192,38 @@ test("a directory that cannot be written is a clear error naming the path, and n
   expect(() => openStore(path)).toThrow(StoreOpenError);
   expect(() => openStore(path)).toThrow(/cannot open the history store at \/proc\/xander-history\.db: .*\/proc exists and is writable/);
   expect(existsSync(path)).toBe(false);
+});
+
+test("with reopenEveryMs a file that cannot be opened is waited for: calls name the file until it opens, and it opens by itself", () => {
+  const blocker = scratch.file("not-yet-a-dir");
+  writeFileSync(blocker, "");
+  const path = `${blocker}/history.db`;
+  const logger = recordingLogger();
+  const store = openStore(path, { logger, reopenEveryMs: 0 });
+  const web = target(1);
+  const tick = tickOf(T0_MS, [sampleOf(web, T0_MS, { cpuCores: 0.5 })]);
+  expect(() => { store.appendTick(tick, [web]); }).toThrow(HistoryUnavailableError);
+  expect(() => { store.appendTick(tick, [web]); }).toThrow(new RegExp(`history store ${path} is not open \\(cannot open the history store at ${path}`));
+  expect(store.stats().samplesStored).toBe(0);
+  expect(logger.lines[0]?.msg).toMatch(new RegExp(`cannot open the history store ${path} .*running without history, detection continues, trying again`));
+
+  rmSync(blocker);
+  mkdirSync(blocker);
+  store.appendTick(tick, [web]);
+  expect(store.latestWindow(T0_MS)).toEqual([expect.objectContaining({ key: web.key, cpuCores: 0.5 })]);
+  expect(logger.lines.at(-1)?.msg).toMatch(/is open again/);
+  store.close();
+});
+
+test("with reopenEveryMs the file is not tried again before the interval", () => {
+  const blocker = scratch.file("blocked");
+  writeFileSync(blocker, "");
+  const path = `${blocker}/history.db`;
+  const logger = recordingLogger();
+  const store = openStore(path, { logger, reopenEveryMs: 60_000 });
+  rmSync(blocker);
+  mkdirSync(blocker);
+  expect(() => store.openIncidents()).toThrow(/trying to open it every 60 s/);
+  expect(logger.lines).toHaveLength(1);
+  store.close();
 });

@@ -52,6 +52,23 @@ export function sqliteCode(error: unknown): string | undefined {
   return code?.startsWith("SQLITE_") ? code : undefined;
 }
 
+/**
+ * The disk (or the filesystem's quota) is full: SQLite's SQLITE_FULL, or ENOSPC/EDQUOT from the file system,
+ * looked for in the error and its causes.
+ */
+export function isDiskFull(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = causeOf(e), depth++) {
+    const code = field(e, "code") ?? "";
+    if (code.startsWith("SQLITE_FULL") || code === "ENOSPC" || code === "EDQUOT") return true;
+    if (/database or disk is full|no space left on device/i.test(messageOf(e))) return true;
+  }
+  return false;
+}
+
+function causeOf(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "cause" in error ? error.cause : undefined;
+}
+
 /** Damage to the file's contents, as opposed to a missing directory, a permission or a lock. */
 export function isCorruption(error: unknown): boolean {
   if (error instanceof CorruptDatabaseError) return true;

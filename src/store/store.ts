@@ -17,7 +17,8 @@ const defaultLogger: StoreLogger = {
 
 /**
  * Opens the history at `path` (`:memory:` for tests), creating, migrating or, when the file is corrupt,
- * replacing it. Throws on a bad retention, a directory that cannot be written, or a schema from a newer build.
+ * replacing it. Throws on a bad retention, a directory that cannot be written, or a schema from a newer build;
+ * with `reopenEveryMs`, only on a bad retention or a newer schema (the store then waits for its file).
  */
 export function openStore(path: string, opts: StoreOptions = {}): HistoryStore {
   const retention = validRetention({ ...DEFAULT_RETENTION, ...opts.retention });
@@ -31,5 +32,6 @@ export function openStore(path: string, opts: StoreOptions = {}): HistoryStore {
       throw error;
     }
   };
-  return path === MEMORY_PATH ? open() : new RecoveringHistoryStore(open, logger);
+  if (path === MEMORY_PATH) return open();
+  return new RecoveringHistoryStore(open, logger, { path, retention, ...(opts.reopenEveryMs === undefined ? {} : { reopenEveryMs: opts.reopenEveryMs }) });
 }

@@ -22,6 +22,13 @@ export interface StoreOptions {
   readonly retention?: Partial<Retention>;
   /** How long a write waits for another connection's lock before failing. */
   readonly busyTimeoutMs?: number;
+  /**
+   * When set, a file that cannot be opened (a full disk, an unwritable directory) does not throw: the store
+   * starts without it, every call fails with HistoryUnavailableError, and opening is tried again this often.
+   * For the agent, which detects from memory and must not crash-loop over its history. A schema from a newer
+   * build still throws: waiting does not fix it.
+   */
+  readonly reopenEveryMs?: number;
 }
 
 /** A target as the store remembers it, with when it was first and last seen and when its cgroup vanished. */

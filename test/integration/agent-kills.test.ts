@@ -14,9 +14,9 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { random } from "../../src/bench/random.js";
 import { CgroupSandbox, type SandboxPod } from "../../src/demo/sandbox.js";
-import type { NodeFindings } from "../../src/api/types.generated.js";
 import { createNamespace, createNode, deleteNamespace, deleteNode, installCrds, kubectl, poll, repoRoot } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
+import { nodeFindings } from "./support/node-findings.js";
 import { freePort, startXander, type XanderProcess } from "./support/processes.js";
 import { addApiPod, applyPolicy, eventsIn } from "./support/sandbox-pods.js";
 
@@ -131,11 +131,6 @@ function stats(values: readonly number[]): { n: number; min: number; median: num
   return { n: sorted.length, min: sorted[0] ?? 0, median: sorted[Math.floor(sorted.length / 2)] ?? 0, max: sorted[sorted.length - 1] ?? 0 };
 }
 
-async function nodeFindings(): Promise<NodeFindings | undefined> {
-  const result = await kubectl(["get", "nodefindings", nodeName, "-o", "json"]);
-  return result.code === 0 ? (JSON.parse(result.stdout) as NodeFindings) : undefined;
-}
-
 beforeAll(async () => {
   const layout = await requireRealCgroups();
   dir = mkdtempSync(join(tmpdir(), "xander-kills-"));
@@ -208,7 +203,7 @@ describe(`the agent killed with SIGKILL ${KILLS} times under load`, () => {
   it("ends with one raise Event, no clear Event, and the finding in NodeFindings under its first onset", async () => {
     await waitForFirstFinding(agent!, runs[runs.length - 1]!);
     const nf = await poll("the restarted agent's report with the finding", async () => {
-      const current = await nodeFindings();
+      const current = await nodeFindings(nodeName);
       return (current?.status?.findings ?? []).some((f) => f.rule === "CPUThrottling" && f.pod?.name === "throttled") ? current : undefined;
     }, { timeoutMs: 30_000 });
     const events = (await eventsIn(namespace)).filter((e) => e.regarding.name === "throttled");

@@ -14,6 +14,7 @@ import type { CgroupLayout } from "../../src/cgroup/types.js";
 import { CgroupSandbox, randomContainerId, type SandboxPod, type SandboxProcess } from "../../src/demo/sandbox.js";
 import { createNamespace, createNode, createPod, installCrds, kubectl, poll, repoRoot, setPodStatus, startCluster, type RunningCluster } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
+import { nodeFindings } from "./support/node-findings.js";
 import { freePort, metricValue, startXander, type XanderProcess } from "./support/processes.js";
 
 const outageMs = Number(process.env.XANDER_OUTAGE_SECONDS ?? "60") * 1000;
@@ -52,10 +53,6 @@ async function probe(): Promise<void> {
   probes.push({ atMs: Date.now(), rssBytes: rssBytes(pid), healthy });
 }
 
-async function nodeFindings(): Promise<NodeFindings | undefined> {
-  const result = await kubectl(["get", "nodefindings", nodeName, "-o", "json"]);
-  return result.code === 0 ? (JSON.parse(result.stdout) as NodeFindings) : undefined;
-}
 
 const throttledIn = (nf: NodeFindings | undefined, pod: string): boolean =>
   (nf?.status?.findings ?? []).some((f) => f.rule === "CPUThrottling" && f.pod?.name === pod && f.pod.namespace === namespace);
@@ -116,7 +113,7 @@ beforeAll(async () => {
   controller = startXander(["controller", "--namespace", controllerNamespace, "--lease-duration", "6s", "--metrics-addr", `127.0.0.1:${controllerPort}`, "--metrics-authorization", "none"], join(dir, "controller.log"));
   agentPort = await freePort();
   agent = startXander(["agent", "--node", nodeName, "--db", join(dir, "agent.db"), "--metrics-addr", `127.0.0.1:${agentPort}`, "--metrics-authorization", "none"], join(dir, "agent.log"));
-  await poll("the agent's first NodeFindings report", async () => ((await nodeFindings())?.status?.agent?.pods === 2 ? true : undefined), { timeoutMs: 90_000, intervalMs: 500 });
+  await poll("the agent's first NodeFindings report", async () => ((await nodeFindings(nodeName))?.status?.agent?.pods === 2 ? true : undefined), { timeoutMs: 90_000, intervalMs: 500 });
   probing = setInterval(() => { probe().catch(() => undefined); }, 1000);
 }, 300_000);
 
@@ -137,7 +134,7 @@ afterAll(async () => {
 describe("apiserver outage", () => {
   it("the agent samples every tick and detects locally while the apiserver is down, and tells the truth once it is back", async () => {
     const steadyBurners = sandbox!.burn(pods.get("steady")!, 1);
-    await poll("CPUThrottling on steady in NodeFindings", async () => (throttledIn(await nodeFindings(), "steady") ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+    await poll("CPUThrottling on steady in NodeFindings", async () => (throttledIn(await nodeFindings(nodeName), "steady") ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
     await poll("the controller to lead", async () => (metricValue(await (await fetch(`http://127.0.0.1:${controllerPort}/metrics`)).text(), "xander_controller_leader") === 1 ? true : undefined), { timeoutMs: 30_000 });
     const agentPid = agent!.child.pid;
     const controllerPid = controller!.child.pid;
@@ -167,7 +164,7 @@ describe("apiserver outage", () => {
     const duringProbes = probes.filter((p) => p.atMs >= downAt && p.atMs <= upAt);
 
     const truth = await poll("NodeFindings to show during throttled and steady cleared", async () => {
-      const nf = await nodeFindings();
+      const nf = await nodeFindings(nodeName);
       return throttledIn(nf, "during") && !throttledIn(nf, "steady") ? nf : undefined;
     }, { timeoutMs: HEARTBEAT_MS + 30_000, intervalMs: 250 });
     figures["apiserver ready → NodeFindings true (ms)"] = Date.now() - upAt;

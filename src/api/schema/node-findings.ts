@@ -186,7 +186,7 @@ function nodeFindingsStatusSchema(ruleNames: readonly string[]): JsonSchema {
           topRisk: str("A one-line description of the worst finding.", 256),
         },
       },
-      conditions: conditions("Reporting: whether the agent is writing this object."),
+      conditions: conditions("Reporting: whether the agent is writing this object. HistoryWritable: whether its ticks reach the node-local history (False, reason DiskFull or WriteFailed, while they do not; detection goes on from memory)."),
     },
   };
 }
