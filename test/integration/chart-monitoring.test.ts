@@ -63,7 +63,7 @@ describe("the chart's monitoring objects, rendered", () => {
     const rule = find(m, "PrometheusRule", "xander") as Manifest & { spec: { groups: { name: string; rules: AlertRule[] }[] } };
     expect(rule.metadata.labels?.release).toBe("prom");
     const alerts = rule.spec.groups.flatMap((g) => g.rules);
-    expect(alerts.map((a) => a.alert)).toEqual(["XanderCPUStarvationWithCulprit", "XanderOOMKill", "XanderSustainedThrottling", "XanderAgentStale"]);
+    expect(alerts.map((a) => a.alert)).toEqual(["XanderCPUStarvationWithCulprit", "XanderOOMKill", "XanderSustainedThrottling", "XanderAgentStale", "XanderAgentHistoryNotWritable"]);
     for (const alert of alerts) {
       expect(alert.labels.team).toBe("platform");
       expect(alert.annotations.runbook_url).toBe(`https://github.com/xander/xander/blob/main/README.md#${alert.alert.toLowerCase()}`);

@@ -54,7 +54,7 @@ const oomAlert = {
 };
 
 const up = (values: string): { series: string; values: string } => ({ series: `up{${Object.entries(TARGET).map(([k, v]) => `${k}="${v}"`).join(",")}}`, values });
-const ALERTS = ["XanderCPUStarvationWithCulprit", "XanderOOMKill", "XanderSustainedThrottling", "XanderAgentDown", "XanderAgentStale"];
+const ALERTS = ["XanderCPUStarvationWithCulprit", "XanderOOMKill", "XanderSustainedThrottling", "XanderAgentDown", "XanderAgentStale", "XanderAgentHistoryNotWritable"];
 
 let dir = "";
 let rulesFile = "";
@@ -82,7 +82,7 @@ async function promtoolTest(name: string, group: Record<string, unknown>): Promi
 describe("the chart's PrometheusRule", () => {
   test("promtool check rules passes on the rendered groups", async () => {
     const r = await promtool(["check", "rules", rulesFile]);
-    expect({ code: r.code, output: r.stdout + r.stderr }).toEqual({ code: 0, output: expect.stringContaining("SUCCESS: 5 rules found") as unknown });
+    expect({ code: r.code, output: r.stdout + r.stderr }).toEqual({ code: 0, output: expect.stringContaining(`SUCCESS: ${ALERTS.length} rules found`) as unknown });
   });
 
   test("a noisy neighbour fires XanderCPUStarvationWithCulprit naming the culprit, once the finding has been open for 5 minutes", async () => {
@@ -212,6 +212,35 @@ describe("the chart's PrometheusRule", () => {
               summary: "1 node(s) have an agent that stopped reporting",
               description: "The Xander controller sees 1 node(s) whose NodeFindings status has not been written for several heartbeats, so their findings are out of date. kubectl get nodefindings shows which nodes (the Reporting condition); kubectl -n xander-system get pods -l app.kubernetes.io/component=agent -o wide shows their agents.",
               runbook_url: `${RUNBOOK}#xanderagentstale`,
+            },
+          }],
+        },
+      ],
+    });
+  });
+
+  test("an agent whose history cannot be written for 15 minutes fires XanderAgentHistoryNotWritable; a short blip does not", async () => {
+    const metrics = new AgentMetrics();
+    metrics.historyWritable.set(0);
+    const [series] = await scrapedSeries(metrics.registry, ["xander_agent_history_writable"], TARGET);
+    const blip = series?.replace(TARGET.node, "node-b").replace(TARGET.instance, "10.0.3.8:9464");
+    await promtoolTest("history", {
+      input_series: [
+        { series, values: "1x2 0x25" },
+        // Full for 10 minutes, then freed: the agent recovers by itself and nobody is paged.
+        { series: blip, values: "1x2 0x10 1x13" },
+      ],
+      alert_rule_test: [
+        { eval_time: "10m", alertname: "XanderAgentHistoryNotWritable", exp_alerts: [] },
+        {
+          eval_time: "20m",
+          alertname: "XanderAgentHistoryNotWritable",
+          exp_alerts: [{
+            exp_labels: { ...TARGET, severity: "warning" },
+            exp_annotations: {
+              summary: "The Xander agent on node node-a cannot write its history",
+              description: "The agent on node node-a (10.0.3.7:9464) has written no tick to its history file for at least 15m. It still detects from memory and reports to NodeFindings, but these minutes are missing from its incidents, pod series and reports. kubectl get nodefindings node-a -o yaml shows the HistoryWritable condition, naming the file and the error; a full disk (DiskFull) clears by itself once space returns.",
+              runbook_url: `${RUNBOOK}#xanderagenthistorynotwritable`,
             },
           }],
         },
