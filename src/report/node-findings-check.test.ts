@@ -47,7 +47,7 @@ describe("checkNodeFindings", () => {
     const { usable, problems } = checkNodeFindings(nf, NOW);
     expect(problems).toEqual([
       "findings[1] repeats findings[0] (CPUThrottling on shop/orders, container api)",
-      "findings[2] (CPUStarvation) names no pod (pod uid only-a-uid)",
+      "findings[2] (CPUStarvation) names no pod by name, only uid only-a-uid",
       "findings[3] (MemoryNearLimit) was last seen (0001-01-01T00:00:00Z) before it was first seen (9999-12-31T23:59:59Z)",
       "findings[4] (IOPressure) has value 1e+308 over threshold 1e-300, not a finite ratio",
     ]);

@@ -30,7 +30,7 @@ function podText(f: { readonly pod?: { readonly namespace?: string; readonly nam
 
 /** Why a finding cannot be used, or undefined. */
 function findingProblem(f: NodeFinding): string | undefined {
-  if (!NODE_RULES.has(f.rule) && f.pod?.name === undefined) return `names no pod (${podText(f)})`;
+  if (!NODE_RULES.has(f.rule) && f.pod?.name === undefined) return f.pod === undefined ? "names no pod" : `names no pod by name, only uid ${f.pod.uid}`;
   if (Date.parse(f.lastSeen) < Date.parse(f.firstSeen)) return `was last seen (${f.lastSeen}) before it was first seen (${f.firstSeen})`;
   const ratio = f.threshold > 0 ? f.value / f.threshold : f.value;
   if (!Number.isFinite(ratio)) return `has value ${f.value} over threshold ${f.threshold}, not a finite ratio`;
