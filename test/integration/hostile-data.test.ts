@@ -251,6 +251,9 @@ describe("hostile cluster data", () => {
     for (const [ns, pod] of [[namespace, "throttled"], [longNamespace, longPodName]] as const) {
       await poll(`the CPUThrottling Event on ${ns}/${pod.slice(0, 40)}…`, async () => ((await eventsIn(ns)).some((e) => e.reason === "CPUThrottling" && e.regarding.name === pod) ? true : undefined), { timeoutMs: 30_000 });
     }
+    // Dependency mapping would give every connection to the shared IP to whichever pod came last.
+    const shared = `${namespace}/dup-ip-a, ${namespace}/dup-ip-b all claim IP 10.246.0.50`;
+    await poll("the agent to name the pods sharing one IP", () => Promise.resolve(messages(agent!).some((m) => m.includes(shared)) ? true : undefined), { timeoutMs: 30_000 });
     const said = messages(agent!);
     for (const pod of unsampled) expect([pod, said.some((m) => m.includes(pod) && /not sampled/.test(m))]).toEqual([pod, true]);
     expect(said.filter((m) => /tick failed|cannot create Event/.test(m))).toEqual([]);
@@ -259,8 +262,8 @@ describe("hostile cluster data", () => {
   }, 90_000);
 
   it("the agent takes its own NodeFindings back from a hand edit by another field manager within a heartbeat", async () => {
-    const editedAt = Date.now();
     await editStatus(nodeName, JSON.stringify({ findings: [], summary: { critical: 0, warning: 0, topRisk: "edited by hand" } }));
+    const editedAt = Date.now();
     await poll("the agent's findings back in its NodeFindings", async () => {
       const nf = await nodeFindings(nodeName);
       return throttledIn(nf, namespace, "throttled") && nf?.status?.summary?.topRisk !== "edited by hand" ? true : undefined;
