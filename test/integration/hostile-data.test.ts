@@ -113,14 +113,14 @@ async function createUnsampledPods(): Promise<void> {
   await createPod({ namespace, name: "no-ids", nodeName, containers: [{ name: "main" }, { name: "side" }] });
   await setPodStatus(namespace, "no-ids", { phase: "Pending", containerStatuses: ["main", "side"].map((name) => ({ name, ready: false, restartCount: 0, state: waiting })) });
   await createPod({ namespace, name: "no-statuses", nodeName });
-  await setPodStatus(namespace, "no-statuses", { phase: "Running", podIP: "10.246.0.60" });
+  await setPodStatus(namespace, "no-statuses", { phase: "Running", podIP: "10.249.0.60" });
   await createPod({ namespace, name: "fresh", nodeName });
   await createPod({ namespace, name: "ghost", nodeName });
-  await setPodStatus(namespace, "ghost", { phase: "Running", qosClass: "BestEffort", podIP: "10.246.0.61", containerStatuses: [{ name: "main", containerID: `containerd://${randomContainerId()}`, ready: true, restartCount: 0 }] });
+  await setPodStatus(namespace, "ghost", { phase: "Running", qosClass: "BestEffort", podIP: "10.249.0.61", containerStatuses: [{ name: "main", containerID: `containerd://${randomContainerId()}`, ready: true, restartCount: 0 }] });
   await createPod({ namespace, name: "odd-ids", nodeName, containers: [{ name: "main" }, { name: "side" }, { name: "third" }] });
   await setPodStatus(namespace, "odd-ids", {
     phase: "Running",
-    podIP: "10.246.0.62",
+    podIP: "10.249.0.62",
     containerStatuses: [
       { name: "main", containerID: "rkt://0123456789abcdef", ready: true, restartCount: 0 },
       { name: "side", containerID: "containerd://", ready: true, restartCount: 0 },
@@ -130,7 +130,7 @@ async function createUnsampledPods(): Promise<void> {
   // Two hostNetwork pods share the node's IP, as every hostNetwork pod on a node does.
   for (const name of ["host-a", "host-b"]) {
     await createPod({ namespace, name, nodeName, hostNetwork: true });
-    await setPodStatus(namespace, name, { phase: "Running", podIP: "10.246.1.1", hostIP: "10.246.1.1", containerStatuses: [{ name: "main", containerID: `containerd://${randomContainerId()}`, ready: true, restartCount: 0 }] });
+    await setPodStatus(namespace, name, { phase: "Running", podIP: "10.249.1.1", hostIP: "10.249.1.1", containerStatuses: [{ name: "main", containerID: `containerd://${randomContainerId()}`, ready: true, restartCount: 0 }] });
   }
   unsampled.push(...["no-ids", "no-statuses", "fresh", "ghost", "odd-ids", "host-a", "host-b"].map((name) => `${namespace}/${name}`));
 }
@@ -138,11 +138,11 @@ async function createUnsampledPods(): Promise<void> {
 /** Pods with real cgroups: two throttled (one named at the maximum), the rest idle, two of them sharing one IP. */
 async function createRealPods(layout: CgroupSandbox): Promise<void> {
   const throttledSpec = { cpuRequestCores: 1, cpuLimitCores: 0.2 };
-  real.set("throttled", await addApiPod(layout, { namespace, nodeName, name: "throttled", qosClass: "Burstable", podIP: "10.246.0.10" }, throttledSpec));
-  real.set(longPodName, await addApiPod(layout, { namespace: longNamespace, nodeName, name: longPodName, qosClass: "Burstable", podIP: "10.246.0.11" }, throttledSpec));
-  real.set(labelPodName, await addApiPod(layout, { namespace: longNamespace, nodeName, name: labelPodName, qosClass: "BestEffort", podIP: "10.246.0.12" }));
+  real.set("throttled", await addApiPod(layout, { namespace, nodeName, name: "throttled", qosClass: "Burstable", podIP: "10.249.0.10" }, throttledSpec));
+  real.set(longPodName, await addApiPod(layout, { namespace: longNamespace, nodeName, name: longPodName, qosClass: "Burstable", podIP: "10.249.0.11" }, throttledSpec));
+  real.set(labelPodName, await addApiPod(layout, { namespace: longNamespace, nodeName, name: labelPodName, qosClass: "BestEffort", podIP: "10.249.0.12" }));
   const labels = Object.fromEntries(Array.from({ length: LABELS }, (_, i) => [`hostile.example.com/k${String(i).padStart(5, "0")}`, `v${i}`]));
-  real.set("many-labels", await addApiPod(layout, { namespace, nodeName, name: "many-labels", qosClass: "BestEffort", podIP: "10.246.0.13", labels }));
+  real.set("many-labels", await addApiPod(layout, { namespace, nodeName, name: "many-labels", qosClass: "BestEffort", podIP: "10.249.0.13", labels }));
   real.set(
     "unicode",
     await addApiPod(layout, {
@@ -150,13 +150,13 @@ async function createRealPods(layout: CgroupSandbox): Promise<void> {
       nodeName,
       name: "unicode",
       qosClass: "BestEffort",
-      podIP: "10.246.0.14",
+      podIP: "10.249.0.14",
       annotations: { "hostile.example.com/note": UNICODE },
       ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: `ünïcødé-🐳-${"ø".repeat(400)}`, uid: randomUUID(), controller: true }],
       container: { image: `registry.example/ünïcødé/🐳:✓`, env: [{ name: "GREETING", value: UNICODE }] },
     }),
   );
-  for (const name of ["dup-ip-a", "dup-ip-b"]) real.set(name, await addApiPod(layout, { namespace, nodeName, name, qosClass: "BestEffort", podIP: "10.246.0.50" }));
+  for (const name of ["dup-ip-a", "dup-ip-b"]) real.set(name, await addApiPod(layout, { namespace, nodeName, name, qosClass: "BestEffort", podIP: "10.249.0.50" }));
 }
 
 const INT64_MAX = "9223372036854775807";
@@ -252,7 +252,7 @@ describe("hostile cluster data", () => {
       await poll(`the CPUThrottling Event on ${ns}/${pod.slice(0, 40)}…`, async () => ((await eventsIn(ns)).some((e) => e.reason === "CPUThrottling" && e.regarding.name === pod) ? true : undefined), { timeoutMs: 30_000 });
     }
     // Dependency mapping would give every connection to the shared IP to whichever pod came last.
-    const shared = `${namespace}/dup-ip-a, ${namespace}/dup-ip-b all claim IP 10.246.0.50`;
+    const shared = `${namespace}/dup-ip-a, ${namespace}/dup-ip-b all claim IP 10.249.0.50`;
     await poll("the agent to name the pods sharing one IP", () => Promise.resolve(messages(agent!).some((m) => m.includes(shared)) ? true : undefined), { timeoutMs: 30_000 });
     const said = messages(agent!);
     for (const pod of unsampled) expect([pod, said.some((m) => m.includes(pod) && /not sampled/.test(m))]).toEqual([pod, true]);
