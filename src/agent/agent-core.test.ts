@@ -1,7 +1,7 @@
 import type { Finding } from "../analysis/types.js";
 import { nodePolicy, policyFor, samplingFor } from "./bindings.js";
 import { KubeError } from "../kube/errors.js";
-import { eventNote, FindingEvents, worthAnEvent } from "./events.js";
+import { eventName, eventNote, FindingEvents, worthAnEvent } from "./events.js";
 import { detectDriver, nodePodFromApi, resolveTargets } from "./pods.js";
 import { writeReason } from "./reporter.js";
 import { matchesSelector } from "./selector.js";
@@ -63,12 +63,38 @@ describe("pods to cgroups", () => {
     expect(nodePodFromApi({ ...apiPod, status: { ...apiPod.status, phase: "Succeeded" } })).toBeUndefined();
   });
 
+  it("says why each pod is not sampled: no statuses yet, no containerID yet, or an ID of no known runtime", () => {
+    const at = (name: string, containerStatuses?: { name: string; containerID?: string }[]): ReturnType<typeof nodePodFromApi> =>
+      nodePodFromApi({ metadata: { uid: name, name, namespace: "shop" }, status: { phase: "Pending", qosClass: "BestEffort", ...(containerStatuses ? { containerStatuses } : {}) } });
+    const pods = [at("fresh"), at("creating", [{ name: "api", containerID: "" }]), at("odd", [{ name: "api", containerID: "rkt://0123" }, { name: "side", containerID: "containerd://" }])];
+    const { targets, unsampled } = resolveTargets(pods.map((p) => p!), [], "cgroupfs", () => true);
+    expect(targets).toEqual([]);
+    expect(unsampled).toEqual([
+      { pod: "shop/fresh", reasons: ["no container statuses yet"], unknownRuntime: false },
+      { pod: "shop/creating", reasons: ["container api has no containerID yet"], unknownRuntime: false },
+      {
+        pod: "shop/odd",
+        reasons: ['container api has containerID "rkt://0123", not containerd://, cri-o:// or docker://<id>', 'container side has containerID "containerd://", not containerd://, cri-o:// or docker://<id>'],
+        unknownRuntime: true,
+      },
+    ]);
+  });
+
   it("falls back to the tree walk when the computed path does not exist", () => {
     const pod = nodePodFromApi(apiPod)!;
     const walked = [{ podUid: "1234-5678", qosClass: "burstable" as const, driver: "cgroupfs" as const, relPath: "custom/pod1234-5678", containers: [{ containerId: "abc123def456", runtime: "unknown" as const, relPath: "custom/pod1234-5678/abc123def456" }] }];
     const resolution = resolveTargets([pod], walked, detectDriver(walked), () => false);
     expect(resolution.targets[0]?.relPath).toBe("custom/pod1234-5678/abc123def456");
-    expect(resolveTargets([pod], [], "systemd", () => false).unresolved).toEqual(["shop/orders/api"]);
+    expect(resolveTargets([pod], [], "systemd", () => false).unsampled).toEqual([
+      {
+        pod: "shop/orders",
+        reasons: [
+          "container starting has no containerID yet",
+          "container api has no cgroup at kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234_5678.slice/cri-containerd-abc123def456.scope nor one in the cgroup tree",
+        ],
+        unknownRuntime: false,
+      },
+    ]);
   });
 });
 
@@ -136,6 +162,21 @@ describe("finding events", () => {
     expect(created[0]?.eventTime).toBe("2026-01-01T00:00:00.000000Z");
     expect(created[0]?.note).toMatch(/reported 5m late, the API server could not be reached\)$/);
     expect(created[0]?.note.length).toBeLessThanOrEqual(1024);
+  });
+
+  it("a pod named at the 253-character maximum still gets an Event named within it, ending in its hash", async () => {
+    const longName = `web.${"a".repeat(235)}.${"b".repeat(13)}`;
+    expect(longName).toHaveLength(253);
+    const name = eventName(longName, "0123456789ab");
+    expect(name.length).toBeLessThanOrEqual(253);
+    // The cut fell on a dot: no ".." before the hash.
+    expect(name).toBe(`web.${"a".repeat(235)}.0123456789ab`);
+    expect(eventName("orders", "0123456789ab")).toBe("orders.0123456789ab");
+    const created: { metadata: { name: string } }[] = [];
+    const events = new FindingEvents({ create: (obj) => { created.push(obj as unknown as (typeof created)[number]); return Promise.resolve(obj); } }, "n1", silentLogger());
+    await events.raised([{ item: { ...finding, pod: { ...finding.pod, name: longName } }, atMs: 1 }], 1);
+    expect(created[0]?.metadata.name).toMatch(/^web\.a+\.[0-9a-f]{12}$/);
+    expect(created[0]?.metadata.name.length).toBeLessThanOrEqual(253);
   });
 
   it("a rejected Event (not transient) is dropped, not retried; a conflict means an earlier try went through", async () => {

@@ -7,7 +7,7 @@ import type { KubeObject } from "../api/meta.js";
 import { isConflict, isTransient } from "../kube/errors.js";
 import { EVENT } from "../kube/resources.js";
 import type { Logger } from "../util/log.js";
-import { EVENT_NOTE_MAX, EVENT_REPORTING_INSTANCE_MAX } from "../api/limits.js";
+import { EVENT_NOTE_MAX, EVENT_REPORTING_INSTANCE_MAX, NAME_MAX } from "../api/limits.js";
 
 export interface EventCreator {
   create<T extends KubeObject>(obj: T, fieldManager?: string): Promise<T>;
@@ -114,7 +114,7 @@ export class FindingEvents {
   private async emit(e: { pod: PodRef; key: string; type: "Warning" | "Normal"; reason: string; action: string; note: string; culprit?: PodRef }, atMs: number, nowMs: number): Promise<EmitResult> {
     const namespace = e.pod.namespace ?? "default";
     // Named after the tick, not the attempt: a retry of a create that did go through meets a 409, not a twin.
-    const name = `${e.pod.name ?? e.pod.uid}.${createHash("sha256").update(`${e.key}|${atMs}`).digest("hex").slice(0, 12)}`;
+    const name = eventName(e.pod.name ?? e.pod.uid, createHash("sha256").update(`${e.key}|${atMs}`).digest("hex").slice(0, 12));
     const event = {
       ...EVENT,
       metadata: { name, namespace },
@@ -139,6 +139,14 @@ export class FindingEvents {
       return retry ? "retry" : "dropped";
     }
   }
+}
+
+/**
+ * `<pod>.<hash>`, within an object name's 253 characters: a pod's name may use them all, and an Event whose
+ * name is longer is refused. The cut leaves no `.` or `-` before the hash, which a DNS subdomain forbids.
+ */
+export function eventName(podName: string, hash: string): string {
+  return `${podName.slice(0, NAME_MAX - hash.length - 1).replace(/[-.]+$/, "")}.${hash}`;
 }
 
 /** The note of an Event created well after its tick says so, within the note's limit. */

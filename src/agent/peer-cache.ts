@@ -55,6 +55,8 @@ export class PeerCache {
   private informers: { pods: Informer<KubeObject>; services: Informer<KubeObject>; slices: Informer<KubeObject> } | undefined;
   private viewDirty = true;
   private peerIndex: PeerIndex | undefined;
+  /** IP → the pods last named as claiming it together. */
+  private toldAmbiguous = new Map<string, string>();
 
   constructor(
     private readonly client: KubeClient,
@@ -90,7 +92,19 @@ export class PeerCache {
     if (this.viewDirty || this.peerIndex === undefined) {
       this.viewDirty = false;
       this.peerIndex = buildPeerIndex(clusterViewOf(informers.pods.list(), informers.services.list(), informers.slices.list()));
+      this.tellAmbiguous(this.peerIndex.ambiguousIps);
     }
     return this.peerIndex;
+  }
+
+  /** Names the pods of each IP newly claimed by more than one, once per change. */
+  private tellAmbiguous(ambiguous: ReadonlyMap<string, readonly string[]>): void {
+    const now = new Map<string, string>();
+    for (const [ip, pods] of ambiguous) {
+      const who = pods.join(", ");
+      now.set(ip, who);
+      if (this.toldAmbiguous.get(ip) !== who) this.logger.warn({ ip, pods }, `pods ${who} all claim IP ${ip}; connections to it are attributed to none of them`);
+    }
+    this.toldAmbiguous = now;
   }
 }

@@ -38,6 +38,8 @@ export interface NodePod {
   readonly hostNetwork: boolean;
   readonly podIP?: string;
   readonly containers: readonly { readonly name: string; readonly containerId: string; readonly runtime: ContainerRuntime }[];
+  /** Containers the kubelet lists without an ID the agent can use: none yet, or one of a runtime it does not know. */
+  readonly unidentified: readonly { readonly name: string; readonly containerID?: string }[];
   /** The previous instance of a container, when the kubelet says an OOM kill ended it. */
   readonly oomKilled: readonly OomKilledInstance[];
 }
@@ -58,6 +60,7 @@ export function nodePodFromApi(pod: ApiPod): NodePod | undefined {
     labels: meta.labels ?? {},
     hostNetwork: pod.spec?.hostNetwork === true,
     containers: containersOf(statuses),
+    unidentified: statuses.flatMap((status) => (status.containerID !== undefined && parseContainerRef(status.containerID) ? [] : [{ name: status.name, ...defined({ containerID: status.containerID === "" ? undefined : status.containerID }) }])),
     oomKilled: oomKilledOf(statuses),
     ...defined({ qosClass: status.qosClass === undefined ? undefined : qosClassFromApi(status.qosClass), podIP: status.podIP }),
   };
@@ -81,10 +84,29 @@ function oomKilledOf(statuses: readonly ApiContainerStatus[]): NodePod["oomKille
   });
 }
 
+/** A pod on the node with containers the agent does not sample, and why, for the log. */
+export interface UnsampledPod {
+  /** "namespace/name" */
+  readonly pod: string;
+  readonly reasons: readonly string[];
+  /** A container ID names a runtime the agent does not know: not a passing state, worth a warning. */
+  readonly unknownRuntime: boolean;
+}
+
 export interface Resolution {
   readonly targets: Target[];
-  /** Containers the API lists whose cgroup was found neither by path nor by the tree walk, e.g. still starting. */
-  readonly unresolved: readonly string[];
+  /** Pods with containers whose cgroup was found neither by path nor by the tree walk, e.g. still starting. */
+  readonly unsampled: readonly UnsampledPod[];
+}
+
+const RUNTIMES = "containerd://, cri-o:// or docker://";
+
+/** Why a pod's containers without an ID are not sampled; empty when each has one. */
+function unidentifiedReasons(pod: NodePod): string[] {
+  if (pod.containers.length === 0 && pod.unidentified.length === 0) return ["no container statuses yet"];
+  return pod.unidentified.map((c) =>
+    c.containerID === undefined ? `container ${c.name} has no containerID yet` : `container ${c.name} has containerID ${JSON.stringify(c.containerID)}, not ${RUNTIMES}<id>`,
+  );
 }
 
 /**
@@ -96,10 +118,12 @@ export interface Resolution {
 export function resolveTargets(pods: readonly NodePod[], discovered: readonly PodCgroup[], driver: CgroupDriver, exists: (relPath: string) => boolean): Resolution {
   const byUid = new Map(discovered.map((pod) => [pod.podUid, pod]));
   const targets: Target[] = [];
-  const unresolved: string[] = [];
+  const unsampled: UnsampledPod[] = [];
   for (const pod of pods) {
     const walked = byUid.get(pod.uid);
     const computedPaths = computedPathsOf(pod, driver);
+    const reasons = unidentifiedReasons(pod);
+    const unknownRuntime = pod.unidentified.some((c) => c.containerID !== undefined);
     for (const [i, container] of pod.containers.entries()) {
       const computed = computedPaths[i];
       const relPath =
@@ -107,7 +131,7 @@ export function resolveTargets(pods: readonly NodePod[], discovered: readonly Po
           ? computed
           : walked?.containers.find((c) => c.containerId === container.containerId)?.relPath;
       if (relPath === undefined) {
-        unresolved.push(`${pod.namespace}/${pod.name}/${container.name}`);
+        reasons.push(`container ${container.name} has no cgroup${computed === undefined ? " (no qosClass to place it by)" : ` at ${computed}`} nor one in the cgroup tree`);
         continue;
       }
       targets.push({
@@ -120,8 +144,9 @@ export function resolveTargets(pods: readonly NodePod[], discovered: readonly Po
         containerName: container.name,
       });
     }
+    if (reasons.length > 0) unsampled.push({ pod: `${pod.namespace}/${pod.name}`, reasons, unknownRuntime });
   }
-  return { targets, unresolved };
+  return { targets, unsampled };
 }
 
 /** The cgroup path the kubelet gives each of the pod's containers, in order; undefined without a QoS class. */

@@ -9,12 +9,14 @@ import { discoverPods, discoveryMount } from "../cgroup/discover.js";
 import type { CgroupLayout, PodCgroup } from "../cgroup/types.js";
 import type { Target } from "../sampler/types.js";
 import type { Logger } from "../util/log.js";
-import { computedPaths, detectDriver, resolveTargets, type NodePod } from "./pods.js";
+import { computedPaths, detectDriver, resolveTargets, type NodePod, type UnsampledPod } from "./pods.js";
 
 export class TargetResolver {
   private readonly mount: string | undefined;
   private discovered: PodCgroup[] = [];
   private current: Target[] = [];
+  /** What was last said about each pod not sampled, so each is logged once per change, not once per refresh. */
+  private said = new Map<string, string>();
 
   constructor(
     layout: CgroupLayout,
@@ -41,9 +43,23 @@ export class TargetResolver {
     const driver = detectDriver(this.discovered);
     const present = mount === undefined ? new Set<string>() : await existing(mount, computedPaths(pods, driver));
     const resolution = resolveTargets(pods, this.discovered, driver, (relPath) => present.has(relPath));
-    if (resolution.unresolved.length > 0) this.logger.debug({ unresolved: resolution.unresolved }, "containers without a cgroup yet");
+    this.tellUnsampled(resolution.unsampled);
     this.current = resolution.targets;
     return this.current;
+  }
+
+  /** Names each pod that is newly not sampled, or for a new reason; an unknown runtime is a warning, a pod still starting is not. */
+  private tellUnsampled(unsampled: readonly UnsampledPod[]): void {
+    const now = new Map<string, string>();
+    for (const { pod, reasons, unknownRuntime } of unsampled) {
+      const why = reasons.join("; ");
+      now.set(pod, why);
+      if (this.said.get(pod) === why) continue;
+      const message = `pod ${pod} not sampled: ${why}`;
+      if (unknownRuntime) this.logger.warn({ pod, reasons }, message);
+      else this.logger.debug({ pod, reasons }, message);
+    }
+    this.said = now;
   }
 }
 

@@ -30,6 +30,7 @@ import type { ControllerConfig } from "./config.js";
 import type { DaemonSet } from "./daemonset.js";
 import { serviceBackends, slimEndpointSlice, type EndpointSliceRef, type ServiceBackends } from "../deps/dependency-graph.js";
 import { FindingsView } from "../report/findings-view.js";
+import { checkNodeFindings } from "../report/node-findings-check.js";
 import { ControllerMetrics } from "./metrics.js";
 import { NodeReconciler } from "./node-reconciler.js";
 import { PolicyReconciler } from "./policy-reconciler.js";
@@ -66,6 +67,8 @@ export class ControllerManager {
   private readonly reportQueue: WorkQueue;
   private readonly elector: LeaderElector | undefined;
   private readonly nodeUids = new Map<string, string | undefined>();
+  /** NodeFindings name → the version whose unusable parts were last logged. */
+  private readonly reportedVersions = new Map<string, string>();
   private server: RunningServer | undefined;
   private viewTimer: NodeJS.Timeout | undefined;
   private viewDebounce: NodeJS.Timeout | undefined;
@@ -80,7 +83,7 @@ export class ControllerManager {
     const ns = cfg.namespace;
     const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     this.nodes = client.informer<Node>(NODE, { log });
-    this.nodeFindings = nodeFindingsInformer(client, log);
+    this.nodeFindings = nodeFindingsInformer(client, log, (nf) => this.usableNodeFindings(nf));
     this.policies = policyInformer(client, log);
     this.daemonSets = client.informer<DaemonSet>(DAEMON_SET, { namespace: ns, labelSelector: managed, log });
     this.configMaps = client.informer<ConfigMap>(CONFIG_MAP, { namespace: ns, labelSelector: managed, log });
@@ -173,6 +176,22 @@ export class ControllerManager {
     }
   }
 
+  /**
+   * What the views can use of a NodeFindings, before it enters the cache; what they cannot is logged, naming
+   * the object, once per version of it (a relist hands back the same versions).
+   */
+  private usableNodeFindings(nf: NodeFindings): NodeFindings {
+    const { usable, problems } = checkNodeFindings(nf, Date.now());
+    const name = nf.metadata.name ?? "";
+    const version = `${nf.metadata.uid ?? ""}@${nf.metadata.resourceVersion ?? ""}`;
+    if (problems.length > 0 && this.reportedVersions.get(name) !== version) {
+      this.reportedVersions.set(name, version);
+      this.log.warn({ nodeFindings: name, resourceVersion: nf.metadata.resourceVersion, problems }, `NodeFindings ${name}: left out what cannot be used: ${problems.join("; ")}`);
+    }
+    if (problems.length === 0) this.reportedVersions.delete(name);
+    return usable;
+  }
+
   private policyNames(): string[] {
     return this.policies.list().map((p) => p.metadata.name ?? "");
   }
@@ -246,6 +265,7 @@ export class ControllerManager {
     this.nodeFindings.on((event, nf) => {
       // What the read views derive from this object is derived now, one object at a time, not at the first request.
       if (event !== "delete") prepareNodeFindings(nf);
+      else this.reportedVersions.delete(nf.metadata.name ?? "");
       this.nodeQueue.add(nf.metadata.name ?? "");
       this.enqueuePolicies();
       this.reportQueue.addAfter(POLICY_REPORTS_KEY, POLICY_BATCH_MS);

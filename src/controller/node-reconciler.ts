@@ -83,7 +83,8 @@ export class NodeReconciler {
 
   private async deleteOrphan(live: NodeFindings): Promise<void> {
     if (live.metadata.deletionTimestamp !== undefined) return;
-    if (await this.remove(live)) this.deps.log.info({ node: live.metadata.name }, "deleted NodeFindings of a removed node");
+    const name = live.metadata.name ?? "";
+    if (await this.remove(live)) this.deps.log.info({ node: name }, `deleted NodeFindings ${name}: no Node of that name exists`);
   }
 
   /** Deletes this incarnation only (uid precondition): never one recreated meanwhile. */

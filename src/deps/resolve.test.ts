@@ -30,6 +30,15 @@ describe("resolvePeer", () => {
     expect(resolvePeer("10.244.3.31", null, index)).toMatchObject({ kind: "Pod", name: "debug" });
   });
 
+  it("gives an IP that two running pods claim to neither, and names them", () => {
+    const view = shop();
+    const twin = pod("shop", "twin", "10.244.1.10");
+    const shared = buildPeerIndex({ ...view, pods: [...view.pods, twin] });
+    expect(resolvePeer("10.244.1.10", 8080, shared)).toEqual({ kind: "External", ip: "10.244.1.10" });
+    expect(shared.ambiguousIps).toEqual(new Map([["10.244.1.10", ["shop/twin", "shop/web-7d9f-abcde"]]]));
+    expect(index.ambiguousIps.size).toBe(0);
+  });
+
   it("never maps the node IP of hostNetwork pods to one of them", () => {
     expect(resolvePeer("192.168.0.5", 9100, index)).toEqual({ kind: "External", ip: "192.168.0.5" });
   });

@@ -99,6 +99,8 @@ interface ServiceEntry {
 
 export interface PeerIndex {
   readonly podsByIp: ReadonlyMap<string, PodLike>;
+  /** IPs that two or more running pods claim → those pods ("namespace/name"): none of them gets the address. */
+  readonly ambiguousIps: ReadonlyMap<string, readonly string[]>;
   readonly podsByUid: ReadonlyMap<string, PodLike>;
   /** `${clusterIP}|${port}`, and `${clusterIP}|*` for the Service itself. */
   readonly services: ReadonlyMap<string, ServiceEntry>;
@@ -114,13 +116,14 @@ const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
 export function buildPeerIndex(view: ClusterView): PeerIndex {
   const podsByUid = new Map(view.pods.map((p) => [p.metadata.uid, p]));
-  const podsByIp = indexPodsByIp(view.pods);
+  const { podsByIp, ambiguousIps } = indexPodsByIp(view.pods);
   const backends = new Backends(podsByUid, podsByIp);
   for (const slice of view.endpointSlices ?? []) backends.addSlice(slice);
   for (const eps of view.endpoints ?? []) backends.addEndpoints(eps);
   const controllers = new Map((view.controllers ?? []).map((c) => [`${c.metadata.namespace}/${c.kind}/${c.metadata.name}`, c]));
   return {
     podsByIp,
+    ambiguousIps,
     podsByUid,
     services: indexServices(view.services ?? []),
     backends: backends.members,
@@ -289,15 +292,29 @@ function clusterIps(service: ServiceLike): string[] {
 /**
  * Pod IPs are unique among running pods, but a finished pod (Succeeded/Failed) keeps its IP in status
  * after the IP is reused, and hostNetwork pods all carry the node's IP: neither may claim an address.
+ * Two running pods that still claim one IP (a status written by hand, or a CNI that handed it out twice)
+ * would make every connection to it the last listed pod's: none of them gets it, and the caller is told.
  */
-function indexPodsByIp(pods: readonly PodLike[]): Map<string, PodLike> {
-  const byIp = new Map<string, PodLike>();
-  for (const pod of pods) {
-    if (pod.spec?.hostNetwork === true) continue;
-    const phase = pod.status?.phase;
-    if (phase === "Succeeded" || phase === "Failed") continue;
-    const ips = new Set([...(pod.status?.podIPs ?? []).map((p) => p.ip), ...(pod.status?.podIP ? [pod.status.podIP] : [])]);
-    for (const ip of ips) byIp.set(ip, pod);
+function indexPodsByIp(pods: readonly PodLike[]): { podsByIp: Map<string, PodLike>; ambiguousIps: Map<string, string[]> } {
+  const claims = new Map<string, PodLike[]>();
+  for (const pod of pods.filter(mayClaimIp)) {
+    for (const ip of podIps(pod)) claims.set(ip, [...(claims.get(ip) ?? []), pod]);
   }
-  return byIp;
+  const podsByIp = new Map<string, PodLike>();
+  const ambiguousIps = new Map<string, string[]>();
+  for (const [ip, [first, ...others]] of claims) {
+    if (first === undefined) continue;
+    if (others.length === 0) podsByIp.set(ip, first);
+    else ambiguousIps.set(ip, [first, ...others].map((pod) => `${pod.metadata.namespace}/${pod.metadata.name}`).sort());
+  }
+  return { podsByIp, ambiguousIps };
+}
+
+function mayClaimIp(pod: PodLike): boolean {
+  const phase = pod.status?.phase;
+  return pod.spec?.hostNetwork !== true && phase !== "Succeeded" && phase !== "Failed";
+}
+
+function podIps(pod: PodLike): Set<string> {
+  return new Set([...(pod.status?.podIPs ?? []).map((p) => p.ip), ...(pod.status?.podIP ? [pod.status.podIP] : [])]);
 }

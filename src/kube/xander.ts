@@ -3,6 +3,7 @@
  * status write.
  */
 import type { Logger } from "pino";
+import type { KubeObject } from "../api/meta.js";
 import { API_VERSION } from "../api/schema.js";
 import type { NodeFindings, NodeFindingsStatus, StarvationPolicy } from "../api/types.generated.js";
 import type { KubeClient } from "./client.js";
@@ -14,8 +15,12 @@ export function policyInformer(client: KubeClient, log?: Logger): Informer<Starv
   return client.informer<StarvationPolicy>(STARVATION_POLICY_KIND, log === undefined ? {} : { log });
 }
 
-export function nodeFindingsInformer(client: KubeClient, log?: Logger): Informer<NodeFindings> {
-  return client.informer<NodeFindings>(NODE_FINDINGS_KIND, log === undefined ? {} : { log });
+/** Every NodeFindings, list+watch; `transform` (e.g. leaving out what cannot be used) applies before the cache. */
+export function nodeFindingsInformer(client: KubeClient, log?: Logger, transform?: (nf: NodeFindings) => NodeFindings): Informer<NodeFindings> {
+  return client.informer<NodeFindings>(NODE_FINDINGS_KIND, {
+    ...(log === undefined ? {} : { log }),
+    ...(transform === undefined ? {} : { transform: transform as unknown as (obj: KubeObject) => KubeObject }),
+  });
 }
 
 /**

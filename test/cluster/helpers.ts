@@ -20,6 +20,7 @@ import {
   type V1CustomResourceDefinition,
   type V1Namespace,
   type V1Node,
+  type V1OwnerReference,
   type V1Pod,
   type V1ServiceAccount,
   type V1Taint,
@@ -274,6 +275,8 @@ export interface CreatePodInput {
   /** Default: one container "main" running the pause image; image defaults to pause. */
   containers?: (Plain<V1Container> & { name: string })[];
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: Plain<V1OwnerReference>[];
   hostNetwork?: boolean;
   serviceAccountName?: string;
 }
@@ -290,7 +293,7 @@ export async function createPod(p: CreatePodInput): Promise<V1Pod> {
     body: model<V1Pod>({
       apiVersion: "v1",
       kind: "Pod",
-      metadata: { name: p.name, namespace: p.namespace, labels: p.labels ?? {} },
+      metadata: { name: p.name, namespace: p.namespace, labels: p.labels ?? {}, annotations: p.annotations ?? {}, ...(p.ownerReferences ? { ownerReferences: p.ownerReferences } : {}) },
       spec: {
         nodeName: p.nodeName,
         serviceAccountName: sa,
@@ -303,8 +306,8 @@ export async function createPod(p: CreatePodInput): Promise<V1Pod> {
 
 export interface ContainerStatusInput {
   name: string;
-  /** "containerd://<id>" as the kubelet reports it. */
-  containerID: string;
+  /** "containerd://<id>" as the kubelet reports it; absent while the container is being created. */
+  containerID?: string;
   ready: boolean;
   restartCount: number;
   state?: V1ContainerState;

@@ -134,7 +134,7 @@ describe("xander controller", () => {
     expect(created.code).toBe(0);
     await poll(`orphan NodeFindings ${ghost} deleted`, async () => ((await kubectl(["get", "nodefindings", ghost])).code !== 0 ? true : undefined), { timeoutMs: 20_000 });
     // the controller's own delete (not the garbage collector's): it says so in its log
-    const logged = `"node":"${ghost}","msg":"deleted NodeFindings of a removed node"`;
+    const logged = `"node":"${ghost}","msg":"deleted NodeFindings ${ghost}: no Node of that name exists"`;
     await poll("the controller's log of the orphan", () => Promise.resolve(controller.log().includes(logged) ? true : undefined), { timeoutMs: 5000 });
   }, 60_000);
 

@@ -1,6 +1,6 @@
 import type { CgroupSandbox, SandboxPod, SandboxPodSpec } from "../../../src/demo/sandbox.js";
 import { randomContainerId } from "../../../src/demo/sandbox.js";
-import { createPod, kubectl, setPodStatus } from "../../cluster/index.js";
+import { createPod, kubectl, setPodStatus, type CreatePodInput } from "../../cluster/index.js";
 
 export type PodQos = "Burstable" | "BestEffort";
 
@@ -10,12 +10,16 @@ export type PodQos = "Burstable" | "BestEffort";
  */
 export async function addApiPod(
   sandbox: CgroupSandbox,
-  at: { namespace: string; nodeName: string; name: string; qosClass: PodQos; podIP: string },
+  at: { namespace: string; nodeName: string; name: string; qosClass: PodQos; podIP: string } & Pick<CreatePodInput, "labels" | "annotations" | "ownerReferences"> & {
+    /** Added to the one container "main" (image, env, …). */
+    container?: Omit<NonNullable<CreatePodInput["containers"]>[number], "name">;
+  },
   spec: Omit<SandboxPodSpec, "name" | "qosClass" | "uid" | "containerId"> = {},
 ): Promise<SandboxPod> {
   // The apiserver derives status.qosClass from requests at creation; the cgroup path must agree with it.
   const resources = at.qosClass === "Burstable" ? { requests: { cpu: "100m" } } : {};
-  const apiPod = await createPod({ namespace: at.namespace, name: at.name, nodeName: at.nodeName, containers: [{ name: "main", resources }] });
+  const { namespace, nodeName, name, labels, annotations, ownerReferences } = at;
+  const apiPod = await createPod({ namespace, nodeName, name, labels, annotations, ownerReferences, containers: [{ ...at.container, name: "main", resources }] });
   const containerId = randomContainerId();
   const pod = sandbox.addPod({ name: at.name, qosClass: at.qosClass === "Burstable" ? "burstable" : "besteffort", uid: apiPod.metadata?.uid ?? "", containerId, ...spec });
   await setPodStatus(at.namespace, at.name, {
