@@ -78,6 +78,9 @@ export class ControllerManager {
     private readonly log: Logger,
   ) {
     const ns = cfg.namespace;
+    client.onRequest((method) => {
+      this.metrics.apiRequests.inc({ method });
+    });
     const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     this.nodes = client.informer<Node>(NODE, { log });
     this.nodeFindings = nodeFindingsInformer(client, log);
