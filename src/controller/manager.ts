@@ -78,8 +78,8 @@ export class ControllerManager {
     private readonly log: Logger,
   ) {
     const ns = cfg.namespace;
-    client.onRequest((method) => {
-      this.metrics.apiRequests.inc({ method });
+    client.onRequest((method, resource) => {
+      this.metrics.apiRequests.inc({ method, resource });
     });
     const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     this.nodes = client.informer<Node>(NODE, { log });

@@ -50,8 +50,8 @@ export class ControllerMetrics {
 
   readonly apiRequests = new Counter({
     name: "xander_controller_api_requests_total",
-    help: "Requests this replica sent to the Kubernetes API, by HTTP method; WATCH counts each watch request started.",
-    labelNames: ["method"] as const,
+    help: "Requests this replica sent to the Kubernetes API, by HTTP method and resource; WATCH counts each watch request started.",
+    labelNames: ["method", "resource"] as const,
     registers: [this.registry],
   });
 

@@ -124,7 +124,11 @@ describe("Informer", () => {
     api = new FakeApiserver([fail(500), stream()]);
     const client = clientFor(await api.start());
     const methods: string[] = [];
-    client.onRequest((method) => methods.push(method));
+    const resources = new Set<string>();
+    client.onRequest((method, resource) => {
+      methods.push(method);
+      resources.add(resource);
+    });
     const informer = track(client.informer<KubeObject>(NODE, { minBackoffMs: 20, maxBackoffMs: 50 }));
     await informer.start();
     const server = api;
@@ -132,6 +136,7 @@ describe("Informer", () => {
     expect(methods.filter((m) => m === "WATCH")).toHaveLength(2);
     // Discovery of /api/v1 and the one list page are GETs.
     expect(methods.filter((m) => m === "GET")).toHaveLength(server.lists.length + 1);
+    expect([...resources].sort()).toEqual(["discovery", "nodes"]);
     await informer.stop();
   });
 

@@ -51,7 +51,7 @@ export class GuardedWatch extends Watch {
     /** Applied to each watched object before the cache sees it (not to ERROR or BOOKMARK). */
     private readonly transform?: (obj: KubeObject) => KubeObject,
     /** Called as each watch request is sent, so a client's request count includes its watches. */
-    private readonly onRequest?: () => void,
+    private readonly onRequest?: (path: string) => void,
   ) {
     super(kubeConfig);
   }
@@ -67,7 +67,7 @@ export class GuardedWatch extends Watch {
     const options: RequestOptions = { method: "GET" };
     await this.kubeConfig.applyToHTTPSOptions(options);
     const controller = new AbortController();
-    this.onRequest?.();
+    this.onRequest?.(path);
     new WatchRequest(url, options, this.timing.timeoutSeconds * 1000 + this.timing.idleGraceMs, (line) => {
       this.deliver(line, callback);
     }, done).start(controller.signal);
