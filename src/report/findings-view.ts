@@ -8,7 +8,8 @@ import { SEVERITY_RANK } from "../analysis/severity.js";
 import { MESSAGE_MAX } from "../api/limits.js";
 import { RULE_NAMES, SEVERITIES, type RuleName, type Severity } from "../analysis/types.js";
 import type { NodeFinding, NodeFindings, TopRisk } from "../api/types.generated.js";
-import { callerNames, dependencyGraph, type DependencyGraph, type ServiceBackends } from "../deps/dependency-graph.js";
+import { callerNames, type DependencyGraph, type ServiceBackends } from "../deps/dependency-graph.js";
+import { dependencyEdgeCount, graphAround } from "../deps/graph-index.js";
 
 /** An agent that has not reported for this many heartbeats is stale. */
 export const STALE_AFTER_HEARTBEATS = 3;
@@ -130,14 +131,17 @@ export function summarize(nodeFindings: readonly NodeFindings[], nowMs: number, 
   }
   ranked.sort(compareRisk);
   staleNodes.sort();
-  const graph = dependencyGraph(reporting, opts.backends);
+  const top = ranked.slice(0, opts.topN ?? DEFAULT_TOP_RISKS);
+  // Only the top risks' callers are shown: the graph around their pods has exactly their edges, and costs a
+  // few lookups per node where the whole graph (every pair of the cluster) costs hundreds of milliseconds.
+  const graph = graphAround(reporting, new Set(top.map((r) => podName(r.finding)).filter((p) => p !== "")), opts.backends);
   const pending = nodeFindings.length - reporting.length - staleNodes.length;
   return {
     nodes: { total: nodeFindings.length, reporting: reporting.length, stale: staleNodes.length, pending, staleNodes },
     bySeverity,
     byRule,
-    topRisks: ranked.slice(0, opts.topN ?? DEFAULT_TOP_RISKS).map((r) => toTopRisk(r, graph)),
-    dependencyEdges: graph.edges.length,
+    topRisks: top.map((r) => toTopRisk(r, graph)),
+    dependencyEdges: dependencyEdgeCount(reporting, opts.backends),
   };
 }
 
