@@ -1,7 +1,7 @@
 /**
  * What the bench watches of the controller while the fleet writes: when each change (a `probe-N` pod) first
  * shows in a policy's status (a watch on StarvationPolicies, so no poll interval blurs the time) and in
- * `GET /api/v1/top` (polled every 250 ms), and how long the read API takes to answer.
+ * `GET /api/v1/top` (polled every 500 ms), and how long the read API takes to answer.
  */
 import { performance } from "node:perf_hooks";
 import type { StarvationPolicy } from "../api/types.generated.js";
@@ -10,7 +10,7 @@ import type { Informer } from "../kube/informer.js";
 import { STARVATION_POLICY_KIND } from "../kube/resources.js";
 
 const PROBE = /probe-(\d+)/g;
-const TOP_POLL_MS = 250;
+const TOP_POLL_MS = 500;
 
 /** The first time each probe pod was seen, by where it was seen. */
 export class ProbeSightings {

@@ -76,7 +76,7 @@ function lagResults(label: string, lags: readonly number[], method: string): Ben
 
 export function scaleResults(m: ScaleMeasures, method: string): BenchResult[] {
   const d = derive(m);
-  const lagMethod = `${method}; ${m.policyLagS.length} changes, from the apiserver's acknowledgement of the agent's write to the first sighting (policy: a watch on StarvationPolicies; /top: polled every 250 ms)`;
+  const lagMethod = `${method}; ${m.policyLagS.length} changes, from the apiserver's acknowledgement of the agent's write to the first sighting (policy: a watch on StarvationPolicies; /top: polled every 500 ms)`;
   const reads = [...m.readLatenciesMs].flatMap(([path, values]): BenchResult[] => {
     const sorted = sortNum(values);
     const readMethod = `${method}; ${values.length} requests, one round of summary, top and incidents per second with a viewer's bearer token (reviews cached 10 s)`;

@@ -1,5 +1,5 @@
 /**
- * A fleet of agents played from one process: the Nodes and their NodeFindings, then every node's status
+ * A fleet of agents played from one process: the Nodes (with a kubelet's status) and their NodeFindings, then every node's status
  * written through /status with server-side apply as field manager `xander-agent`, as the real reporter
  * writes it. Each node writes at its heartbeat, spread evenly over the heartbeat interval; every so often
  * one node's findings change and it writes at once, which, as in the real reporter, starts its heartbeat
@@ -10,7 +10,7 @@ import type { NodeFindings } from "../api/types.generated.js";
 import { desiredNodeFindings } from "../controller/node-reconciler.js";
 import type { KubeClient } from "../kube/client.js";
 import { AGENT_FIELD_MANAGER, CONTROLLER_FIELD_MANAGER, NODE, NODE_FINDINGS_KIND } from "../kube/resources.js";
-import { changeFindings, initialNodeState, nodeName, nodeStatus, probePodName, probePolicy, type NodeState } from "./fleet-status.js";
+import { changeFindings, initialNodeState, kubeletNodeStatus, nodeName, nodeStatus, probePodName, probePolicy, type NodeState } from "./fleet-status.js";
 import { random } from "./random.js";
 
 export interface FleetOptions {
@@ -83,7 +83,11 @@ export class FleetAgents {
     await inParallel(this.names, concurrency, async (name) => {
       await this.client.apply({ ...NODE, metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "xander.io/bench": "controller-scale" } } }, { fieldManager: "xander-bench" });
     });
-    this.log(`${this.opts.nodes} Nodes applied`);
+    const now = Date.now();
+    await inParallel(this.states, concurrency, async (state) => {
+      await this.client.applyStatus({ ...NODE, metadata: { name: nodeName(state.node) }, status: kubeletNodeStatus(state.node, now) } as KubeObject, { fieldManager: "kubelet", force: true });
+    });
+    this.log(`${this.opts.nodes} Nodes applied, with a kubelet's status`);
     await inParallel(this.names, concurrency, async (name) => {
       const node = await this.client.get<KubeObject>({ ...NODE, name });
       if (node === undefined) throw new Error(`Node ${name} vanished during setup`);

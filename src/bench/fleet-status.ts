@@ -172,3 +172,45 @@ export function nodeStatus(state: NodeState, nowMs: number, reportingSinceMs: nu
     conditions,
   };
 }
+
+/** Images a kubelet lists in Node status (it reports up to 50, the largest first). */
+const NODE_IMAGES = 40;
+
+/**
+ * The status a kubelet writes on its Node: conditions, addresses, capacity, node info and the images it
+ * holds — about 8 KiB of JSON, most of a Node's size, which a watch cache of Nodes holds unless it slims them.
+ */
+export function kubeletNodeStatus(node: number, nowMs: number): Record<string, unknown> {
+  const at = iso(nowMs);
+  const condition = (type: string, status: string, reason: string): Record<string, string> => ({ type, status, lastHeartbeatTime: at, lastTransitionTime: at, reason, message: `kubelet reports ${reason}` });
+  const ip = `10.${Math.floor(node / 250)}.${node % 250}.10`;
+  const resources = { cpu: "16", memory: "65842024Ki", pods: "110", "ephemeral-storage": "203056560Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0" };
+  return {
+    conditions: [
+      condition("MemoryPressure", "False", "KubeletHasSufficientMemory"),
+      condition("DiskPressure", "False", "KubeletHasNoDiskPressure"),
+      condition("PIDPressure", "False", "KubeletHasSufficientPID"),
+      condition("Ready", "True", "KubeletReady"),
+    ],
+    addresses: [{ type: "InternalIP", address: ip }, { type: "Hostname", address: nodeName(node) }],
+    capacity: resources,
+    allocatable: { ...resources, cpu: "15800m", memory: "64690024Ki" },
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      machineID: `ec2${String(node).padStart(29, "0")}`,
+      systemUUID: `ec2${String(node).padStart(5, "0")}-0000-0000-0000-000000000000`,
+      bootID: `b00t${String(node).padStart(4, "0")}-0000-0000-0000-000000000000`,
+      kernelVersion: "6.1.0-28-cloud-amd64",
+      osImage: "Debian GNU/Linux 12 (bookworm)",
+      containerRuntimeVersion: "containerd://1.7.24",
+      kubeletVersion: "v1.34.1",
+      kubeProxyVersion: "v1.34.1",
+      operatingSystem: "linux",
+      architecture: "amd64",
+    },
+    images: Array.from({ length: NODE_IMAGES }, (_, j) => ({
+      names: [`registry.example.com/team-${j % NAMESPACES}/svc-${j}@sha256:${(node * 97 + j).toString(16).padStart(64, "0")}`, `registry.example.com/team-${j % NAMESPACES}/svc-${j}:v1.${j}.0`],
+      sizeBytes: 20_000_000 + j * 1_000_000,
+    })),
+  };
+}
