@@ -39,11 +39,12 @@ export function graphAround(nodeFindings: readonly NodeFindings[], pods: Readonl
   // Calls through a Service count against its backends: entries naming such a Service touch the pods too.
   const ends = new Set(pods);
   for (const [service, backendPods] of backends) if (backendPods.some((pod) => pods.has(pod))) ends.add(service);
-  const trimmed = nodeFindings.map((nf) => {
+  // Only the nodes with an entry for one of the ends: the rest add nothing, and most nodes are the rest.
+  const trimmed = nodeFindings.flatMap((nf) => {
     const index = depsByEnd(nf);
     const dependencies = new Set<Dependency>();
     for (const end of ends) for (const dep of index.get(end) ?? []) dependencies.add(dep);
-    return { ...nf, status: { dependencies: [...dependencies] } };
+    return dependencies.size === 0 ? [] : [{ ...nf, status: { dependencies: [...dependencies] } }];
   });
   return dependencyGraph(trimmed, backends);
 }
