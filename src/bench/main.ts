@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { benchControllerScale } from "./controller-scale.js";
 import { benchDashboard } from "./dashboard.js";
 import { benchShortConnections } from "./deps.js";
 import { benchIncidents } from "./incidents.js";
@@ -14,7 +15,8 @@ import type { BenchResult } from "./types.js";
 /**
  * `npm run bench`: measures tick cost, SQLite ingest, window and incident queries and history size, prints a
  * table, and writes bench-results.json. Each number carries its method; BENCHMARKS.md explains them.
- * Suites that take half an hour or a control plane run only when named (`npm run bench -- process`).
+ * Suites that take half an hour or a control plane run only when named (`npm run bench -- process`,
+ * `npm run bench -- controller-scale`).
  */
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -30,7 +32,10 @@ async function main(): Promise<void> {
     ["dashboard", () => benchDashboard()],
     ["metrics", () => benchMetrics()],
   ];
-  const optIn: [string, () => Promise<BenchResult[]>][] = [["process", () => benchProcess()]];
+  const optIn: [string, () => Promise<BenchResult[]>][] = [
+    ["process", () => benchProcess()],
+    ["controller-scale", () => benchControllerScale()],
+  ];
   const all: BenchResult[] = [];
   for (const [name, run] of [...suites, ...optIn.filter(([name]) => only.includes(name))]) {
     if (only.length > 0 && !only.includes(name)) continue;

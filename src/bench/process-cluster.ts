@@ -86,7 +86,7 @@ export async function populateBenchCluster(kubeconfig: string, sandbox: CgroupSa
   };
 }
 
-async function installCrds(client: KubeClient): Promise<void> {
+export async function installCrds(client: KubeClient): Promise<void> {
   const dir = `${REPO}crds`;
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".yaml"))) {
     for (const doc of parseAllDocuments(readFileSync(`${dir}/${file}`, "utf8"))) {

@@ -44,7 +44,7 @@ export interface ContenderContext {
   readonly agent?: { readonly kubeconfig: string; readonly nodeName: string };
 }
 
-function spawnLogged(command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = {}): { pid: number; exited: Promise<void>; stdout: () => string; kill: () => Promise<void> } {
+export function spawnLogged(command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = {}): { pid: number; exited: Promise<void>; stdout: () => string; kill: () => Promise<void> } {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const log = createWriteStream(logFile);
   let out = "";
@@ -65,7 +65,7 @@ function spawnLogged(command: string, args: readonly string[], logFile: string, 
   };
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -25,7 +25,7 @@ import { readRoutes } from "./read-api.js";
 import { ReadService } from "./read-service.js";
 import type { ConfigMap } from "./agent-config.js";
 import { AGENT_KEY, AgentReconciler } from "./agent-reconciler.js";
-import type { Node } from "./cache.js";
+import { slimNode, type Node } from "./cache.js";
 import type { ControllerConfig } from "./config.js";
 import type { DaemonSet } from "./daemonset.js";
 import { serviceBackends, slimEndpointSlice, type EndpointSliceRef, type ServiceBackends } from "../deps/dependency-graph.js";
@@ -81,8 +81,11 @@ export class ControllerManager {
     private readonly log: Logger,
   ) {
     const ns = cfg.namespace;
+    client.onRequest((method, resource) => {
+      this.metrics.apiRequests.inc({ method, resource });
+    });
     const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
-    this.nodes = client.informer<Node>(NODE, { log });
+    this.nodes = client.informer<Node>(NODE, { log, transform: slimNode });
     this.nodeFindings = nodeFindingsInformer(client, log, (nf) => this.usableNodeFindings(nf));
     this.policies = policyInformer(client, log);
     this.daemonSets = client.informer<DaemonSet>(DAEMON_SET, { namespace: ns, labelSelector: managed, log });

@@ -48,6 +48,13 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  readonly apiRequests = new Counter({
+    name: "xander_controller_api_requests_total",
+    help: "Requests this replica sent to the Kubernetes API, by HTTP method and resource; WATCH counts each watch request started.",
+    labelNames: ["method", "resource"] as const,
+    registers: [this.registry],
+  });
+
   readonly leader = new Gauge({
     name: "xander_controller_leader",
     help: "1 while this replica holds the leader Lease and runs the reconcilers, else 0.",

@@ -1,4 +1,5 @@
 import type { NodeFindings } from "../api/types.generated.js";
+import { slimNode } from "./cache.js";
 import { desiredNodeFindings, nodeFindingsUpToDate } from "./node-reconciler.js";
 
 const node = { apiVersion: "v1", kind: "Node", metadata: { name: "worker-1", uid: "uid-1" } };
@@ -28,5 +29,24 @@ describe("nodeFindingsUpToDate", () => {
   test("a removed label or owner reference is put back", () => {
     expect(nodeFindingsUpToDate(live({ labels: {} }), node)).toBe(false);
     expect(nodeFindingsUpToDate(live({ ownerReferences: [] }), node)).toBe(false);
+  });
+});
+
+describe("slimNode", () => {
+  const full = {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name: "worker-1", uid: "uid-1", resourceVersion: "42", deletionTimestamp: "2026-01-01T00:00:00Z", labels: { "kubernetes.io/os": "linux" }, managedFields: [{ manager: "kubelet" }] },
+    spec: { podCIDR: "10.244.1.0/24" },
+    status: { images: [{ names: ["registry.k8s.io/pause:3.10"], sizeBytes: 320000 }], conditions: [{ type: "Ready", status: "True" }] },
+  };
+
+  test("keeps what the reconcilers read and the watch resumes on, and drops the kubelet's status", () => {
+    expect(slimNode(full)).toEqual({ apiVersion: "v1", kind: "Node", metadata: { name: "worker-1", uid: "uid-1", resourceVersion: "42", deletionTimestamp: "2026-01-01T00:00:00Z" } });
+  });
+
+  test("a slimmed Node owns its NodeFindings as the full one does", () => {
+    expect(desiredNodeFindings(slimNode(full))).toEqual(desiredNodeFindings(full));
+    expect(nodeFindingsUpToDate({ ...desiredNodeFindings(full), metadata: { ...desiredNodeFindings(full).metadata, uid: "nf" } }, slimNode(full))).toBe(true);
   });
 });

@@ -133,8 +133,17 @@ function callsOf(dep: Dependency, backends: ServiceBackends): Call[] {
   return pods.map((pod) => ({ ...caller, callee: pod, calleeKind: "Pod", via: dep.to }));
 }
 
+/** The caller → callee pairs one status entry adds to the graph, by their key; several through a Service. */
+export function pairKeysOf(dep: Dependency, backends: ServiceBackends): string[] {
+  return callsOf(dep, backends).map(pairKey);
+}
+
+function pairKey(call: Call): string {
+  return `${call.caller}>${call.callee}`;
+}
+
 function pairOf(pairs: Map<string, Pair>, call: Call): Pair {
-  const key = `${call.caller}>${call.callee}`;
+  const key = pairKey(call);
   let pair = pairs.get(key);
   if (!pair) {
     pair = { ...call, via: new Set(), ports: new Set(), sides: new Map(), lastSeenMs: -Infinity, reportedBy: new Set() };

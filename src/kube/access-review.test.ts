@@ -60,6 +60,37 @@ describe("access review", () => {
     expect(calls).toHaveLength(4);
   });
 
+  it("a caller who keeps polling is served at once near the end of an answer's life, while the cluster is asked again", async () => {
+    const { client, calls } = fakeCluster();
+    let now = 0;
+    let allowedNow = true;
+    const revocable: ReviewClient = {
+      create: async <T extends KubeObject>(obj: T): Promise<T> => {
+        const answer = await client.create(obj);
+        return (obj as unknown as Review).kind === "SubjectAccessReview" && !allowedNow ? { ...answer, status: { allowed: false, reason: "revoked" } } : answer;
+      },
+    };
+    const reviewer = new AccessReviewer(revocable, 10_000, () => now);
+    await reviewer.review("Bearer alice-token", list);
+    now = 6_000;
+    await reviewer.review("Bearer alice-token", list);
+    expect(calls).toHaveLength(2); // 4 s left of 10: no need to ask yet
+    now = 8_000;
+    expect(await reviewer.review("Bearer alice-token", list)).toMatchObject({ allowed: true });
+    expect(await reviewer.review("Bearer alice-token", list)).toMatchObject({ allowed: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(["TokenReview", "SubjectAccessReview", "TokenReview", "SubjectAccessReview"]); // one refresh each, not one per request
+    now = 12_000; // past the first answers' life: the refreshed ones serve, without a wait
+    expect(await reviewer.review("Bearer alice-token", list)).toMatchObject({ allowed: true });
+    expect(calls).toHaveLength(4);
+    // A permission revoked before a refresh is refused once that refresh has answered, within the TTL.
+    allowedNow = false;
+    now = 16_000;
+    await reviewer.review("Bearer alice-token", list);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await reviewer.review("Bearer alice-token", list)).toMatchObject({ allowed: false, status: 403 });
+  });
+
   it("reads bearer tokens the way clients send them, and nothing else", () => {
     expect(bearerToken("Bearer abc.def")).toBe("abc.def");
     expect(bearerToken("bearer abc")).toBe("abc");

@@ -5,7 +5,10 @@
  * whatever authorizer the cluster runs, stays the single place where access is granted or revoked.
  *
  * Answers are cached briefly per token and per (user, attributes), so a dashboard polling every few seconds
- * costs the apiserver two reviews per caller per TTL, not two per request.
+ * costs the apiserver two reviews per caller per TTL, not two per request. An answer in the last part of its
+ * life is still served, and asked again in the background, so a caller who keeps polling never waits for a
+ * review after its first request; no answer is ever served older than the TTL, so a revoked permission still
+ * takes effect within it.
  */
 import { createHash } from "node:crypto";
 import type { KubeObject } from "../api/meta.js";
@@ -53,11 +56,15 @@ interface Cached<T> {
 }
 
 const DEFAULT_TTL_MS = 10_000;
+/** An answer with less than this share of its TTL left is asked again in the background. */
+const REFRESH_AHEAD_SHARE = 0.3;
 const MAX_CACHED = 1024;
 
 export class AccessReviewer {
   private readonly tokens = new Map<string, Cached<ReviewedUser | undefined>>();
   private readonly decisions = new Map<string, Cached<{ allowed: boolean; reason: string }>>();
+  /** Keys whose background review is in flight, so a busy caller starts one, not one per request. */
+  private readonly refreshing = new Set<string>();
 
   constructor(
     private readonly client: ReviewClient,
@@ -79,7 +86,14 @@ export class AccessReviewer {
   async authenticate(token: string): Promise<ReviewedUser | undefined> {
     const key = createHash("sha256").update(token).digest("hex");
     const cached = this.fresh(this.tokens, key);
-    if (cached) return cached.value;
+    if (cached) {
+      this.refreshAhead(cached, `token:${key}`, () => this.reviewToken(token, key));
+      return cached.value;
+    }
+    return this.reviewToken(token, key);
+  }
+
+  private async reviewToken(token: string, key: string): Promise<ReviewedUser | undefined> {
     const review = await this.client.create<TokenReview>({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", metadata: {}, spec: { token } });
     const status = review.status;
     const user =
@@ -98,7 +112,14 @@ export class AccessReviewer {
   async authorize(user: ReviewedUser, attributes: AccessAttributes): Promise<{ allowed: boolean; reason: string }> {
     const key = JSON.stringify([user.username, user.uid ?? "", [...user.groups].sort(), attributes]);
     const cached = this.fresh(this.decisions, key);
-    if (cached) return cached.value;
+    if (cached) {
+      this.refreshAhead(cached, `decision:${key}`, () => this.reviewAccess(user, attributes, key));
+      return cached.value;
+    }
+    return this.reviewAccess(user, attributes, key);
+  }
+
+  private async reviewAccess(user: ReviewedUser, attributes: AccessAttributes, key: string): Promise<{ allowed: boolean; reason: string }> {
     const review = await this.client.create<SubjectAccessReview>({
       apiVersion: "authorization.k8s.io/v1",
       kind: "SubjectAccessReview",
@@ -114,6 +135,15 @@ export class AccessReviewer {
     const verdict = { allowed: review.status?.allowed === true && review.status.denied !== true, reason: review.status?.reason ?? "" };
     this.remember(this.decisions, key, verdict);
     return verdict;
+  }
+
+  /** Near the end of its life, asks again in the background; a failed review leaves the answer to expire. */
+  private refreshAhead(cached: Cached<unknown>, key: string, review: () => Promise<unknown>): void {
+    if (cached.untilMs - this.now() > this.ttlMs * REFRESH_AHEAD_SHARE || this.refreshing.has(key)) return;
+    this.refreshing.add(key);
+    review()
+      .catch(() => undefined)
+      .finally(() => this.refreshing.delete(key));
   }
 
   private fresh<T>(cache: Map<string, Cached<T>>, key: string): Cached<T> | undefined {

@@ -24,6 +24,7 @@ import {
 } from "@kubernetes/client-node";
 import type { KubeObject } from "../api/meta.js";
 import { reuseConnections } from "./connections.js";
+import { requestResource } from "./request-resource.js";
 import { isConflict, isNotFound, kubeError } from "./errors.js";
 import { Informer, type InformerOptions } from "./informer.js";
 import type { ListClient, ListOptions, ListResult } from "./list.js";
@@ -106,13 +107,14 @@ class ObjectApi extends KubernetesObjectApi {
     return this.requestPromise<T>(ctx);
   }
 
-  static of(kc: KubeConfig): ObjectApi {
+  static of(kc: KubeConfig, onRequest: (method: string, path: string) => void): ObjectApi {
     const api = kc.makeApiClient(ObjectApi);
     api.setDefaultNamespace(kc);
     // client-node sets no timeout: a request on a connection the apiserver never answers (restart, network
     // partition) would hang its reconcile, or the leader's Lease renewal, forever.
     api.configuration.middleware.push({
       pre: (ctx) => {
+        onRequest(ctx.getHttpMethod(), new URL(ctx.getUrl()).pathname);
         ctx.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
         return new Observable(Promise.resolve(ctx));
       },
@@ -124,10 +126,27 @@ class ObjectApi extends KubernetesObjectApi {
 
 export class KubeClient implements ListClient {
   private readonly api: ObjectApi;
+  private readonly requestListeners: ((method: string, resource: string) => void)[] = [];
 
   constructor(readonly kubeConfig: KubeConfig) {
     reuseConnections(kubeConfig);
-    this.api = ObjectApi.of(kubeConfig);
+    this.api = ObjectApi.of(kubeConfig, (method, path) => {
+      this.noteRequest(method, path);
+    });
+  }
+
+  /**
+   * Calls `listener` with the HTTP method and the resource (requestResource) of every request this client
+   * sends to the API (discovery, lists, reviews and writes alike), and with WATCH for every watch its
+   * informers start: what this process costs the apiserver, as client-go's rest_client_requests_total counts it.
+   */
+  onRequest(listener: (method: string, resource: string) => void): void {
+    this.requestListeners.push(listener);
+  }
+
+  noteRequest(method: string, path: string): void {
+    const resource = requestResource(path);
+    for (const listener of this.requestListeners) listener(method, resource);
   }
 
   /** From $KUBECONFIG, ~/.kube/config, or the in-cluster service account, in that order. */

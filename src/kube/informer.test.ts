@@ -120,6 +120,26 @@ describe("Informer", () => {
     await informer.stop();
   });
 
+  test("the client counts every request it sends, discovery, lists and watches alike, as the server sees them", async () => {
+    api = new FakeApiserver([fail(500), stream()]);
+    const client = clientFor(await api.start());
+    const methods: string[] = [];
+    const resources = new Set<string>();
+    client.onRequest((method, resource) => {
+      methods.push(method);
+      resources.add(resource);
+    });
+    const informer = track(client.informer<KubeObject>(NODE, { minBackoffMs: 20, maxBackoffMs: 50 }));
+    await informer.start();
+    const server = api;
+    await until(() => server.watches.length === 2);
+    expect(methods.filter((m) => m === "WATCH")).toHaveLength(2);
+    // Discovery of /api/v1 and the one list page are GETs.
+    expect(methods.filter((m) => m === "GET")).toHaveLength(server.lists.length + 1);
+    expect([...resources].sort()).toEqual(["discovery", "nodes"]);
+    await informer.stop();
+  });
+
   test("a watch that fails with a 500 (client-node's ListWatch gives up on it) is restarted from the last resourceVersion", async () => {
     api = new FakeApiserver([fail(500), stream({ type: "ADDED", object: node("b", "11") })]);
     const informer = track(clientFor(await api.start()).informer<KubeObject>(NODE, { minBackoffMs: 20, maxBackoffMs: 50 }));

@@ -131,7 +131,7 @@ export class Informer<T extends KubeObject> {
       return { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata, items: res.items as KubernetesObject[] };
     };
     const safeTransform = transform === undefined ? undefined : this.guarded(transform);
-    const watch = new GuardedWatch(this.client.kubeConfig, this.opts.watchTiming ?? defaultWatchTiming(), safeTransform);
+    const watch = new GuardedWatch(this.client.kubeConfig, this.opts.watchTiming ?? defaultWatchTiming(), safeTransform, (watched) => this.client.noteRequest?.("WATCH", watched));
     const lw = new ListWatch<KubernetesObject>(path, watch, listFn, false, labelSelector, fieldSelector);
     lw.on("add", (o) => {
       this.emit("add", o);

@@ -25,4 +25,6 @@ export interface ListClient {
   readonly kubeConfig: KubeConfig;
   collectionPath(kind: ResourceKind, namespace?: string): Promise<string>;
   list<T extends KubeObject>(kind: ResourceKind, opts?: ListOptions): Promise<ListResult<T>>;
+  /** Counts a request made outside the client's own calls (a watch, by its path); see KubeClient.onRequest. */
+  noteRequest?(method: string, path: string): void;
 }

@@ -50,6 +50,8 @@ export class GuardedWatch extends Watch {
     private readonly timing: WatchTiming,
     /** Applied to each watched object before the cache sees it (not to ERROR or BOOKMARK). */
     private readonly transform?: (obj: KubeObject) => KubeObject,
+    /** Called as each watch request is sent, so a client's request count includes its watches. */
+    private readonly onRequest?: (path: string) => void,
   ) {
     super(kubeConfig);
   }
@@ -65,6 +67,7 @@ export class GuardedWatch extends Watch {
     const options: RequestOptions = { method: "GET" };
     await this.kubeConfig.applyToHTTPSOptions(options);
     const controller = new AbortController();
+    this.onRequest?.(path);
     new WatchRequest(url, options, this.timing.timeoutSeconds * 1000 + this.timing.idleGraceMs, (line) => {
       this.deliver(line, callback);
     }, done).start(controller.signal);

@@ -2,8 +2,7 @@
  * What every view needs from the set of NodeFindings: which nodes report, who owns each pod, and who
  * calls whom. Pure.
  */
-import type { Dependency, NodeFinding, NodeFindings } from "../api/types.generated.js";
-import { dependencyGraph, type DependencyGraph, type ServiceBackends } from "../deps/dependency-graph.js";
+import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
 import { isStale, lastReportMs } from "./findings-view.js";
 import type { NodeCountsView, WorkloadRef } from "./types.js";
 
@@ -100,47 +99,6 @@ export function workloadRef(namespace: string, name: string, owner: string | und
 export function splitPod(pod: string): { readonly namespace: string; readonly name: string } {
   const slash = pod.indexOf("/");
   return slash < 0 ? { namespace: "", name: pod } : { namespace: pod.slice(0, slash), name: pod.slice(slash + 1) };
-}
-
-const depsMemo = new WeakMap<NodeFindings, ReadonlyMap<string, readonly Dependency[]>>();
-
-/** A node's dependency entries by either end ("namespace/name", a Service, or an IP). */
-export function depsByEnd(nf: NodeFindings): ReadonlyMap<string, readonly Dependency[]> {
-  let index = depsMemo.get(nf);
-  if (index === undefined) {
-    const built = new Map<string, Dependency[]>();
-    const add = (key: string, dep: Dependency): void => {
-      const list = built.get(key);
-      if (list === undefined) built.set(key, [dep]);
-      else if (list[list.length - 1] !== dep) list.push(dep);
-    };
-    for (const dep of nf.status?.dependencies ?? []) {
-      add(dep.from, dep);
-      add(dep.to, dep);
-    }
-    index = built;
-    depsMemo.set(nf, index);
-  }
-  return index;
-}
-
-/**
- * The dependency graph restricted to the edges that touch `pods` (as caller or callee). Callers and callees
- * of those pods come out exactly as from the full graph, since an edge's counts depend only on the entries
- * for its own pair; building it costs a few lookups per node instead of the whole cluster's pairs.
- */
-export function graphAround(nodeFindings: readonly NodeFindings[], pods: ReadonlySet<string>, backends: ServiceBackends = new Map()): DependencyGraph {
-  if (pods.size === 0) return { edges: [] };
-  // Calls through a Service count against its backends: entries naming such a Service touch the pods too.
-  const ends = new Set(pods);
-  for (const [service, backendPods] of backends) if (backendPods.some((pod) => pods.has(pod))) ends.add(service);
-  const trimmed = nodeFindings.map((nf) => {
-    const index = depsByEnd(nf);
-    const dependencies = new Set<Dependency>();
-    for (const end of ends) for (const dep of index.get(end) ?? []) dependencies.add(dep);
-    return { ...nf, status: { dependencies: [...dependencies] } };
-  });
-  return dependencyGraph(trimmed, backends);
 }
 
 /** The workload of an incident's pod; undefined for a node-level incident. */

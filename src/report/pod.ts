@@ -7,7 +7,8 @@ import { compareIncidents, incidentPodName, type Incident } from "../analysis/in
 import type { PodHistory } from "../api/history.js";
 import type { NodeFindings } from "../api/types.generated.js";
 import { calleesOf, callerNames } from "../deps/dependency-graph.js";
-import { findingPod, graphAround, ownerAnywhere, ownerResolver, ownersFromIncidents, partitionNodes, splitPod, workloadRef } from "./cluster.js";
+import { findingPod, ownerAnywhere, ownerResolver, ownersFromIncidents, partitionNodes, splitPod, workloadRef } from "./cluster.js";
+import { graphAround } from "../deps/graph-index.js";
 import { incidentsFromNodeFindings, incidentToJson } from "./convert.js";
 import { containerStats, seriesByContainer } from "./stats.js";
 import { rankedFindings, topRow } from "./top.js";

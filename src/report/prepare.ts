@@ -5,7 +5,8 @@
  * costs what a later one does instead of deriving a thousand nodes at once while a person waits. Pure.
  */
 import type { NodeFindings } from "../api/types.generated.js";
-import { depsByEnd, nodeOwners } from "./cluster.js";
+import { nodeOwners } from "./cluster.js";
+import { depsByEnd } from "../deps/graph-index.js";
 import { nodeDigest, nodeFindingRefs } from "./digest.js";
 
 export function prepareNodeFindings(nf: NodeFindings): void {

@@ -6,7 +6,8 @@
 import { compareIncidents, type Incident } from "../analysis/incident.js";
 import type { PodHistory } from "../api/history.js";
 import { callerNames, type DependencyGraph } from "../deps/dependency-graph.js";
-import { graphAround, incidentWorkload, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
+import { incidentWorkload, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
+import { graphAround } from "../deps/graph-index.js";
 import { incidentsFromNodeFindings, incidentToJson } from "./convert.js";
 import { blamesOf, blameViews, culpritReports, type Blame } from "./culprits.js";
 import { incidentInterval, overlaps, starvedMsByPod, type Interval } from "./intervals.js";

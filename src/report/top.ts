@@ -6,7 +6,8 @@
 import type { NodeFinding, NodeFindings } from "../api/types.generated.js";
 import { callerNames, type DependencyGraph } from "../deps/dependency-graph.js";
 import { compareRisk } from "./findings-view.js";
-import { findingPod, graphAround, nodeName, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
+import { findingPod, nodeName, ownerResolver, partitionNodes, type OwnerOf } from "./cluster.js";
+import { graphAround } from "../deps/graph-index.js";
 import type { CulpritRef, ReadModelInput, TopOptions, TopRow, TopView } from "./types.js";
 import { SEVERITY_RANK } from "../analysis/severity.js";
 
