@@ -6,7 +6,7 @@
  */
 import { AGENT_NAME, AGENT_SELECTOR } from "../../../src/controller/daemonset.js";
 import { agentLabelSelector } from "../../../src/report/agent-endpoint.js";
-import { kubectl, PAUSE_IMAGE, poll, setPodStatus } from "../../cluster/index.js";
+import { ensureServiceAccount, kubectl, PAUSE_IMAGE, poll, setPodStatus } from "../../cluster/index.js";
 
 interface PodJson {
   metadata: { name: string; ownerReferences?: { kind: string; name: string }[] };
@@ -51,6 +51,17 @@ export async function runAgentPod(o: AgentPodOptions): Promise<string> {
     const created = await kubectl(["apply", "-f", "-"], { input: daemonSet(o.namespace) });
     if (created.code !== 0) throw new Error(`cannot create the agent DaemonSet: ${created.stderr}`);
   }
+  // The controller outside a cluster creates no ServiceAccount for the agent, and a pod of an account that
+  // does not exist is refused at admission: create it, as the chart would.
+  const ds = await poll(
+    "the agent DaemonSet",
+    async () => {
+      const got = await kubectl(["get", "daemonset", AGENT_NAME, "-n", o.namespace, "-o", "json"]);
+      return got.code === 0 ? (JSON.parse(got.stdout) as { spec: { template: { spec: { serviceAccountName?: string } } } }) : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  await ensureServiceAccount(o.namespace, ds.spec.template.spec.serviceAccountName ?? "default");
   const pod = await poll(
     `the agent DaemonSet's pod for ${o.nodeName}`,
     async () => {
