@@ -15,6 +15,7 @@
 import { performance } from "node:perf_hooks";
 import { Registry } from "prom-client";
 import { dashboardRoutes } from "../controller/dashboard-api.js";
+import { agentIdentity } from "../controller/daemonset.js";
 import { readRoutes } from "../controller/read-api.js";
 import { ReadService } from "../controller/read-service.js";
 import { HistoryClient } from "../kube/history-client.js";
@@ -58,7 +59,7 @@ export async function benchDashboard(options: DashboardBenchOptions = {}): Promi
   const nodes = options.nodes ?? 1000;
   const runs = options.runs ?? 200;
   const nodeFindings = realisticNodeFindings(nodes, Date.now());
-  const service = new ReadService({ nodeFindings: () => Promise.resolve(nodeFindings), heartbeatMs: () => 60_000, history: new HistoryClient(() => Promise.resolve(undefined)), policies: () => Promise.resolve([]) });
+  const service = new ReadService({ nodeFindings: () => Promise.resolve(nodeFindings), heartbeatMs: () => 60_000, history: new HistoryClient(() => Promise.resolve(undefined), () => Promise.resolve([]), agentIdentity("xander-system")), policies: () => Promise.resolve([]) });
   const server = await startHttpServer({ addr: "127.0.0.1:0", registry: new Registry(), readiness: () => ({ ready: true }), routes: [...readRoutes(service, ALLOW_ALL), ...dashboardRoutes(service, ALLOW_ALL), ...webRoutes({ auth: "token" })] });
   const results: BenchResult[] = [];
   try {

@@ -3,9 +3,11 @@
  * own credentials, and errors a person can act on instead of stack traces.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { KubeObject } from "../api/meta.js";
 import type { NodeFindings } from "../api/types.generated.js";
+import { DEFAULT_NAMESPACE } from "../controller/config.js";
+import { agentIdentity } from "../controller/daemonset.js";
 import { ReadService } from "../controller/read-service.js";
 import { serviceBackends } from "../deps/dependency-graph.js";
 import { KubeClient } from "../kube/client.js";
@@ -21,9 +23,24 @@ export interface KubeFlags {
   context?: string;
 }
 
+/** The namespace Xander runs in: its agent pods there are the only endpoints that get the user's credential. */
+export interface AgentFlags {
+  xanderNamespace: string;
+}
+
 /** `--kubeconfig` and `--context`, as kubectl spells them. */
 export function withKubeFlags(command: Command): Command {
   return command.option("--kubeconfig <file>", "path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)").option("--context <name>", "the kubeconfig context to use");
+}
+
+/** The kube flags and `--xander-namespace`, for the commands that read the agents' histories. */
+export function withAgentFlags(command: Command): Command {
+  return withKubeFlags(command).addOption(
+    new Option("--xander-namespace <namespace>", "the namespace Xander is installed in; only its agent pods there are sent your credentials")
+      .env("XANDER_NAMESPACE")
+      .argParser(namespaceOption)
+      .default(DEFAULT_NAMESPACE),
+  );
 }
 
 export function namespaceOption(text: string): string {
@@ -54,7 +71,7 @@ export function kubeClient(flags: KubeFlags): KubeClient {
 }
 
 /** The read service as the CLI runs it: NodeFindings listed once, agents read with the user's own token. */
-export function cliReadService(client: KubeClient, heartbeatMs = 60_000): ReadService {
+export function cliReadService(client: KubeClient, flags: AgentFlags, heartbeatMs = 60_000): ReadService {
   let listed: Promise<NodeFindings[]> | undefined;
   return new ReadService({
     nodeFindings: () => (listed ??= listNodeFindings(client)),
@@ -64,7 +81,7 @@ export function cliReadService(client: KubeClient, heartbeatMs = 60_000): ReadSe
       return serviceBackends(slices.items);
     },
     heartbeatMs: () => heartbeatMs,
-    history: HistoryClient.fromKubeConfig(client.kubeConfig),
+    history: HistoryClient.forAgents(client, agentIdentity(flags.xanderNamespace)),
     podNode: async (namespace, name) => {
       const pod = await client.get<KubeObject & { spec?: { nodeName?: string } }>({ ...POD, namespace, name }).catch(() => undefined);
       return pod?.spec?.nodeName;

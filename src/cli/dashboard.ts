@@ -14,6 +14,7 @@ import { effectivePolicy } from "../api/policy.js";
 import type { NodeFindings, StarvationPolicy } from "../api/types.generated.js";
 import { dashboardRoutes } from "../controller/dashboard-api.js";
 import { serviceBackends } from "../deps/dependency-graph.js";
+import { agentIdentity } from "../controller/daemonset.js";
 import { readRoutes } from "../controller/read-api.js";
 import { ReadService } from "../controller/read-service.js";
 import type { KubeClient } from "../kube/client.js";
@@ -24,9 +25,9 @@ import { Unavailable, sendError, type AccessGuard } from "../server/api.js";
 import { startHttpServer, type Route } from "../server/http.js";
 import { webRoutes } from "../server/web-assets.js";
 import { parseDuration } from "../util/duration.js";
-import { clusterError, kubeClient, withKubeFlags, type KubeFlags } from "./cluster.js";
+import { clusterError, kubeClient, withAgentFlags, type AgentFlags, type KubeFlags } from "./cluster.js";
 
-interface DashboardFlags extends KubeFlags {
+interface DashboardFlags extends KubeFlags, AgentFlags {
   port: number;
   address: string;
   refresh: number;
@@ -61,7 +62,7 @@ function cached<T>(ttlMs: number, read: () => Promise<T>): () => Promise<T> {
 }
 
 /** The views over the user's own credentials, re-read at most every `cacheMs`; an unreachable API is a 503 that says why. */
-export function dashboardReadService(client: KubeClient, cacheMs: number): ReadService {
+export function dashboardReadService(client: KubeClient, agents: AgentFlags, cacheMs: number): ReadService {
   const unavailable = (error: unknown): never => {
     throw new Unavailable(clusterError(client, error).message);
   };
@@ -84,7 +85,7 @@ export function dashboardReadService(client: KubeClient, cacheMs: number): ReadS
     heartbeatMs: () => heartbeatMs,
     policies,
     namespaceLabels: async (namespace) => (await client.get<KubeObject & { metadata: { labels?: Record<string, string> } }>({ ...NAMESPACE, name: namespace }))?.metadata.labels,
-    history: HistoryClient.fromKubeConfig(client.kubeConfig),
+    history: HistoryClient.forAgents(client, agentIdentity(agents.xanderNamespace)),
     podNode: async (namespace, name) => (await client.get<KubeObject & { spec?: { nodeName?: string } }>({ ...POD, namespace, name }).catch(() => undefined))?.spec?.nodeName,
   });
 }
@@ -118,7 +119,7 @@ function isLoopback(address: string): boolean {
 
 async function runDashboard(flags: DashboardFlags): Promise<void> {
   const client = kubeClient(flags);
-  const service = dashboardReadService(client, Math.min(flags.refresh, 2000));
+  const service = dashboardReadService(client, flags, Math.min(flags.refresh, 2000));
   let port = flags.port;
   const routes = guardHost([...readRoutes(service, LOCAL_GUARD), ...dashboardRoutes(service, LOCAL_GUARD, { intervalMs: flags.refresh }), ...webRoutes({ auth: "local" })], flags.address, () => port);
   const addr = flags.address.includes(":") ? `[${flags.address}]:${flags.port}` : `${flags.address}:${flags.port}`;
@@ -139,7 +140,7 @@ async function runDashboard(flags: DashboardFlags): Promise<void> {
 }
 
 export function registerDashboardCommand(program: Command): void {
-  withKubeFlags(
+  withAgentFlags(
     program
       .command("dashboard")
       .description("serve the dashboard on this machine (127.0.0.1:7080), reading the cluster with your kubeconfig")

@@ -22,11 +22,11 @@ import { openStore } from "../store/index.js";
 import { createLogger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
 import { durationFlag } from "./options.js";
-import { CliError, cliReadService, clusterError, kubeClient, namespaceOption, withKubeFlags, type KubeFlags } from "./cluster.js";
+import { CliError, cliReadService, clusterError, kubeClient, namespaceOption, withAgentFlags, type AgentFlags, type KubeFlags } from "./cluster.js";
 
 type ReportFormat = "md" | "json" | "csv" | "incidents-csv" | "html";
 
-interface ReportFlags extends KubeFlags {
+interface ReportFlags extends KubeFlags, AgentFlags {
   since: number;
   namespace?: string;
   output: ReportFormat;
@@ -69,7 +69,7 @@ function emit(text: string, outputFile: string | undefined): void {
 }
 
 export function registerReportCommand(program: Command): void {
-  withKubeFlags(
+  withAgentFlags(
     program
       .command("report")
       .description("per starved workload: incidents, starved time, worst peak, culprits, callers, evidence, and rightsizing advice")
@@ -87,7 +87,7 @@ export function registerReportCommand(program: Command): void {
       return;
     }
     const client = kubeClient(flags);
-    const make = async (): Promise<string> => render(await cliReadService(client).report({ spanMs: flags.since, ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }) }), flags.output);
+    const make = async (): Promise<string> => render(await cliReadService(client, flags).report({ spanMs: flags.since, ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }) }), flags.output);
     if (flags.watch !== true) {
       emit(await make(), flags.outputFile);
       return;

@@ -6,9 +6,9 @@ import { InvalidArgumentError, type Command } from "commander";
 import { RULE_NAMES, type RuleName } from "../analysis/types.js";
 import { renderIncidentsTable as incidentsTable, renderPodTable as podTable, renderSummaryTable as summaryTable, renderTopTable as topTable } from "../report/render/table.js";
 import { durationFlag, outputOption } from "./options.js";
-import { CliError, cliReadService, kubeClient, namespaceOption, podArgument, withKubeFlags, type KubeFlags } from "./cluster.js";
+import { CliError, cliReadService, kubeClient, namespaceOption, podArgument, withAgentFlags, type AgentFlags, type KubeFlags } from "./cluster.js";
 
-interface ViewFlags extends KubeFlags {
+interface ViewFlags extends KubeFlags, AgentFlags {
   output: "table" | "json";
   namespace?: string;
 }
@@ -33,17 +33,17 @@ function skippedNote(skipped: readonly { node: string; reason: string }[]): void
 }
 
 export function registerClusterViewCommands(program: Command): void {
-  withKubeFlags(
+  withAgentFlags(
     program
       .command("summary")
       .description("nodes reporting and stale, open findings by severity, rule and namespace, incidents in the last 24 h, the worst workloads")
       .option("-o, --output <format>", "table or json", outputOption, "table"),
   ).action(async (flags: ViewFlags) => {
-    const view = await cliReadService(kubeClient(flags)).summary();
+    const view = await cliReadService(kubeClient(flags), flags).summary();
     print(flags.output, view, () => summaryTable(view));
   });
 
-  withKubeFlags(
+  withAgentFlags(
     program
       .command("top")
       .description("the open risks, worst first: workload, rule, value against threshold, since when, culprit and callers")
@@ -51,11 +51,11 @@ export function registerClusterViewCommands(program: Command): void {
       .option("--limit <n>", "at most this many rows", limitOption, 20)
       .option("-o, --output <format>", "table or json", outputOption, "table"),
   ).action(async (flags: ViewFlags & { limit: number }) => {
-    const view = await cliReadService(kubeClient(flags)).top({ limit: flags.limit, ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }) });
+    const view = await cliReadService(kubeClient(flags), flags).top({ limit: flags.limit, ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }) });
     print(flags.output, view, () => topTable(view));
   });
 
-  withKubeFlags(
+  withAgentFlags(
     program
       .command("incidents")
       .description("incidents, open and closed, newest first, with duration, peak and culprit (beyond 24 h read from the agents' histories)")
@@ -68,7 +68,7 @@ export function registerClusterViewCommands(program: Command): void {
       .option("-o, --output <format>", "table or json", outputOption, "table"),
   ).action(async (flags: ViewFlags & { since: number; rule?: RuleName; pod?: string; node?: string; limit: number }) => {
     if (flags.pod !== undefined) podArgument(flags.pod);
-    const view = await cliReadService(kubeClient(flags)).incidents({
+    const view = await cliReadService(kubeClient(flags), flags).incidents({
       sinceAgoMs: flags.since,
       limit: flags.limit,
       ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
@@ -80,7 +80,7 @@ export function registerClusterViewCommands(program: Command): void {
     print(flags.output, view, () => incidentsTable(view));
   });
 
-  withKubeFlags(
+  withAgentFlags(
     program
       .command("pod")
       .argument("<namespace/name>", "the pod")
@@ -89,7 +89,7 @@ export function registerClusterViewCommands(program: Command): void {
       .option("-o, --output <format>", "table or json", outputOption, "table"),
   ).action(async (pod: string, flags: ViewFlags & { since: number }) => {
     const { namespace, name } = podArgument(pod);
-    const view = await cliReadService(kubeClient(flags)).pod(namespace, name, flags.since);
+    const view = await cliReadService(kubeClient(flags), flags).pod(namespace, name, flags.since);
     skippedNote(view.skipped);
     if (!view.found) throw new CliError(view.message);
     print(flags.output, view, () => podTable(view));

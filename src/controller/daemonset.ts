@@ -19,6 +19,7 @@
  */
 import type { KubeObject, OwnerReference } from "../api/meta.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../kube/resources.js";
+import type { AgentIdentity } from "../report/agent-endpoint.js";
 import type { MetricsAuthorization } from "../server/api.js";
 
 export const AGENT_NAME = "xander-agent";
@@ -134,6 +135,11 @@ export const AGENT_LABELS: Readonly<Record<string, string>> = {
   "app.kubernetes.io/part-of": "xander",
   [MANAGED_BY_LABEL]: MANAGED_BY,
 };
+
+/** How a reader recognises the agent pods in `namespace`, before it sends them a token (report/agent-endpoint.ts). */
+export function agentIdentity(namespace: string): AgentIdentity {
+  return { namespace, daemonSet: AGENT_NAME, podLabels: AGENT_SELECTOR };
+}
 
 const HOST_CGROUP = "/host/sys/fs/cgroup";
 const HOST_PROC = "/host/proc";

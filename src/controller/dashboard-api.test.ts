@@ -2,6 +2,7 @@ import { Registry } from "prom-client";
 import type { NodeFindings } from "../api/types.generated.js";
 import type { AccessDecision } from "../kube/access-review.js";
 import { HistoryClient } from "../kube/history-client.js";
+import { agentIdentity } from "./daemonset.js";
 import { CLUSTER, HEARTBEAT_MS, NOW, nodeA } from "../report/testdata/cluster.js";
 import { Unavailable, type AccessGuard } from "../server/api.js";
 import { startHttpServer, type RunningServer } from "../server/http.js";
@@ -22,7 +23,7 @@ beforeAll(async () => {
   const service = new ReadService({
     nodeFindings: () => (unreachable ? Promise.reject(new Unavailable("cannot reach https://10.0.0.1:6443")) : Promise.resolve(nodeFindings)),
     heartbeatMs: () => HEARTBEAT_MS,
-    history: new HistoryClient(() => Promise.resolve(undefined)),
+    history: new HistoryClient(() => Promise.resolve(undefined), () => Promise.resolve([]), agentIdentity("xander-system")),
     policies: () => Promise.resolve([]),
     now: () => NOW,
   });

@@ -27,7 +27,7 @@ import type { ConfigMap } from "./agent-config.js";
 import { AGENT_KEY, AgentReconciler } from "./agent-reconciler.js";
 import { slimNode, type Node } from "./cache.js";
 import type { ControllerConfig } from "./config.js";
-import type { DaemonSet } from "./daemonset.js";
+import { agentIdentity, type DaemonSet } from "./daemonset.js";
 import { serviceBackends, slimEndpointSlice, type EndpointSliceRef, type ServiceBackends } from "../deps/dependency-graph.js";
 import { FindingsView } from "../report/findings-view.js";
 import { checkNodeFindings } from "../report/node-findings-check.js";
@@ -222,7 +222,7 @@ export class ControllerManager {
       backends: () => Promise.resolve(this.serviceBackends()),
       heartbeatMs: () => this.clusterHeartbeatMs(),
       policies: () => Promise.resolve(this.policies.list()),
-      history: HistoryClient.fromKubeConfig(this.client.kubeConfig),
+      history: HistoryClient.forAgents(this.client, agentIdentity(this.cfg.namespace)),
       podNode: async (namespace, name) => (await this.client.get<KubeObject & { spec?: { nodeName?: string } }>({ ...POD, namespace, name }))?.spec?.nodeName,
     });
   }

@@ -3,10 +3,18 @@
  * the caller's own Kubernetes credentials: the agent asks the cluster whether this caller may read them
  * (see agent/history-api.ts), so the CLI can read no more than its user may, and the controller no more than
  * its role grants. A node whose agent cannot be read is reported by name, never silently dropped.
+ *
+ * The credential goes only to an endpoint that is verifiably the node's agent pod (report/agent-endpoint.ts):
+ * the pods are looked up in the API first, and an endpoint that is not theirs gets no request at all.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { IncidentList, PodHistory } from "../api/history.js";
+import type { KubeObject } from "../api/meta.js";
 import type { NodeFindings } from "../api/types.generated.js";
+import { agentLabelSelector, verifiedAgentEndpoint, type AgentIdentity, type AgentPod } from "../report/agent-endpoint.js";
+import type { KubeClient } from "./client.js";
+import { KubeError } from "./errors.js";
+import { POD } from "./resources.js";
 
 export interface HistoryQuery {
   readonly sinceMs: number;
@@ -19,23 +27,43 @@ export type NodeRead<T> = { readonly ok: true; readonly node: string; readonly v
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** `http://<endpoint>` of the node's agent, or why there is none. */
-export function agentEndpoint(nf: NodeFindings): { url: string } | { reason: string } {
-  const endpoint = nf.status?.agent?.endpoint;
-  if (endpoint === undefined || endpoint === "") return { reason: "its agent publishes no history endpoint (an agent older than this version, or not running)" };
-  return { url: `http://${endpoint}` };
+/** The agent pods on one node; throws, with the permission it lacked, when they cannot be listed. */
+export type AgentPodLister = (node: string) => Promise<readonly AgentPod[]>;
+
+/** Lists the agent DaemonSet's pods on a node through the API, with the caller's own credentials. */
+export function agentPodLister(client: KubeClient, agents: AgentIdentity): AgentPodLister {
+  return async (node) => {
+    try {
+      const list = await client.list<KubeObject & Pick<AgentPod, "spec" | "status">>(POD, { namespace: agents.namespace, labelSelector: agentLabelSelector(agents), fieldSelector: `spec.nodeName=${node}` });
+      return list.items;
+    } catch (error) {
+      if (error instanceof KubeError && (error.status === 401 || error.status === 403)) {
+        throw new Error(`cannot verify its agent's address: listing pods in namespace ${agents.namespace} was refused (${error.status}); this needs "list pods" in ${agents.namespace} (the chart's xander-viewer Role there)`, { cause: error });
+      }
+      throw error;
+    }
+  };
 }
 
 export class HistoryClient {
-  constructor(private readonly authorization: () => Promise<string | undefined>) {}
+  constructor(
+    private readonly authorization: () => Promise<string | undefined>,
+    private readonly agentPods: AgentPodLister,
+    private readonly agents: AgentIdentity,
+  ) {}
 
-  /** Sends whatever credential the kubeconfig's current user carries (a token, or one an exec plugin mints). */
-  static fromKubeConfig(kc: KubeConfig): HistoryClient {
-    return new HistoryClient(async () => {
+  /**
+   * Sends whatever credential the kubeconfig's current user carries (a token, or one an exec plugin mints),
+   * and finds the agent pods with that same user.
+   */
+  static forAgents(client: KubeClient, agents: AgentIdentity): HistoryClient {
+    const kc: KubeConfig = client.kubeConfig;
+    const authorization = async (): Promise<string | undefined> => {
       const init = await kc.applyToFetchOptions({});
       const headers = init.headers as Headers | undefined;
       return headers?.get("authorization") ?? undefined;
-    });
+    };
+    return new HistoryClient(authorization, agentPodLister(client, agents), agents);
   }
 
   async podHistory(nf: NodeFindings, namespace: string, name: string, sinceMs: number): Promise<NodeRead<PodHistory>> {
@@ -58,7 +86,7 @@ export class HistoryClient {
 
   private async get<T>(nf: NodeFindings, path: string): Promise<NodeRead<T>> {
     const node = nf.metadata.name ?? nf.spec.nodeName;
-    const endpoint = agentEndpoint(nf);
+    const endpoint = await this.verifiedEndpoint(nf);
     if ("reason" in endpoint) return { ok: false, node, reason: endpoint.reason };
     try {
       const authorization = await this.authorization();
@@ -73,6 +101,15 @@ export class HistoryClient {
     } catch (error) {
       const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       return { ok: false, node, reason: `cannot reach its agent at ${endpoint.url}: ${cause}` };
+    }
+  }
+
+  private async verifiedEndpoint(nf: NodeFindings): Promise<{ url: string } | { reason: string }> {
+    if (!nf.status?.agent?.endpoint) return verifiedAgentEndpoint(nf, [], this.agents);
+    try {
+      return verifiedAgentEndpoint(nf, await this.agentPods(nf.spec.nodeName), this.agents);
+    } catch (error) {
+      return { reason: error instanceof Error ? error.message : String(error) };
     }
   }
 }

@@ -28,6 +28,7 @@ import {
   setPodStatus,
 } from "../cluster/index.js";
 import { find, renderChart } from "./support/chart.js";
+import { runAgentPod } from "./support/agent-pod.js";
 import { requireRealCgroups } from "./support/host.js";
 import { freePort, startXander, type XanderProcess } from "./support/processes.js";
 
@@ -92,7 +93,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 function startDashboard(args: readonly string[], log: string): XanderProcess {
-  return startXander(["dashboard", "--refresh", "1s", ...args], join(dir, log));
+  return startXander(["dashboard", "--refresh", "1s", "--xander-namespace", controllerNamespace, ...args], join(dir, log));
 }
 
 beforeAll(async () => {
@@ -131,6 +132,8 @@ beforeAll(async () => {
   const agentPort = await freePort();
   agent = startXander(["agent", "--node", nodeName, "--db", join(dir, "agent.db"), "--metrics-addr", `127.0.0.1:${agentPort}`, "--advertise-address", `127.0.0.1:${agentPort}`], join(dir, "agent.log"));
   await poll("the agent's first report", async () => ((await nodeFindings())?.status?.agent?.pods === plans.length ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+  // The agent's pod, as the DaemonSet would run it: readers send tokens only to its address.
+  await runAgentPod({ namespace: controllerNamespace, nodeName, podIP: "127.0.0.1" });
 
   const dashboardPort = await freePort();
   dashboardUrl = `http://127.0.0.1:${dashboardPort}`;

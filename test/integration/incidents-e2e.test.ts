@@ -8,7 +8,6 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { spawn } from "node:child_process";
 import type { CgroupLayout } from "../../src/cgroup/types.js";
 import { CgroupSandbox, randomContainerId, type SandboxPod, type SandboxPodSpec } from "../../src/demo/sandbox.js";
 import { allocateArgv } from "../../src/demo/workloads.js";
@@ -22,7 +21,6 @@ import {
   deleteNode,
   ensureServiceAccount,
   installCrds,
-  kubeconfigPath,
   kubectl,
   kubectlBinary,
   mintServiceAccountToken,
@@ -31,7 +29,8 @@ import {
   setPodStatus,
 } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
-import { freePort, startXander, type XanderProcess } from "./support/processes.js";
+import { runAgentPod } from "./support/agent-pod.js";
+import { freePort, runCli, startXander, type XanderProcess } from "./support/processes.js";
 
 const MiB = 1024 * 1024;
 const HEARTBEAT_MS = 20_000;
@@ -59,16 +58,9 @@ const plans: { name: string; qosClass: "Burstable" | "BestEffort"; spec: Omit<Sa
   { name: "hog", qosClass: "Burstable", spec: { memoryLimitBytes: 96 * MiB } },
 ];
 
-/** Runs the built CLI (as `xander`, or as the plugin through kubectl) and returns its exit code and output. */
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, command = process.execPath, prefix = [join(repoRoot, "dist/cli/main.js")]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, [...prefix, ...args], { env: { ...process.env, KUBECONFIG: kubeconfigPath(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("exit", (code) => { resolve({ code, stdout, stderr }); });
-  });
+/** The CLI against this test's controller namespace, where its agent's pod is. */
+function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, command?: string, prefix?: string[]): ReturnType<typeof runCli> {
+  return runCli(args, { XANDER_NAMESPACE: controllerNamespace, ...env }, command, prefix);
 }
 
 async function nodeFindings(name = nodeName): Promise<NodeFindings | undefined> {
@@ -129,6 +121,8 @@ beforeAll(async () => {
   const dead = { status: { agent: { version: "test", cgroupLayout: "v2", lastSample: new Date().toISOString(), pods: 0, samplesStored: 0, endpoint: `127.0.0.1:${await freePort()}` } } };
   writeFileSync(join(dir, "dead.json"), JSON.stringify(dead));
   expect((await kubectl(["patch", "nodefindings", deadNode, "--subresource=status", "--type=merge", "--patch-file", join(dir, "dead.json")])).stderr).toBe("");
+  // Both agents' pods, as the DaemonSet would run them: readers send tokens only to these addresses.
+  for (const node of [nodeName, deadNode]) await runAgentPod({ namespace: controllerNamespace, nodeName: node, podIP: "127.0.0.1" });
 }, 180_000);
 
 afterAll(async () => {

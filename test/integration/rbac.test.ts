@@ -229,6 +229,7 @@ const canI: CanI[] = [
   ["controller", "create", "leases.coordination.k8s.io", "", true, true],
   ["controller", "update", "leases.coordination.k8s.io/CONTROLLER", "", true, true],
   ["controller", "get", "deployments.apps/CONTROLLER", "", true, true], // its own Deployment
+  ["controller", "list", "pods", "", true, true], // the agent pods, whose IPs alone get a history request
   ["controller", "list", "policyreports.wgpolicyk8s.io", "", false, true], // with reporting.policyReports
   ["controller", "create", "policyreports.wgpolicyk8s.io", "", true, true],
   ["controller", "patch", "policyreports.wgpolicyk8s.io", "", true, true],
@@ -249,6 +250,7 @@ const canI: CanI[] = [
   ["controller", "get", "namespaces", "", false, false],
   ["controller", "create", "namespaces", "", false, false],
   ["controller", "list", "pods", "", false, false],
+  ["controller", "watch", "pods", "", true, false],
   ["controller", "list", "services", "", false, false],
   ["controller", "get", "endpointslices.discovery.k8s.io", "", true, false],
   ["controller", "patch", "nodes", "", false, false],

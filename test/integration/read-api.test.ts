@@ -1,12 +1,14 @@
 /**
  * The controller's read API on the real apiserver: who may read is decided by the cluster (TokenReview and
  * SubjectAccessReview), with the chart's own `xander-viewer` ClusterRole. A stranger's token is refused, and
- * so is no token at all; the shapes the README documents come back to a viewer.
+ * so is no token at all; the shapes the README documents come back to a viewer. Node histories are fetched only
+ * from an endpoint that is the node's agent pod: one pointed anywhere else gets no request and no token.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:net";
 import type { NodeFindings } from "../../src/api/types.generated.js";
 import {
   createNamespace,
@@ -15,16 +17,20 @@ import {
   deleteNode,
   ensureServiceAccount,
   installCrds,
+  kubeconfigForToken,
   kubectl,
   mintServiceAccountToken,
   poll,
   repoRoot,
 } from "../cluster/index.js";
 import { find, renderChart } from "./support/chart.js";
-import { freePort, startXander, type XanderProcess } from "./support/processes.js";
+import { runAgentPod } from "./support/agent-pod.js";
+import { freePort, runCli, startXander, type XanderProcess } from "./support/processes.js";
 
 const suffix = randomBytes(3).toString("hex");
 const nodeName = `read-api-${suffix}`;
+const rogueNode = `read-api-rogue-${suffix}`;
+const xanderNamespace = `xander-${suffix}`;
 const release = `ra${suffix}`;
 let namespace = "";
 let dir = "";
@@ -62,7 +68,7 @@ beforeAll(async () => {
 
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  controller = startXander(["controller", "--namespace", `xander-${suffix}`, "--metrics-addr", `127.0.0.1:${port}`, "--no-leader-elect"], join(dir, "controller.log"));
+  controller = startXander(["controller", "--namespace", xanderNamespace, "--metrics-addr", `127.0.0.1:${port}`, "--no-leader-elect"], join(dir, "controller.log"));
   await poll("the controller's NodeFindings for the node", async () => ((await kubectl(["get", "nf", nodeName])).code === 0 ? true : undefined), { timeoutMs: 30_000 });
   // What an agent would have written: one open finding with a culprit, and one closed incident.
   const status: NodeFindings["status"] = {
@@ -96,9 +102,10 @@ afterAll(async () => {
   await controller?.stop();
   await kubectl(["delete", "clusterrolebinding", `${release}-viewer`, `${release}-pod-viewer`, "--ignore-not-found"]);
   await kubectl(["delete", "clusterrole", `${release}-xander-viewer`, "--ignore-not-found"]);
-  await kubectl(["delete", "namespace", `xander-${suffix}`, "--ignore-not-found", "--wait=false"]);
+  await kubectl(["delete", "namespace", xanderNamespace, "--ignore-not-found", "--wait=false"]);
   if (namespace) await deleteNamespace(namespace);
   await deleteNode(nodeName);
+  await deleteNode(rogueNode);
   if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -202,5 +209,78 @@ describe("the controller's /metrics: only for callers allowed get /metrics", () 
       await kubectl(["delete", "clusterrolebinding", scraper, "--ignore-not-found"]);
       await kubectl(["delete", "clusterrole", `${release}-xander-metrics-reader`, "--ignore-not-found"]);
     }
+  });
+});
+
+describe("node histories: a token goes only to the node's agent pod", () => {
+  let listener: Server;
+  let listenerPort = 0;
+  let connections = 0;
+  const podPath = () => `/api/v1/pods/${namespace}/hijacked`;
+
+  beforeAll(async () => {
+    // Whoever may write NodeFindings status points the endpoint at a listener of their own.
+    listener = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    listenerPort = (listener.address() as { port: number }).port;
+    await createNode(rogueNode);
+    // The node's real agent pod runs elsewhere.
+    await runAgentPod({ namespace: xanderNamespace, nodeName: rogueNode, podIP: "10.245.77.7", createDaemonSet: true });
+    await poll("the rogue node's NodeFindings", async () => ((await kubectl(["get", "nf", rogueNode])).code === 0 ? true : undefined), { timeoutMs: 30_000 });
+    const status: NodeFindings["status"] = {
+      agent: { version: "test", cgroupLayout: "v2", lastSample: iso(1000), pods: 1, samplesStored: 10, endpoint: `127.0.0.1:${listenerPort}` },
+      findings: [{ rule: "CPUStarvation", severity: "warning", pod: { namespace, name: "hijacked", uid: "hijacked-uid" }, value: 0.6, threshold: 0.3, firstSeen: iso(60_000), lastSeen: iso(1000), message: "stalled 60%" }],
+    };
+    writeFileSync(join(dir, "rogue.json"), JSON.stringify({ status }));
+    expect((await kubectl(["patch", "nodefindings", rogueNode, "--subresource=status", "--type=merge", "--patch-file", join(dir, "rogue.json")])).stderr).toBe("");
+    await poll("the rogue endpoint in the controller's cache", async () => ((await get(podPath(), podViewerToken)).body.found === true ? true : undefined), { timeoutMs: 30_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await new Promise((resolve) => listener.close(resolve));
+  });
+
+  const refusal = () => new RegExp(`NodeFindings ${rogueNode}: endpoint 127\\.0\\.0\\.1:${listenerPort} is not the address of ${rogueNode}'s agent pod \\(the agent pods of DaemonSet ${xanderNamespace}/xander-agent on ${rogueNode} have 10\\.245\\.77\\.7\\); no request was sent to it`);
+
+  it("the controller's read API reports the node unreadable, naming the endpoint, and sends it nothing", async () => {
+    const pod = await get(podPath(), podViewerToken);
+    expect(pod.status).toBe(200);
+    const skipped = (pod.body.skipped as { node: string; reason: string }[]).find((s) => s.node === rogueNode);
+    expect(skipped?.reason).toMatch(refusal());
+    const report = await get(`/api/v1/report?namespace=${namespace}&since=1d`, viewerToken);
+    expect((report.body.skipped as { node: string; reason: string }[]).find((s) => s.node === rogueNode)?.reason).toMatch(refusal());
+    expect(connections).toBe(0);
+  });
+
+  it("`xander pod` reports it the same way, and sends the user's credential nowhere", async () => {
+    const result = await runCli(["pod", `${namespace}/hijacked`, "--xander-namespace", xanderNamespace]);
+    expect(result.stderr).toMatch(new RegExp(`warning: node ${rogueNode} not read: ${refusal().source}`));
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(connections).toBe(0);
+  });
+
+  it("a user who may not list the agent pods is told which permission is missing; the chart's Role grants it", async () => {
+    const kubeconfig = kubeconfigForToken(podViewerToken, `pod-viewer-${suffix}`);
+    const denied = await runCli(["pod", `${namespace}/hijacked`, "--xander-namespace", xanderNamespace, "--kubeconfig", kubeconfig]);
+    expect(denied.stderr).toMatch(new RegExp(`node ${rogueNode} not read: cannot verify its agent's address: listing pods in namespace ${xanderNamespace} was refused \\(403\\); this needs "list pods" in ${xanderNamespace}`));
+
+    // The chart's namespaced viewer Role, bound in Xander's namespace, is what it lacked.
+    const role = find(await renderChart(release, xanderNamespace), "Role", `${release}-xander-viewer`);
+    writeFileSync(join(dir, "viewer-namespace-role.json"), JSON.stringify(role));
+    expect((await kubectl(["apply", "-f", join(dir, "viewer-namespace-role.json")])).code).toBe(0);
+    expect((await kubectl(["create", "rolebinding", "viewer", "-n", xanderNamespace, `--role=${release}-xander-viewer`, `--serviceaccount=${namespace}:pod-viewer`])).code).toBe(0);
+    const allowed = await poll(
+      "the Role to take effect",
+      async () => {
+        const r = await runCli(["pod", `${namespace}/hijacked`, "--xander-namespace", xanderNamespace, "--kubeconfig", kubeconfig]);
+        return refusal().test(r.stderr) ? r : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 500 },
+    );
+    expect(allowed.stderr).not.toMatch(/was refused/);
+    expect(connections).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot } from "../../cluster/index.js";
+import { kubeconfigPath, repoRoot } from "../../cluster/index.js";
 
 export { freePort, freePorts } from "../../../src/util/ports.js";
 
@@ -20,6 +20,20 @@ export function startXander(args: readonly string[], logFile: string, env: NodeJ
     stdio: ["ignore", "pipe", "pipe"],
   });
   return trackProcess(child, logFile);
+}
+
+/** Runs the built CLI once (as `xander`, or as the plugin through kubectl) and returns its exit code and output. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, command = process.execPath, prefix = [join(repoRoot, "dist/cli/main.js")]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, [...prefix, ...args], { env: { ...process.env, KUBECONFIG: kubeconfigPath(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("exit", (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /**
