@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -10,8 +10,6 @@ import {
   createNamespace,
   createNode,
   createPod,
-  deleteNamespace,
-  deleteNode,
   ensureServiceAccount,
   installCrds,
   kubectl,
@@ -24,6 +22,7 @@ import {
 } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
 import { freePort, metricValue, startXander, type XanderProcess } from "./support/processes.js";
+import { tearDownScenario } from "./support/scenario.js";
 
 const MiB = 1024 * 1024;
 const suffix = randomBytes(3).toString("hex");
@@ -135,15 +134,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  const failures = (await sandbox?.cleanup()) ?? [];
-  await agent?.stop();
-  await controller?.stop();
-  await kubectl(["delete", "starvationpolicy", policyName, "--ignore-not-found"]);
-  if (namespace) await deleteNamespace(namespace);
-  await kubectl(["delete", "namespace", controllerNamespace, "--ignore-not-found", "--wait=false"]);
-  await deleteNode(nodeName);
+  const failures = await tearDownScenario({ sandbox, processes: [agent, controller], policies: [policyName], namespaces: [namespace], controllerNamespace, nodes: [nodeName], dir });
   writeFileSync(join(repoRoot, ".cluster", "e2e-latencies.json"), JSON.stringify(latencies, null, 2));
-  if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
   expect(failures).toEqual([]);
 }, 120_000);
 

@@ -8,17 +8,18 @@
  * XANDER_AGENT_KILLS sets the count (CI default 20; the soak in BENCHMARKS.md runs 100), XANDER_KILL_SEED the seed.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { random } from "../../src/bench/random.js";
 import { CgroupSandbox, type SandboxPod } from "../../src/demo/sandbox.js";
-import { createNamespace, createNode, deleteNamespace, deleteNode, installCrds, kubectl, poll, repoRoot } from "../cluster/index.js";
+import { createNamespace, createNode, installCrds, poll, repoRoot } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
 import { nodeFindings } from "./support/node-findings.js";
 import { freePort, startXander, type XanderProcess } from "./support/processes.js";
 import { addApiPod, applyPolicy, eventsIn } from "./support/sandbox-pods.js";
+import { tearDownScenario } from "./support/scenario.js";
 
 const KILLS = Number(process.env.XANDER_AGENT_KILLS ?? 20);
 const SEED = Number(process.env.XANDER_KILL_SEED ?? 14);
@@ -150,17 +151,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const failures = (await sandbox?.cleanup()) ?? [];
-  await agent?.stop();
-  await controller?.stop();
-  await kubectl(["delete", "starvationpolicy", policyName, "--ignore-not-found"]);
-  if (namespace) await deleteNamespace(namespace);
-  await kubectl(["delete", "namespace", controllerNamespace, "--ignore-not-found", "--wait=false"]);
-  await deleteNode(nodeName);
+  const failures = await tearDownScenario({ sandbox, processes: [agent, controller], policies: [policyName], namespaces: [namespace], controllerNamespace, nodes: [nodeName], dir });
   const firstFinding = stats(runs.flatMap((r) => (r.firstFindingMs === undefined || r === runs[0] ? [] : [r.firstFindingMs])));
   const summary = { kills: runs.filter((r) => r.killMs !== undefined).length, seed: SEED, restartToFirstFindingMs: firstFinding, moments: runs.map((r) => r.moment), runs };
   if (existsSync(join(repoRoot, ".cluster"))) writeFileSync(join(repoRoot, ".cluster", "agent-kills.json"), JSON.stringify(summary, null, 2));
-  if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
   expect(failures).toEqual([]);
 }, 120_000);
 

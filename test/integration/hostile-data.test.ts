@@ -12,7 +12,7 @@
  * every object it could not use.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeFindings, StarvationPolicy } from "../../src/api/types.generated.js";
@@ -21,8 +21,6 @@ import {
   createNamespace,
   createNode,
   createPod,
-  deleteNamespace,
-  deleteNode,
   ensureServiceAccount,
   installCrds,
   kubectl,
@@ -35,6 +33,7 @@ import { find, renderChart } from "./support/chart.js";
 import { requireRealCgroups } from "./support/host.js";
 import { freePorts, startXander, type XanderProcess } from "./support/processes.js";
 import { addApiPod, applyPolicy, eventsIn } from "./support/sandbox-pods.js";
+import { tearDownScenario } from "./support/scenario.js";
 
 const suffix = randomBytes(3).toString("hex");
 const nodeName = `hostile-${suffix}`;
@@ -226,17 +225,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const failures = (await sandbox?.cleanup()) ?? [];
-  await agent?.stop();
-  await controller?.stop();
-  await kubectl(["delete", "starvationpolicy", policyName, "--ignore-not-found"]);
   await kubectl(["delete", "clusterrolebinding", `${release}-viewer`, "--ignore-not-found"]);
   await kubectl(["delete", "clusterrole", `${release}-xander-viewer`, "--ignore-not-found"]);
   await kubectl(["delete", "nodefindings", goneNode, "--ignore-not-found", "--wait=false"]);
-  for (const ns of [namespace, longNamespace]) await deleteNamespace(ns);
-  await kubectl(["delete", "namespace", controllerNamespace, "--ignore-not-found", "--wait=false"]);
-  for (const node of [nodeName, ...editedNodes]) await deleteNode(node);
-  if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
+  const failures = await tearDownScenario({ sandbox, processes: [agent, controller], policies: [policyName], namespaces: [namespace, longNamespace], controllerNamespace, nodes: [nodeName, ...editedNodes], dir });
   expect(failures).toEqual([]);
 }, 120_000);
 

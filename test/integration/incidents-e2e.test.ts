@@ -4,7 +4,7 @@
  * would: `xander incidents`, `recentIncidents`, the StarvationCleared Events, `xander report` with its advice,
  * `kubectl xander` through kubectl's plugin mechanism, and the agent's history API with and without the right.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -17,8 +17,6 @@ import {
   createNamespace,
   createNode,
   createPod,
-  deleteNamespace,
-  deleteNode,
   ensureServiceAccount,
   installCrds,
   kubectl,
@@ -30,6 +28,7 @@ import {
 } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
 import { runAgentPod } from "./support/agent-pod.js";
+import { tearDownScenario } from "./support/scenario.js";
 import { freePort, runCli, startXander, type XanderProcess } from "./support/processes.js";
 
 const MiB = 1024 * 1024;
@@ -126,15 +125,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  const failures = (await sandbox?.cleanup()) ?? [];
-  await agent?.stop();
-  await controller?.stop();
-  await kubectl(["delete", "starvationpolicy", policyName, "--ignore-not-found"]);
-  if (namespace) await deleteNamespace(namespace);
-  await kubectl(["delete", "namespace", controllerNamespace, "--ignore-not-found", "--wait=false"]);
-  await deleteNode(nodeName);
-  await deleteNode(deadNode);
-  if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
+  const failures = await tearDownScenario({ sandbox, processes: [agent, controller], policies: [policyName], namespaces: [namespace], controllerNamespace, nodes: [nodeName, deadNode], dir });
   expect(failures).toEqual([]);
 }, 120_000);
 

@@ -7,16 +7,17 @@
  * XANDER_CHURN_PODS sets the count (default 1000), in batches of XANDER_CHURN_BATCH (default 50).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { CgroupSandbox, type SandboxPod } from "../../src/demo/sandbox.js";
 import type { NodeFindings } from "../../src/api/types.generated.js";
-import { createNamespace, createNode, deleteNamespace, deleteNode, ensureServiceAccount, installCrds, kubectl, loadKubeConfig, poll, repoRoot } from "../cluster/index.js";
+import { createNamespace, createNode, ensureServiceAccount, installCrds, kubectl, loadKubeConfig, poll, repoRoot } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
 import { freePort, metricSum, startXander, type XanderProcess } from "./support/processes.js";
 import { addApiPod, applyPolicy } from "./support/sandbox-pods.js";
+import { tearDownScenario } from "./support/scenario.js";
 
 const PODS = Number(process.env.XANDER_CHURN_PODS ?? 1000);
 const BATCH = Number(process.env.XANDER_CHURN_BATCH ?? 50);
@@ -99,13 +100,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const failures = (await sandbox?.cleanup()) ?? [];
-  await agent?.stop();
-  await controller?.stop();
-  await kubectl(["delete", "starvationpolicy", policyName, "--ignore-not-found"]);
-  if (namespace) await deleteNamespace(namespace);
-  await kubectl(["delete", "namespace", controllerNamespace, "--ignore-not-found", "--wait=false"]);
-  await deleteNode(nodeName);
+  const failures = await tearDownScenario({ sandbox, processes: [agent, controller], policies: [policyName], namespaces: [namespace], controllerNamespace, nodes: [nodeName], dir });
   const summary = {
     pods: deletedUids.size,
     batch: BATCH,
@@ -116,7 +111,6 @@ afterAll(async () => {
     findingsRaised: figures.findingsRaised,
   };
   if (existsSync(join(repoRoot, ".cluster"))) writeFileSync(join(repoRoot, ".cluster", "pod-churn.json"), JSON.stringify(summary, null, 2));
-  if (process.env.XANDER_KEEP_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
   expect(failures).toEqual([]);
 }, 120_000);
 
