@@ -36,6 +36,7 @@ import { waitFor } from "./process-contenders.js";
 import { freePort } from "../util/ports.js";
 import { readLoadAverage, readProcUsage } from "./proc-usage.js";
 import type { BenchResult } from "./types.js";
+import { positiveNumber } from "./env.js";
 
 const XANDER = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const BENCH_MANAGER = "xander-bench";
@@ -53,11 +54,7 @@ interface Settings {
 }
 
 function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
-  const num = (name: string, fallback: number): number => {
-    const value = Number(env[name] ?? fallback);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-    return value;
-  };
+  const num = (name: string, fallback: number): number => positiveNumber(env, name, fallback);
   return {
     nodes: Math.round(num("XANDER_BENCH_NODES", 1000)),
     warmupS: num("XANDER_BENCH_WARMUP_S", 60),

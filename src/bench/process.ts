@@ -26,6 +26,7 @@ import { populateBenchCluster, startBenchCluster } from "./process-cluster.js";
 import { addBenchPods, CONTAINERS_PER_POD } from "./pod-tree.js";
 import { readLoadAverage, readProcUsage } from "./proc-usage.js";
 import type { BenchResult } from "./types.js";
+import { positiveNumber } from "./env.js";
 
 /** Issue goals: the agent at ≤ 1 % of a core and ≤ 100 MiB; scan ≤ 80 MiB. */
 const AGENT_CPU_MS_PER_S = 10;
@@ -54,11 +55,7 @@ export interface WindowMeasure {
 }
 
 function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
-  const num = (name: string, fallback: number): number => {
-    const value = Number(env[name] ?? fallback);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-    return value;
-  };
+  const num = (name: string, fallback: number): number => positiveNumber(env, name, fallback);
   return {
     warmupS: num("XANDER_BENCH_WARMUP_S", 20),
     windowS: num("XANDER_BENCH_WINDOW_S", 100),
