@@ -31,6 +31,7 @@ import {
 } from "../cluster/index.js";
 import { find, renderChart } from "./support/chart.js";
 import { requireRealCgroups } from "./support/host.js";
+import { nodeFindings } from "./support/node-findings.js";
 import { freePorts, startXander, type XanderProcess } from "./support/processes.js";
 import { addApiPod, applyPolicy, eventsIn } from "./support/sandbox-pods.js";
 import { tearDownScenario } from "./support/scenario.js";
@@ -78,11 +79,6 @@ async function editStatus(name: string, status: string): Promise<void> {
   writeFileSync(file, `{"status":${status}}`);
   const patched = await kubectl(["patch", "nodefindings", name, "--subresource=status", "--type=merge", "--patch-file", file]);
   if (patched.code !== 0) throw new Error(`cannot edit the status of NodeFindings ${name}: ${patched.stderr}`);
-}
-
-async function nodeFindings(name: string): Promise<NodeFindings | undefined> {
-  const result = await kubectl(["get", "nodefindings", name, "-o", "json"]);
-  return result.code === 0 ? (JSON.parse(result.stdout) as NodeFindings) : undefined;
 }
 
 const throttledIn = (nf: NodeFindings | undefined, ns: string, pod: string): boolean =>

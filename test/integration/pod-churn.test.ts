@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { CgroupSandbox, type SandboxPod } from "../../src/demo/sandbox.js";
-import type { NodeFindings } from "../../src/api/types.generated.js";
-import { createNamespace, createNode, ensureServiceAccount, installCrds, kubectl, loadKubeConfig, poll, repoRoot } from "../cluster/index.js";
+import { createNamespace, createNode, ensureServiceAccount, installCrds, loadKubeConfig, poll, repoRoot } from "../cluster/index.js";
 import { requireRealCgroups } from "./support/host.js";
+import { nodeFindings } from "./support/node-findings.js";
 import { freePort, metricSum, startXander, type XanderProcess } from "./support/processes.js";
 import { addApiPod, applyPolicy } from "./support/sandbox-pods.js";
 import { tearDownScenario } from "./support/scenario.js";
@@ -62,11 +62,6 @@ async function agentMetric(name: string): Promise<number> {
   return metricSum(page, name);
 }
 
-async function nodeFindings(): Promise<NodeFindings | undefined> {
-  const result = await kubectl(["get", "nodefindings", nodeName, "-o", "json"]);
-  return result.code === 0 ? (JSON.parse(result.stdout) as NodeFindings) : undefined;
-}
-
 /** Runs `fn` over `items`, `limit` at a time. */
 async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
@@ -96,7 +91,7 @@ beforeAll(async () => {
   controller = startXander(["controller", "--namespace", controllerNamespace, "--metrics-addr", `127.0.0.1:${await freePort()}`, "--metrics-authorization", "none", "--no-leader-elect"], join(dir, "controller.log"));
   agentPort = await freePort();
   agent = startXander(["agent", "--node", nodeName, "--db", join(dir, "agent.db"), "--metrics-addr", `127.0.0.1:${agentPort}`, "--metrics-authorization", "none"], join(dir, "agent.log"));
-  await poll("the agent's first report", async () => ((await nodeFindings())?.status?.agent ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+  await poll("the agent's first report", async () => ((await nodeFindings(nodeName))?.status?.agent ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
 }, 120_000);
 
 afterAll(async () => {
@@ -158,7 +153,7 @@ describe(`${PODS} pods created and deleted on one node`, () => {
     await poll(
       "NodeFindings without the deleted pods",
       async () => {
-        const status = (await nodeFindings())?.status;
+        const status = (await nodeFindings(nodeName))?.status;
         const left = (status?.findings ?? []).filter((f) => deletedUids.has(f.pod?.uid ?? ""));
         return left.length === 0 && status?.agent?.pods === 0 ? true : undefined;
       },
