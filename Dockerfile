@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json tsconfig.web.json ./
 COPY src ./src
+COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
 # Runtime: production dependencies, the compiled CLI and the CRDs; no compiler, no npm cache, no sources.
@@ -28,4 +29,4 @@ COPY crds ./crds
 # Non-root by default (the controller runs as this user); the agent's pod spec sets runAsUser 0 itself,
 # to write its history in the root-owned hostPath /var/lib/xander.
 USER 65532:65532
-ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+ENTRYPOINT ["node", "/app/dist/bin/xander.js"]

@@ -1,11 +1,7 @@
-import { readFileSync } from "node:fs";
+import { packageDir, readPackageJson } from "./util/package-dir.js";
 
-/** The package version, read once from package.json next to dist/ or src/. */
+/** The package version, from Xander's package.json. */
 export const VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
+  const dir = packageDir();
+  return (dir && readPackageJson(dir)?.version) ?? "0.0.0";
 })();

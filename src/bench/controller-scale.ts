@@ -38,7 +38,7 @@ import { readLoadAverage, readProcUsage } from "./proc-usage.js";
 import type { BenchResult } from "./types.js";
 import { positiveNumber } from "./env.js";
 
-const XANDER = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+const XANDER = fileURLToPath(new URL("../bin/xander.js", import.meta.url));
 const BENCH_MANAGER = "xander-bench";
 const READER = "xander-bench-reader";
 /** After the window, changes written in it get this long to show up before they count as never seen. */

@@ -6,7 +6,7 @@ import { AGENT_NODE_OPTIONS } from "../controller/daemonset.js";
 import type { SandboxPod } from "../demo/sandbox.js";
 import { freePort } from "../util/ports.js";
 
-const XANDER = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+const XANDER = fileURLToPath(new URL("../bin/xander.js", import.meta.url));
 const BUILD_CADVISOR = fileURLToPath(new URL("../../hack/build-cadvisor.sh", import.meta.url));
 
 /** Samples a process has taken so far of the bench's containers, as far as it tells. */

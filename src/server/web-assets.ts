@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packageDir } from "../util/package-dir.js";
 import type { Route } from "./http.js";
 
 /** `token`: the page asks for a Kubernetes token (the controller); `local`: the server holds the credentials (`xander dashboard`). */
@@ -56,8 +57,9 @@ const SECURITY_HEADERS = {
   "referrer-policy": "no-referrer",
 };
 
+/** The built dashboard: dist/web/ of Xander's package, wherever the running module sits below it. */
 export function defaultWebDir(): string {
-  return fileURLToPath(new URL("../web/", import.meta.url));
+  return fileURLToPath(new URL("dist/web/", packageDir() ?? new URL("../../", import.meta.url)));
 }
 
 function asset(body: Buffer, type: string): Asset {

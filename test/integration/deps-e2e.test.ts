@@ -241,7 +241,7 @@ describe("dependencies end to end: real namespaces to NodeFindings, xander deps 
   });
 
   it("xander deps NAMESPACE/POD prints the pod's callers, through the Service too", async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, "dist/cli/main.js"), "deps", `${namespace}/server`], { env: process.env });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, "dist/bin/xander.js"), "deps", `${namespace}/server`], { env: process.env });
     const lines = stdout.trim().split("\n");
     expect(lines[0]).toMatch(/^CALLER\s+CALLEE\s+VIA\s+PORTS\s+OPEN\s+RECENT\s+LAST SEEN$/);
     const rows = lines.slice(1).map((l) => l.split(/\s+/).slice(0, 5));
@@ -249,12 +249,12 @@ describe("dependencies end to end: real namespaces to NodeFindings, xander deps 
       [`${namespace}/checkout`, `${namespace}/server`, `${namespace}/api`, `${SERVICE_PORT},${SERVER_PORT}`, "3"],
       [`${namespace}/web`, `${namespace}/server`, "-", String(SERVER_PORT), "2"],
     ]);
-    const json = JSON.parse((await promisify(execFile)(process.execPath, [join(repoRoot, "dist/cli/main.js"), "deps", "-o", "json"], { env: process.env })).stdout) as { edges: { caller: string; callee: string }[] };
+    const json = JSON.parse((await promisify(execFile)(process.execPath, [join(repoRoot, "dist/bin/xander.js"), "deps", "-o", "json"], { env: process.env })).stdout) as { edges: { caller: string; callee: string }[] };
     expect(json.edges.filter((e) => e.callee === `${namespace}/server`).map((e) => e.caller).sort()).toEqual([`${namespace}/checkout`, `${namespace}/web`]);
   });
 
   it("xander scan --deps reads the same edges without the API, peers by IP, the hostNetwork pod listed apart", async () => {
-    const args = [join(repoRoot, "dist/cli/main.js"), "scan", "--deps", "--deps-interval", "1s", "--duration", "2s", "--no-history", "-o", "json"];
+    const args = [join(repoRoot, "dist/bin/xander.js"), "scan", "--deps", "--deps-interval", "1s", "--duration", "2s", "--no-history", "-o", "json"];
     const { stdout } = await promisify(execFile)(process.execPath, args, { env: process.env, maxBuffer: 16 * 1024 * 1024 });
     type ScanEdge = { fromPodUid: string; direction: string; peer: { ip: string; port: number | null }; localPort: number | null; connections: number };
     const result = JSON.parse(stdout) as { dependencies: ScanEdge[]; hostNetworkPods: string[] };

@@ -141,7 +141,7 @@ describe("incidents end to end: real cgroups, a restart mid-incident, and the re
     // kubectl finds `kubectl-xander` on PATH and runs it: the plugin mechanism, not a direct call.
     const bin = join(dir, "bin");
     mkdirSync(bin);
-    symlinkSync(join(repoRoot, "dist/cli/kubectl-xander.js"), join(bin, "kubectl-xander"));
+    symlinkSync(join(repoRoot, "dist/bin/kubectl-xander.js"), join(bin, "kubectl-xander"));
     const plugin = await cli(["xander", "top", "-n", namespace], { PATH: `${bin}:${process.env.PATH ?? ""}` }, kubectlBinary(), []);
     expect(plugin.stderr).toBe("");
     expect(plugin.stdout).toMatch(/throttled/);

@@ -39,7 +39,7 @@ describe("Dockerfile", () => {
     expect(fromBuild).toEqual(["/src/package.json", "/src/node_modules", "/src/dist"]);
     const tsconfig = JSON.parse(readFileSync(join(root, "tsconfig.build.json"), "utf8")) as { compilerOptions: { outDir: string; rootDir: string } };
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: "dist", rootDir: "src" });
-    expect(instructions).toContain('ENTRYPOINT ["node", "/app/dist/cli/main.js"]');
+    expect(instructions).toContain('ENTRYPOINT ["node", "/app/dist/bin/xander.js"]');
     expect(existsSync(join(root, "src/cli/main.ts"))).toBe(true);
   });
 

@@ -147,7 +147,7 @@ export interface InClusterOptions {
 }
 
 /**
- * Starts `node dist/cli/main.js <args>` as if in a pod: in a private mount namespace, a tmpfs on /run
+ * Starts `node dist/bin/xander.js <args>` as if in a pod: in a private mount namespace, a tmpfs on /run
  * holds /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace}, KUBERNETES_SERVICE_HOST
  * and _PORT point at the apiserver, and there is no KUBECONFIG or ~/.kube/config. So the process takes
  * the in-cluster path (KubeClient.inCluster()): it authenticates with that token only, and takes its
@@ -166,7 +166,7 @@ export function startInCluster(args: readonly string[], opts: InClusterOptions):
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port, XANDER_LOG_LEVEL: "debug" };
   delete env.KUBECONFIG;
   const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && cp "$SA_DIR"/token "$SA_DIR"/ca.crt "$SA_DIR"/namespace /run/secrets/kubernetes.io/serviceaccount/ && exec "$@"';
-  const child = spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", process.execPath, join(repoRoot, "dist/cli/main.js"), ...args], {
+  const child = spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", process.execPath, join(repoRoot, "dist/bin/xander.js"), ...args], {
     env: { ...env, SA_DIR: sa },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -15,7 +15,7 @@ export interface XanderProcess {
 }
 
 export function startXander(args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = {}): XanderProcess {
-  const child = spawn(process.execPath, [join(repoRoot, "dist/cli/main.js"), ...args], {
+  const child = spawn(process.execPath, [join(repoRoot, "dist/bin/xander.js"), ...args], {
     env: { ...process.env, XANDER_LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -23,7 +23,7 @@ export function startXander(args: readonly string[], logFile: string, env: NodeJ
 }
 
 /** Runs the built CLI once (as `xander`, or as the plugin through kubectl) and returns its exit code and output. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, command = process.execPath, prefix = [join(repoRoot, "dist/cli/main.js")]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, command = process.execPath, prefix = [join(repoRoot, "dist/bin/xander.js")]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, [...prefix, ...args], { env: { ...process.env, KUBECONFIG: kubeconfigPath(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -1,0 +1,63 @@
+// What ships is the bundle in dist/bin/ (scripts/bundle.ts), not the modules tsc writes: the package's bin
+// entries and the image's entrypoint run it, and so does every integration test. These checks catch a bundle
+// that would run here but not where only it and better-sqlite3 are installed.
+import { execFile } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { repoRoot } from "../cluster/index.js";
+import { runCli } from "./support/processes.js";
+
+const BIN = join(repoRoot, "dist/bin");
+/** The one package the bundle leaves outside: it loads a native addon from its own directory. */
+const EXTERNAL_PACKAGE = "better-sqlite3";
+
+function bundleFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return bundleFiles(path);
+    return entry.name.endsWith(".js") ? [path] : [];
+  });
+}
+
+describe("the shipped bundle (dist/bin)", () => {
+  const version = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string }).version;
+  let alone: string;
+
+  beforeAll(() => {
+    // The bundle, package.json and better-sqlite3, and nothing else: no other package to fall back on.
+    alone = mkdtempSync(join(tmpdir(), "xander-bundle-"));
+    cpSync(BIN, join(alone, "dist/bin"), { recursive: true });
+    cpSync(join(repoRoot, "package.json"), join(alone, "package.json"));
+    mkdirSync(join(alone, "node_modules"));
+    symlinkSync(join(repoRoot, "node_modules", EXTERNAL_PACKAGE), join(alone, "node_modules", EXTERNAL_PACKAGE));
+  });
+
+  afterAll(() => {
+    rmSync(alone, { recursive: true, force: true });
+  });
+
+  test("`xander --version` and `kubectl-xander --version` print the package's version", async () => {
+    const xander = await runCli(["--version"], {}, process.execPath, [join(alone, "dist/bin/xander.js")]);
+    const plugin = await runCli(["--version"], {}, process.execPath, [join(alone, "dist/bin/kubectl-xander.js")]);
+    expect({ code: xander.code, out: xander.stdout.trim(), err: xander.stderr }).toEqual({ code: 0, out: version, err: "" });
+    expect({ code: plugin.code, out: plugin.stdout.trim(), err: plugin.stderr }).toEqual({ code: 0, out: version, err: "" });
+  });
+
+  test("every chunk of it loads with no package installed but better-sqlite3", async () => {
+    // The entry points run the CLI when loaded; the tests above and below run them.
+    const files = bundleFiles(join(alone, "dist/bin/chunks"));
+    expect(files.length).toBeGreaterThan(10);
+    const script = `for (const f of ${JSON.stringify(files)}) await import(f); console.log("loaded");`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: alone, env: { PATH: process.env.PATH ?? "" } });
+    expect(stdout.trim()).toBe("loaded");
+  });
+
+  test("the commands' help runs from the bundle alone", async () => {
+    for (const command of ["agent", "controller", "scan", "summary", "report", "dashboard"]) {
+      const r = await runCli([command, "--help"], {}, process.execPath, [join(alone, "dist/bin/xander.js")]);
+      expect({ command, code: r.code, usage: r.stdout.startsWith("Usage: xander") }).toEqual({ command, code: 0, usage: true });
+    }
+  });
+});
