@@ -17,6 +17,7 @@ import { BadRequest, EventStream, guardedRoute, optionalParam, sinceParam, type 
 import type { Route } from "../server/http.js";
 import { READ_ACCESS } from "./read-api.js";
 import type { ReadService } from "./read-service.js";
+import { RecentViews } from "./recent-views.js";
 
 export const POLICY_ACCESS: AccessAttributes = { verb: "list", group: GROUP, resource: "starvationpolicies" };
 
@@ -81,27 +82,6 @@ async function pushChanged(sink: EventSink, produce: Produce, last: Map<string, 
   if (!sent) sink.ping();
 }
 
-const MAX_SHARED = 256;
-
-/**
- * One computation per key and interval, whatever the number of open dashboards: each stream asks, the
- * first to ask after `maxAgeMs` computes, the others get that answer.
- */
-class SharedViews {
-  private readonly entries = new Map<string, { promise: Promise<readonly (readonly [string, unknown])[]>; atMs: number }>();
-
-  constructor(private readonly maxAgeMs: number) {}
-
-  get(key: string, produce: Produce): Promise<readonly (readonly [string, unknown])[]> {
-    const hit = this.entries.get(key);
-    if (hit !== undefined && Date.now() - hit.atMs < this.maxAgeMs) return hit.promise;
-    if (this.entries.size >= MAX_SHARED) this.entries.clear();
-    const promise = produce();
-    this.entries.set(key, { promise, atMs: Date.now() });
-    return promise;
-  }
-}
-
 /** A stream that recomputes every `intervalMs` and sends what changed. */
 function pollingStream(intervalMs: number, produce: Produce): EventStream {
   return new EventStream(async (sink, signal, stillAllowed) => {
@@ -120,7 +100,8 @@ function pollingStream(intervalMs: number, produce: Produce): EventStream {
 
 export function dashboardRoutes(service: ReadService, guard: AccessGuard, options: DashboardApiOptions = {}): Route[] {
   const intervalMs = options.intervalMs ?? DEFAULT_STREAM_INTERVAL_MS;
-  const shared = new SharedViews(intervalMs / 2);
+  // One computation per key and half interval, whatever the number of open dashboards.
+  const shared = new RecentViews<readonly (readonly [string, unknown])[]>({ freshMs: intervalMs / 2, staleMs: intervalMs / 2 });
   const pod = ([namespace = "", name = ""]: readonly string[]): AccessAttributes[] => [READ_ACCESS, { verb: "get", group: "", resource: "pods", namespace, name }];
   return [
     guardedRoute(

@@ -11,6 +11,10 @@
  * and whether they may `list nodefindings.xander.io` (SubjectAccessReview) — what these views are made of.
  * A pod's series also need `get pods` on that pod. No token: 401; not allowed: 403. The chart's
  * `xander-viewer` ClusterRole grants exactly this, and aggregates into `view`.
+ *
+ * Summary, top and incidents are the same for every allowed reader, so each is computed at most once a second
+ * per query and answered from that (recent-views.ts): an answer is at most 10 s old, and a newer one is computed
+ * behind it. A reader is always authorized first.
  */
 import { RULE_NAMES, type RuleName } from "../analysis/types.js";
 import { GROUP } from "../api/schema/names.js";
@@ -18,11 +22,15 @@ import type { AccessAttributes } from "../kube/access-review.js";
 import { BadRequest, guardedRoute, optionalParam, sinceParam, type AccessGuard } from "../server/api.js";
 import type { Route } from "../server/http.js";
 import type { ReadService } from "./read-service.js";
+import { RecentViews } from "./recent-views.js";
 
 export const READ_ACCESS: AccessAttributes = { verb: "list", group: GROUP, resource: "nodefindings" };
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+/** How long an answer is kept, and how old one may be answered while a newer one is computed. */
+export const VIEW_FRESH_MS = 1000;
+export const VIEW_STALE_MS = 10_000;
 
 function limitParam(url: URL): number | undefined {
   const text = optionalParam(url, "limit");
@@ -51,15 +59,20 @@ function present<T extends object>(fields: T): { [K in keyof T]: Exclude<T[K], u
 
 export function readRoutes(service: ReadService, guard: AccessGuard): Route[] {
   const cluster = (): readonly AccessAttributes[] => [READ_ACCESS];
+  const views = new RecentViews<unknown>({ freshMs: VIEW_FRESH_MS, staleMs: VIEW_STALE_MS });
   return [
-    guardedRoute(/^\/api\/v1\/summary$/, guard, cluster, () => service.summary()),
-    guardedRoute(/^\/api\/v1\/top$/, guard, cluster, (_p, url) => service.top(present({ namespace: optionalParam(url, "namespace"), limit: limitParam(url) }))),
-    guardedRoute(/^\/api\/v1\/incidents$/, guard, cluster, (_p, url) =>
-      service.incidents({
+    guardedRoute(/^\/api\/v1\/summary$/, guard, cluster, () => views.get("summary", () => service.summary())),
+    guardedRoute(/^\/api\/v1\/top$/, guard, cluster, (_p, url) => {
+      const options = present({ namespace: optionalParam(url, "namespace"), limit: limitParam(url) });
+      return views.get(`top ${JSON.stringify(options)}`, () => service.top(options));
+    }),
+    guardedRoute(/^\/api\/v1\/incidents$/, guard, cluster, (_p, url) => {
+      const query = {
         sinceAgoMs: sinceParam(url, DAY_MS),
         ...present({ namespace: optionalParam(url, "namespace"), rule: ruleParam(url), pod: podParam(url), node: optionalParam(url, "node"), limit: limitParam(url) }),
-      }),
-    ),
+      };
+      return views.get(`incidents ${JSON.stringify(query)}`, () => service.incidents(query));
+    }),
     guardedRoute(
       /^\/api\/v1\/pods\/([^/]+)\/([^/]+)$/,
       guard,
