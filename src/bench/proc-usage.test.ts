@@ -20,5 +20,7 @@ describe("reading a process's cost from /proc", () => {
     expect(usage.cpuMs).toBeGreaterThan(0);
     expect(usage.rssKiB).toBeGreaterThan(10 * 1024);
     expect(usage.hwmKiB).toBeGreaterThanOrEqual(usage.rssKiB);
+    expect(usage.anonKiB).toBeGreaterThan(0);
+    expect(usage.anonKiB).toBeLessThan(usage.rssKiB);
   });
 });

@@ -8,6 +8,11 @@ export interface ProcUsage {
   /** utime + stime, in milliseconds. */
   readonly cpuMs: number;
   readonly rssKiB: number;
+  /**
+   * RssAnon: the process's own heap and native allocations, without the file pages it maps (the node binary
+   * and shared libraries, shared with every other process that maps them).
+   */
+  readonly anonKiB: number;
   /** VmHWM: the peak resident set since the process started. */
   readonly hwmKiB: number;
 }
@@ -42,6 +47,7 @@ export function readProcUsage(pid: number, procRoot = "/proc"): ProcUsage {
   return {
     cpuMs: (statCpuTicks(readFileSync(`${procRoot}/${pid}/stat`, "utf8")) * 1000) / CLOCK_TICKS_PER_SECOND,
     rssKiB: statusKiB(status, "VmRSS"),
+    anonKiB: statusKiB(status, "RssAnon"),
     hwmKiB: statusKiB(status, "VmHWM"),
   };
 }

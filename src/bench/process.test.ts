@@ -4,7 +4,7 @@ import { median, processResults, processTable, type WindowMeasure } from "./proc
 const contender = (key: string): Contender => ({ key, label: key, start: () => Promise.reject(new Error("not started in this test")) });
 
 function measure(cpuMsPerS: number, rssMiB: number, samplesPerContainerPerS = 1): WindowMeasure {
-  return { cpuMsPerS, rssMiB, hwmMiB: rssMiB + 10, containers: 330, tracked: 330, samplesPerContainerPerS, loadBefore: 0.4, loadAfter: 0.6 };
+  return { cpuMsPerS, rssMiB, anonMiB: rssMiB - 40, hwmMiB: rssMiB + 10, containers: 330, tracked: 330, samplesPerContainerPerS, loadBefore: 0.4, loadAfter: 0.6 };
 }
 
 describe("the whole-process bench's figures", () => {
@@ -30,6 +30,6 @@ describe("the whole-process bench's figures", () => {
     // cAdvisor took half the samples, so per sample the agent costs twice its per-second ratio.
     expect(byName.get("process agent ÷ cAdvisor 1 s: CPU per container sample")?.value).toBeCloseTo((9 / 260) * 0.5, 2);
     expect(byName.get("process bench: load average (1 min), max")?.value).toBe(0.6);
-    expect(processTable([contender("agent")], measures)).toContain("| agent | 9.0 (8.0–12.0) | 95 (90–99) | 109 | 330 / 330 | 1.00 |");
+    expect(processTable([contender("agent")], measures)).toContain("| agent | 9.0 (8.0–12.0) | 95 (90–99) | 55 (50–59) | 109 | 330 / 330 | 1.00 |");
   });
 });

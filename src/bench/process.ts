@@ -45,6 +45,8 @@ interface Settings {
 export interface WindowMeasure {
   readonly cpuMsPerS: number;
   readonly rssMiB: number;
+  /** RssAnon, median over the window: RSS without the mapped node binary and libraries. */
+  readonly anonMiB: number;
   readonly hwmMiB: number;
   readonly containers: number;
   /** Every cgroup the process sampled, other pods' under /kubepods included (cAdvisor: pod and QoS levels too). */
@@ -86,9 +88,12 @@ async function measureOne(contender: Contender, dir: string, round: number, sett
     const samplesBefore = await running.samples();
     const t0 = performance.now();
     const rss: number[] = [];
+    const anon: number[] = [];
     for (let s = 0; s < settings.windowS; s++) {
       await sleep(1000);
-      rss.push(readProcUsage(running.pid).rssKiB);
+      const usage = readProcUsage(running.pid);
+      rss.push(usage.rssKiB);
+      anon.push(usage.anonKiB);
     }
     const after = readProcUsage(running.pid);
     const samplesAfter = await running.samples();
@@ -100,6 +105,7 @@ async function measureOne(contender: Contender, dir: string, round: number, sett
     return {
       cpuMsPerS: (after.cpuMs - before.cpuMs) / seconds,
       rssMiB: MiB(median(rss)),
+      anonMiB: MiB(median(anon)),
       hwmMiB: MiB(after.hwmKiB),
       containers: rate.containers,
       tracked: rate.tracked,
@@ -149,6 +155,7 @@ export function processResults(contenders: readonly Contender[], measures: Reado
     results.push(
       ...spread(`${label}: CPU`, runs.map((r) => r.cpuMsPerS), "ms CPU/s", method, isAgent ? cpuTarget : undefined),
       ...spread(`${label}: RSS (median over the window)`, runs.map((r) => r.rssMiB), "MiB", method, isAgent ? rssTarget(AGENT_RSS_MIB) : isScan ? rssTarget(SCAN_RSS_MIB) : undefined),
+      ...spread(`${label}: anonymous RSS (RssAnon, median over the window)`, runs.map((r) => r.anonMiB), "MiB", method),
       { name: `${label}: peak RSS (VmHWM), max`, value: round2(Math.max(...runs.map((r) => r.hwmMiB))), unit: "MiB", method },
       { name: `${label}: bench containers sampled, min`, value: Math.min(...runs.map((r) => r.containers)), unit: "containers", method },
       { name: `${label}: cgroups sampled in all, max`, value: Math.max(...runs.map((r) => r.tracked)), unit: "cgroups", method },
@@ -191,6 +198,7 @@ export function processTable(contenders: readonly Contender[], measures: Readonl
       c.label,
       range(runs.map((r) => r.cpuMsPerS), 1),
       range(runs.map((r) => r.rssMiB), 0),
+      range(runs.map((r) => r.anonMiB), 0),
       Math.max(...runs.map((r) => r.hwmMiB)).toFixed(0),
       `${Math.min(...runs.map((r) => r.containers))} / ${Math.max(...runs.map((r) => r.tracked))}`,
       median(runs.map((r) => r.samplesPerContainerPerS)).toFixed(2),
@@ -198,8 +206,8 @@ export function processTable(contenders: readonly Contender[], measures: Readonl
     return [`| ${cells.join(" | ")} |`];
   });
   return [
-    "| process | CPU ms/s, median (min–max) | RSS MiB, median (min–max) | peak RSS MiB | bench containers / cgroups in all | samples per container per s |",
-    "|---|---|---|---|---|---|",
+    "| process | CPU ms/s, median (min–max) | RSS MiB, median (min–max) | of it anonymous (RssAnon) | peak RSS MiB | bench containers / cgroups in all | samples per container per s |",
+    "|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
 }
@@ -249,7 +257,7 @@ async function measureRounds(contenders: readonly Contender[], dir: string, sett
     for (const contender of order) {
       log(`round ${round + 1}/${settings.rounds}: ${contender.key} (${settings.warmupS} s warm-up, ${settings.windowS} s window) ...`);
       const m = await measureOne(contender, dir, round, settings);
-      log(`  ${m.cpuMsPerS.toFixed(1)} ms CPU/s, RSS ${m.rssMiB.toFixed(0)} MiB (peak ${m.hwmMiB.toFixed(0)}), ${m.containers} containers, ${m.samplesPerContainerPerS.toFixed(2)} samples/container/s, load ${m.loadBefore}→${m.loadAfter}`);
+      log(`  ${m.cpuMsPerS.toFixed(1)} ms CPU/s, RSS ${m.rssMiB.toFixed(0)} MiB (anonymous ${m.anonMiB.toFixed(0)}, peak ${m.hwmMiB.toFixed(0)}), ${m.containers} containers, ${m.samplesPerContainerPerS.toFixed(2)} samples/container/s, load ${m.loadBefore}→${m.loadAfter}`);
       measures.set(contender.key, [...(measures.get(contender.key) ?? []), m]);
     }
   }
