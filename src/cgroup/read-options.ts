@@ -22,6 +22,12 @@ export interface ReadOptions {
    * if its usage jumped since the last tick.
    */
   readonly memoryStatFromUsageBytes?: number;
+  /**
+   * Read cgroup v1's cpu.stat, which there holds only the CFS throttling counters. Default true. A cgroup
+   * without a CFS quota is never throttled and those counters never move, so a caller that knows there is no
+   * quota can skip the file until a limit read finds one. On v2, cpu.stat also holds the usage and is always read.
+   */
+  readonly throttling?: boolean;
 }
 
 /** Whether a read with `options` includes memory.stat, given the memory usage that read found (usage is read first). */

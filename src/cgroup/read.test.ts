@@ -102,6 +102,23 @@ describe("readCounters without memory.stat on v1 (hybrid)", () => {
   });
 });
 
+describe("readCounters without the throttling counters", () => {
+  test("on v1 (hybrid) cpu.stat is skipped: no throttling counters, every other file still read", async () => {
+    const layout = await layoutOf(path.join(fixtures, "hybrid-systemd-containerd"));
+    const rel = "kubepods.slice/kubepods-pod6f1c2b9e_3d4a_4c8e_9b7a_0e5d2f1a8c43.slice/cri-containerd-3b2f9c1d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c.scope";
+    const full = counters(await readCounters(layout, rel));
+    const { nrPeriods, nrThrottled, throttledUsec, ...rest } = full;
+    expect([nrPeriods, nrThrottled, throttledUsec].every((v) => typeof v === "number")).toBe(true);
+    expect(counters(await readCounters(layout, rel, { throttling: false }))).toEqual(rest);
+  });
+
+  test("on v2 cpu.stat also holds the usage, so it is read all the same", async () => {
+    const layout = await layoutOf(path.join(fixtures, "v2-cgroupfs-crio"));
+    const rel = "kubepods/podc0ffee00-1234-4abc-8def-0123456789ab/crio-9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    expect(counters(await readCounters(layout, rel, { throttling: false }))).toEqual(counters(await readCounters(layout, rel)));
+  });
+});
+
 describe("readCounters on v2 cgroupfs+CRI-O (Linux 5.10 formats)", () => {
   test("a throttled container on an older kernel reads without nice_usec, oom_group_kill or cpu full PSI", async () => {
     const layout = await layoutOf(path.join(fixtures, "v2-cgroupfs-crio"));

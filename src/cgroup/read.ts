@@ -55,6 +55,8 @@ interface FileSpec {
   readonly limit?: boolean;
   /** memory.stat: skipped when ReadOptions say so. Comes after the usage file, whose value the options may consult. */
   readonly memoryStat?: boolean;
+  /** v1 cpu.stat: skipped when ReadOptions say the cgroup has no quota to be throttled by. */
+  readonly throttling?: boolean;
   /** Read only when no earlier file set this field (hybrid fallback). */
   readonly unlessSet?: keyof Fields;
   readonly apply: (text: string, acc: Acc) => ParseError | undefined;
@@ -93,6 +95,7 @@ const V1_FILES: readonly FileSpec[] = [
   {
     hierarchy: "cpu",
     name: "cpu.stat",
+    throttling: true,
     apply: applying(parseCpuStatV1, (v, a) => {
       a.nrPeriods = v.nrPeriods;
       a.nrThrottled = v.nrThrottled;
@@ -218,6 +221,7 @@ function trimSlashes(relPath: string): string {
 function skipped(spec: FileSpec, acc: Acc, options: ReadOptions): boolean {
   if (spec.limit === true && !(options.limits ?? true)) return true;
   if (spec.memoryStat === true && !readsMemoryStat(options, acc.memoryUsageBytes)) return true;
+  if (spec.throttling === true && options.throttling === false) return true;
   return spec.unlessSet !== undefined && acc[spec.unlessSet] !== undefined;
 }
 

@@ -22,6 +22,8 @@ interface Previous {
   seenTick: number;
   /** memory.stat is due on ticks where (tick + phase) % MEMORY_STAT_EVERY_TICKS is 0; phases differ so no tick reads them all. */
   readonly memoryStatPhase: number;
+  /** The last read skipped the throttling counters (no CFS quota) and `counters` carries older ones. */
+  throttlingCarried: boolean;
 }
 
 type Carried = { -readonly [K in keyof CarriedCounters]: CarriedCounters[K] };
@@ -47,6 +49,8 @@ const MEMORY_STAT_EVERY_TICK_FROM_LIMIT_SHARE = 0.5;
 const FULL_READ: ReadOptions = { limits: true, memoryStat: true };
 const NO_LIMITS_READ: ReadOptions = { limits: false, memoryStat: true };
 const NO_LIMITS_NO_STAT_READ: ReadOptions = { limits: false, memoryStat: false };
+const NO_LIMITS_NO_THROTTLING_READ: ReadOptions = { limits: false, memoryStat: true, throttling: false };
+const NO_LIMITS_NO_STAT_NO_THROTTLING_READ: ReadOptions = { limits: false, memoryStat: false, throttling: false };
 
 /** Reads node-wide PSI; undefined when the kernel has no PSI. */
 export type NodePressureReader = () => Promise<NodePressureTotals | undefined>;
@@ -119,12 +123,17 @@ export class Sampler {
     if (before === undefined) return FULL_READ;
     // With limits: a changed limit moves the share, so the working set is read fresh with it.
     if (refreshLimits) return FULL_READ;
+    const sameCgroup = before.target.relPath === target.relPath;
+    // No CFS quota, no throttling: v1's cpu.stat cannot move until a limit read finds a quota. A quota set in
+    // between (an in-place resize) is seen at that read, at most LIMITS_EVERY_TICKS later.
+    const throttling = !(sameCgroup && before.carried.cpuLimitCores === null);
     // Skipping memory.stat needs an inactive_file of this same cgroup to carry.
-    const statDue = (tickNumber + before.memoryStatPhase) % MEMORY_STAT_EVERY_TICKS === 0 || before.target.relPath !== target.relPath || before.carried.memoryInactiveFileBytes === undefined;
-    if (statDue) return NO_LIMITS_READ;
+    const statDue = (tickNumber + before.memoryStatPhase) % MEMORY_STAT_EVERY_TICKS === 0 || !sameCgroup || before.carried.memoryInactiveFileBytes === undefined;
+    if (statDue) return throttling ? NO_LIMITS_READ : NO_LIMITS_NO_THROTTLING_READ;
     const limitBytes = before.carried.memoryLimitBytes;
-    if (typeof limitBytes !== "number") return NO_LIMITS_NO_STAT_READ;
-    return { limits: false, memoryStat: false, memoryStatFromUsageBytes: limitBytes * this.memoryStatFromLimitShare };
+    if (typeof limitBytes !== "number") return throttling ? NO_LIMITS_NO_STAT_READ : NO_LIMITS_NO_STAT_NO_THROTTLING_READ;
+    const memoryStatFromUsageBytes = limitBytes * this.memoryStatFromLimitShare;
+    return throttling ? { limits: false, memoryStat: false, memoryStatFromUsageBytes } : { limits: false, memoryStat: false, memoryStatFromUsageBytes, throttling: false };
   }
 
   /** Records this read of a target and returns its sample, if an earlier read of the same cgroup primed it. */
@@ -133,18 +142,36 @@ export class Sampler {
     const before = this.previous.get(target.key);
     if (before === undefined) {
       const memoryStatPhase = this.primed++ % MEMORY_STAT_EVERY_TICKS;
-      this.previous.set(target.key, { target, counters: read, carried: carriedFrom(read), seenTick: tickNumber, memoryStatPhase });
+      this.previous.set(target.key, { target, counters: read, carried: carriedFrom(read), seenTick: tickNumber, memoryStatPhase, throttlingCarried: false });
       return undefined;
     }
     // A target whose cgroup path changed (container restarted) starts over rather than mixing counters.
     const sameCgroup = before.target.relPath === target.relPath;
     if (sameCgroup) carryOver(before.carried, read, statRead);
     else resetCarried(before.carried, read);
-    const sample = sameCgroup ? deriveSample(target, before.counters, read, wallMs, before.carried) : undefined;
+    // On v2 cpu.stat is read all the same (it holds the usage), and its fresh counters stand.
+    const skippedThrottling = options.throttling === false && read.nrPeriods === undefined && read.nrThrottled === undefined;
+    // The reader hands over a new object per read: filling the carried counters in costs no copy per container.
+    if (skippedThrottling) setThrottling(read, before.counters);
+    const sample = sameCgroup ? deriveSample(target, this.throttlingBase(before, read), read, wallMs, before.carried) : undefined;
     before.target = target;
     before.counters = read;
     before.seenTick = tickNumber;
+    before.throttlingCarried = skippedThrottling;
     return sample;
+  }
+
+  /**
+   * The previous read as the base for this one's deltas. Counters carried over a skipped cpu.stat stand for
+   * reads that did not happen: if a fresh read finds they moved (a quota was set in between), the throttling
+   * of those seconds cannot be told apart, so this interval has no throttling figures rather than a false one.
+   */
+  private throttlingBase(before: Previous, current: RawCounters): RawCounters {
+    const base = before.counters;
+    if (!before.throttlingCarried || (base.nrPeriods === current.nrPeriods && base.nrThrottled === current.nrThrottled)) return base;
+    const withoutThrottling: MutableCounters = { ...base };
+    setThrottling(withoutThrottling, {});
+    return withoutThrottling;
   }
 
   /** Keys being sampled (primed or not). */
@@ -169,6 +196,18 @@ export class Sampler {
     this.previousNode = current;
     return previous && current ? deriveNodeSample(previous, current, wallMs) : undefined;
   }
+}
+
+type MutableCounters = { -readonly [K in keyof RawCounters]: RawCounters[K] };
+
+/** Gives `counters` the throttling counters of `from`, absent where `from` has none. */
+function setThrottling(counters: MutableCounters, from: Pick<RawCounters, "nrPeriods" | "nrThrottled" | "throttledUsec">): void {
+  if (from.nrPeriods === undefined) delete counters.nrPeriods;
+  else counters.nrPeriods = from.nrPeriods;
+  if (from.nrThrottled === undefined) delete counters.nrThrottled;
+  else counters.nrThrottled = from.nrThrottled;
+  if (from.throttledUsec === undefined) delete counters.throttledUsec;
+  else counters.throttledUsec = from.throttledUsec;
 }
 
 function carriedFrom(read: RawCounters): Carried {
