@@ -35,6 +35,14 @@ function counted(): { compute: () => Promise<number>; calls: () => number; relea
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Asks for `key` with nothing kept and lets the computation finish: the view's first answer. */
+async function firstAnswer(views: RecentViews<number>, key: string, source: ReturnType<typeof counted>): Promise<number> {
+  const answer = views.get(key, source.compute);
+  await settle();
+  source.release();
+  return answer;
+}
+
 describe("RecentViews", () => {
   test("readers who ask together share one computation", async () => {
     const c = clock();
@@ -52,10 +60,7 @@ describe("RecentViews", () => {
     const c = clock();
     const views = new RecentViews<number>({ freshMs: 1000, staleMs: 5000, now: c.now });
     const source = counted();
-    const first = views.get("summary", source.compute);
-    await settle();
-    source.release();
-    expect(await first).toBe(1);
+    expect(await firstAnswer(views, "summary", source)).toBe(1);
 
     c.advance(999);
     expect(await views.get("summary", source.compute)).toBe(1);
@@ -74,10 +79,7 @@ describe("RecentViews", () => {
     const c = clock();
     const views = new RecentViews<number>({ freshMs: 1000, staleMs: 5000, now: c.now });
     const source = counted();
-    const first = views.get("top", source.compute);
-    await settle();
-    source.release();
-    await first;
+    expect(await firstAnswer(views, "top", source)).toBe(1);
     c.advance(5000);
     let answered: number | undefined;
     const second = views.get("top", source.compute).then((v) => (answered = v));
