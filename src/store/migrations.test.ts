@@ -60,12 +60,14 @@ test("a version 1 database is upgraded in place, keeping its samples and rolling
     [web.key, 0.3, 1024 * 1024],
     [web.key, 0.3, 1024 * 1024],
   ]);
-  // Minutes 0 and 1 are closed; minute 2 holds the newest tick and stays open.
+  // Minutes 0 and 1 are closed and rolled up; minute 2 holds the newest tick, so it is read open.
   const points = store.podSeries(web.podUid, T0_MS, { resolution: "1m" }).containers[0]?.points as RollupSample[];
   expect(points.map((p) => [p.wallMs, p.sampleCount, p.cpuCores])).toEqual([
     [T0_MS + 60_000, 60, 0.1],
     [T0_MS + 120_000, 60, 0.3],
+    [T0_MS + 179_000, 60, 0.3],
   ]);
+  expect(store.stats().rollupRows).toBe(2);
   store.close();
 
   const db = new Database(path, { readonly: true });

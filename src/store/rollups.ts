@@ -1,6 +1,7 @@
 /**
  * `rollups_1m`: per target per minute, keyed (target_id, minute), computed from raw samples in the same
- * transaction as the first tick of the next minute.
+ * transaction as the first tick of the next minute. The minute still open is aggregated the same way when
+ * read, so a series at minute resolution never lacks its freshest seconds.
  */
 import type Database from "better-sqlite3";
 import { type Cell, MINUTE_MS, ROLLUP_COLUMNS, TARGET_ID_BITS, decodeRollup, minuteOf } from "./codec.js";
@@ -64,13 +65,30 @@ const ROLLUP_SQL = `
   GROUP BY target_id, minute
 `;
 
+/**
+ * One target's minute still open, aggregated as `ROLLUP_SQL` would close it. The sample of each tick is found
+ * by its id (tick id and target id), so this reads one row per tick, not the minute's every sample.
+ */
+const OPEN_MINUTE_SQL = `
+  SELECT ${ROLLUP_COLUMNS.map((column) => AGGREGATES[column]).join(", ")}
+  FROM (
+    SELECT s.*, @targetId AS target_id, k.wall_ms / ${MINUTE_MS} AS minute,
+           k.interval_ms + COALESCE(s.interval_delta_ms, 0) AS iv
+    FROM ticks k
+    JOIN samples s ON s.id = k.id * ${TARGET_MASK + 1} + @targetId
+    WHERE k.wall_ms >= @fromMs AND k.wall_ms < @toMs
+  )
+  GROUP BY minute
+`;
+
 export class RollupTable {
   /** The minute of the newest tick: it closes, and is rolled up, when a tick of another minute arrives. */
   private openMinute: number | undefined;
   private readonly rollUpRange: Database.Statement;
   private readonly nextMinute: Database.Statement<[], number>;
   private readonly setNextMinute: Database.Statement;
-  private readonly targetRollupsSince: Database.Statement<[number, number], Cell[]>;
+  private readonly targetRollupsSince: Database.Statement<[number, number, number], Cell[]>;
+  private readonly openMinuteOf: Database.Statement<[{ targetId: number; fromMs: number; toMs: number }], Cell[]>;
   private readonly deleteBefore: Database.Statement;
   private readonly countRollups: Database.Statement<[], number>;
 
@@ -79,8 +97,9 @@ export class RollupTable {
     this.nextMinute = db.prepare<[], number>("SELECT value FROM meta WHERE key = 'rollup_next_minute'").pluck();
     this.setNextMinute = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_next_minute', ?)");
     this.targetRollupsSince = db
-      .prepare<[number, number], Cell[]>(`SELECT ${ROLLUP_COLUMNS.join(", ")} FROM rollups_1m WHERE target_id = ? AND minute >= ? ORDER BY minute`)
+      .prepare<[number, number, number], Cell[]>(`SELECT ${ROLLUP_COLUMNS.join(", ")} FROM rollups_1m WHERE target_id = ? AND minute >= ? AND minute < ? ORDER BY minute`)
       .raw();
+    this.openMinuteOf = db.prepare<[{ targetId: number; fromMs: number; toMs: number }], Cell[]>(OPEN_MINUTE_SQL).raw();
     this.deleteBefore = db.prepare("DELETE FROM rollups_1m WHERE target_id IN (SELECT id FROM targets) AND minute < ?");
     this.countRollups = db.prepare<[], number>("SELECT count(*) FROM rollups_1m").pluck();
   }
@@ -111,9 +130,18 @@ export class RollupTable {
     if (next !== undefined && next < this.openMinute) this.rollUp(next, this.openMinute);
   }
 
-  /** One container's rollups from the minute of `sinceMs` on, oldest first. */
-  targetRollups(cached: CachedTarget, sinceMs: number): RollupSample[] {
-    return this.targetRollupsSince.all(cached.id, minuteOf(sinceMs)).map((row) => decodeRollup(row, cached.target));
+  /**
+   * One container's rollups from the minute of `sinceMs` on, oldest first, ending with the minute still open
+   * aggregated as far as it goes and stamped at its newest tick (`newestWallMs`), not at the minute's end. A
+   * stored rollup of a minute at or after the open one (left by a clock that stepped back) is stale, so skipped.
+   */
+  targetRollups(cached: CachedTarget, sinceMs: number, newestWallMs: number | undefined): RollupSample[] {
+    const fromMinute = minuteOf(sinceMs);
+    const openMinute = this.openMinute ?? Number.MAX_SAFE_INTEGER;
+    const closed = this.targetRollupsSince.all(cached.id, fromMinute, openMinute).map((row) => decodeRollup(row, cached.target));
+    if (this.openMinute === undefined || newestWallMs === undefined || openMinute < fromMinute) return closed;
+    const open = this.openMinuteOf.all({ targetId: cached.id, fromMs: openMinute * MINUTE_MS, toMs: (openMinute + 1) * MINUTE_MS }).map((row) => ({ ...decodeRollup(row, cached.target), wallMs: newestWallMs }));
+    return [...closed, ...open];
   }
 
   /** Deletes rollups of minutes before the one of `cutoffMs`. */

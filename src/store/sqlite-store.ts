@@ -89,7 +89,7 @@ export class SqliteHistoryStore implements HistoryStore {
       return { podUid, resolution, containers };
     }
     const containers = members
-      .map((cached) => ({ target: storedTarget(cached), points: this.rollups.targetRollups(cached, sinceMs) }))
+      .map((cached) => ({ target: storedTarget(cached), points: this.rollups.targetRollups(cached, sinceMs, this.ticks.newestWallMs) }))
       .filter((series) => series.points.length > 0);
     return { podUid, resolution, containers };
   }

@@ -237,11 +237,22 @@ describe("1-minute rollups", () => {
     expect(point?.memoryLimitBytes).toBe(1024 * 1024 * 1024);
   });
 
-  test("the minute still open has no rollup until a tick of a later minute arrives", () => {
+  test("the minute still open is stored as no rollup, but is read as one, aggregated so far and stamped at its newest tick", () => {
     const s = store();
     appendMinute(s, minuteStart, 2);
-    expect(s.podSeries(web.podUid, minuteStart, { resolution: "1m" }).containers).toEqual([]);
     expect(s.stats().rollupRows).toBe(0);
+    const raw = s.latestWindow(minuteStart);
+    const [open, ...rest] = s.podSeries(web.podUid, minuteStart, { resolution: "1m" }).containers[0]?.points as RollupSample[];
+    expect(rest).toEqual([]);
+    expect(open).toMatchObject({ wallMs: minuteStart + 59_000, sampleCount: 60, periods: 600, oomKills: 1 });
+    expectWithin(open?.cpuCores, weighted(raw, (x) => x.cpuCores), 0.0005);
+
+    // Once a later tick closes it, the stored rollup says the same, stamped at the minute's end.
+    s.appendTick(tickOf(minuteStart + 60_000, [sampleOf(web, minuteStart + 60_000)]), [web]);
+    const [closed, next] = s.podSeries(web.podUid, minuteStart, { resolution: "1m" }).containers[0]?.points as RollupSample[];
+    expect({ ...closed, wallMs: open?.wallMs }).toEqual(open);
+    expect(closed?.wallMs).toBe(minuteStart + 60_000);
+    expect(next).toMatchObject({ wallMs: minuteStart + 60_000, sampleCount: 1 });
   });
 
   test("a minute revisited after the clock stepped back is rolled up again from all its raw samples", () => {
@@ -251,9 +262,10 @@ describe("1-minute rollups", () => {
     s.appendTick(tickOf(minuteStart + 59_500, [sampleOf(web, minuteStart + 59_500)]), [web]);
     s.appendTick(tickOf(minuteStart + 61_000, [sampleOf(web, minuteStart + 61_000)]), [web]);
     const points = s.podSeries(web.podUid, minuteStart, { resolution: "1m" }).containers[0]?.points as RollupSample[];
+    // The second minute's stored rollup (of one sample, before the step) is stale; it is read open, with both.
     expect(points.map((p) => [p.wallMs, p.sampleCount])).toEqual([
       [minuteStart + 60_000, 61],
-      [minuteStart + 120_000, 1],
+      [minuteStart + 61_000, 2],
     ]);
     expect(s.stats().rollupRows).toBe(2);
   });
@@ -285,7 +297,8 @@ describe("1-minute rollups", () => {
     expect(s.podSeries(web.podUid, lastMs - 5 * 60_000).resolution).toBe("raw");
     const long = s.podSeries(web.podUid, lastMs - 19 * 60_000);
     expect(long.resolution).toBe("1m");
-    expect(long.containers[0]?.points).toHaveLength(19);
+    // 19 closed minutes, and the one still open.
+    expect(long.containers[0]?.points).toHaveLength(20);
   });
 });
 

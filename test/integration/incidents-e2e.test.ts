@@ -231,6 +231,9 @@ describe("incidents end to end: real cgroups, a restart mid-incident, and the re
     };
     // The node whose agent is down is named, and the rest is still reported.
     expect(report.skipped.map((s) => s.node)).toContain(deadNode);
+    // The live node's history is read (its reason shows here when it is not), and it holds the throttled container.
+    expect(report.skipped.filter((s) => s.node === nodeName)).toEqual([]);
+    expect(report.workloads.find((w) => w.pods.includes(`${namespace}/throttled`))?.containers.length).toBe(1);
     const adviceFor = (pod: string, resource: string, kind: string) =>
       report.workloads.find((w) => w.pods.includes(`${namespace}/${pod}`))?.containers.flatMap((c) => c.advice).find((a) => a.resource === resource && a.kind === kind);
     const cpuLimit = adviceFor("throttled", "cpu", "limit");
