@@ -10,6 +10,7 @@ import { DEFAULT_NAMESPACE } from "../controller/config.js";
 import { agentIdentity } from "../controller/daemonset.js";
 import { ReadService } from "../controller/read-service.js";
 import { serviceBackends } from "../deps/dependency-graph.js";
+import { AGENT_ACCESS_MODES, type AgentAccessMode } from "../kube/agent-access.js";
 import { KubeClient } from "../kube/client.js";
 import { KubeError } from "../kube/errors.js";
 import { HistoryClient } from "../kube/history-client.js";
@@ -23,9 +24,13 @@ export interface KubeFlags {
   context?: string;
 }
 
-/** The namespace Xander runs in: its agent pods there are the only endpoints that get the user's credential. */
+/**
+ * The namespace Xander runs in: its agent pods there are the only endpoints that get the user's credential.
+ * How to reach them: see kube/agent-access.ts.
+ */
 export interface AgentFlags {
   xanderNamespace: string;
+  agentAccess: AgentAccessMode;
 }
 
 /** `--kubeconfig` and `--context`, as kubectl spells them. */
@@ -33,14 +38,21 @@ export function withKubeFlags(command: Command): Command {
   return command.option("--kubeconfig <file>", "path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)").option("--context <name>", "the kubeconfig context to use");
 }
 
-/** The kube flags and `--xander-namespace`, for the commands that read the agents' histories. */
+/** The kube flags, `--xander-namespace` and `--agent-access`, for the commands that read the agents' histories. */
 export function withAgentFlags(command: Command): Command {
-  return withKubeFlags(command).addOption(
-    new Option("--xander-namespace <namespace>", "the namespace Xander is installed in; only its agent pods there are sent your credentials")
-      .env("XANDER_NAMESPACE")
-      .argParser(namespaceOption)
-      .default(DEFAULT_NAMESPACE),
-  );
+  return withKubeFlags(command)
+    .addOption(
+      new Option("--xander-namespace <namespace>", "the namespace Xander is installed in; only its agent pods there are sent your credentials")
+        .env("XANDER_NAMESPACE")
+        .argParser(namespaceOption)
+        .default(DEFAULT_NAMESPACE),
+    )
+    .addOption(
+      new Option("--agent-access <mode>", "how to reach the agents: direct (to pod IPs), port-forward (through the apiserver; needs create pods/portforward there), or auto (direct where pod IPs answer)")
+        .env("XANDER_AGENT_ACCESS")
+        .choices(AGENT_ACCESS_MODES)
+        .default("auto"),
+    );
 }
 
 export function namespaceOption(text: string): string {
@@ -81,7 +93,7 @@ export function cliReadService(client: KubeClient, flags: AgentFlags, heartbeatM
       return serviceBackends(slices.items);
     },
     heartbeatMs: () => heartbeatMs,
-    history: HistoryClient.forAgents(client, agentIdentity(flags.xanderNamespace)),
+    history: HistoryClient.forAgents(client, agentIdentity(flags.xanderNamespace), flags.agentAccess),
     podNode: async (namespace, name) => {
       const pod = await client.get<KubeObject & { spec?: { nodeName?: string } }>({ ...POD, namespace, name }).catch(() => undefined);
       return pod?.spec?.nodeName;

@@ -85,7 +85,7 @@ export function dashboardReadService(client: KubeClient, agents: AgentFlags, cac
     heartbeatMs: () => heartbeatMs,
     policies,
     namespaceLabels: async (namespace) => (await client.get<KubeObject & { metadata: { labels?: Record<string, string> } }>({ ...NAMESPACE, name: namespace }))?.metadata.labels,
-    history: HistoryClient.forAgents(client, agentIdentity(agents.xanderNamespace)),
+    history: HistoryClient.forAgents(client, agentIdentity(agents.xanderNamespace), agents.agentAccess),
     podNode: async (namespace, name) => (await client.get<KubeObject & { spec?: { nodeName?: string } }>({ ...POD, namespace, name }).catch(() => undefined))?.spec?.nodeName,
   });
 }

@@ -5,13 +5,15 @@
  * its role grants. A node whose agent cannot be read is reported by name, never silently dropped.
  *
  * The credential goes only to an endpoint that is verifiably the node's agent pod (report/agent-endpoint.ts):
- * the pods are looked up in the API first, and an endpoint that is not theirs gets no request at all.
+ * the pods are looked up in the API first, and an endpoint that is not theirs gets no request at all. It is
+ * reached on the pod network or through the apiserver's port-forward (kube/agent-access.ts).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { IncidentList, PodHistory } from "../api/history.js";
 import type { KubeObject } from "../api/meta.js";
 import type { NodeFindings } from "../api/types.generated.js";
-import { agentLabelSelector, verifiedAgentEndpoint, type AgentIdentity, type AgentPod } from "../report/agent-endpoint.js";
+import { agentLabelSelector, verifiedAgentEndpoint, type AgentIdentity, type AgentPod, type VerifiedEndpoint } from "../report/agent-endpoint.js";
+import { agentAccess, directAccess, type AgentAccess, type AgentAccessMode } from "./agent-access.js";
 import type { KubeClient } from "./client.js";
 import { KubeError } from "./errors.js";
 import { POD } from "./resources.js";
@@ -50,20 +52,21 @@ export class HistoryClient {
     private readonly authorization: () => Promise<string | undefined>,
     private readonly agentPods: AgentPodLister,
     private readonly agents: AgentIdentity,
+    private readonly access: AgentAccess = directAccess,
   ) {}
 
   /**
    * Sends whatever credential the kubeconfig's current user carries (a token, or one an exec plugin mints),
-   * and finds the agent pods with that same user.
+   * and finds the agent pods, and port-forwards to them where `mode` says so, with that same user.
    */
-  static forAgents(client: KubeClient, agents: AgentIdentity): HistoryClient {
+  static forAgents(client: KubeClient, agents: AgentIdentity, mode: AgentAccessMode = "direct"): HistoryClient {
     const kc: KubeConfig = client.kubeConfig;
     const authorization = async (): Promise<string | undefined> => {
       const init = await kc.applyToFetchOptions({});
       const headers = init.headers as Headers | undefined;
       return headers?.get("authorization") ?? undefined;
     };
-    return new HistoryClient(authorization, agentPodLister(client, agents), agents);
+    return new HistoryClient(authorization, agentPodLister(client, agents), agents, agentAccess(mode, kc));
   }
 
   async podHistory(nf: NodeFindings, namespace: string, name: string, sinceMs: number): Promise<NodeRead<PodHistory>> {
@@ -90,21 +93,18 @@ export class HistoryClient {
     if ("reason" in endpoint) return { ok: false, node, reason: endpoint.reason };
     try {
       const authorization = await this.authorization();
-      const response = await fetch(`${endpoint.url}${path}`, {
-        headers: { accept: "application/json", ...(authorization === undefined ? {} : { authorization }) },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      const body = (await response.json().catch(() => undefined)) as (T & { message?: string }) | undefined;
-      if (!response.ok) return { ok: false, node, reason: `agent at ${endpoint.url} answered ${response.status}${body?.message ? `: ${body.message}` : ""}` };
+      const headers = { accept: "application/json", ...(authorization === undefined ? {} : { authorization }) };
+      const response = await this.access.get(endpoint, path, headers, REQUEST_TIMEOUT_MS);
+      const body = response.body as (T & { message?: string }) | undefined;
+      if (response.status < 200 || response.status > 299) return { ok: false, node, reason: `agent at ${endpoint.url} answered ${response.status}${body?.message ? `: ${body.message}` : ""}` };
       if (body === undefined) return { ok: false, node, reason: `agent at ${endpoint.url} sent no JSON` };
       return { ok: true, node, value: body };
     } catch (error) {
-      const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-      return { ok: false, node, reason: `cannot reach its agent at ${endpoint.url}: ${cause}` };
+      return { ok: false, node, reason: `cannot reach its agent at ${endpoint.url}: ${(error as Error).message}` };
     }
   }
 
-  private async verifiedEndpoint(nf: NodeFindings): Promise<{ url: string } | { reason: string }> {
+  private async verifiedEndpoint(nf: NodeFindings): Promise<VerifiedEndpoint> {
     if (!nf.status?.agent?.endpoint) return verifiedAgentEndpoint(nf, [], this.agents);
     try {
       return verifiedAgentEndpoint(nf, await this.agentPods(nf.spec.nodeName), this.agents);

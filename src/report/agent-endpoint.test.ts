@@ -18,9 +18,10 @@ function agentPod(over: { node?: string; ip?: string; phase?: string; namespace?
 }
 
 describe("verifiedAgentEndpoint", () => {
-  it("accepts the IP and port of a running pod of the agent DaemonSet on the node", () => {
-    expect(verifiedAgentEndpoint(at("10.0.0.5:9464"), [agentPod()], AGENTS)).toEqual({ url: "http://10.0.0.5:9464" });
-    expect(verifiedAgentEndpoint(at("[fd00::5]:9464"), [agentPod()], AGENTS)).toEqual({ url: "http://[fd00::5]:9464" });
+  it("accepts the IP and port of a running pod of the agent DaemonSet on the node, naming the pod", () => {
+    const pod = { namespace: "xander-system", name: "xander-agent-x7k2p" };
+    expect(verifiedAgentEndpoint(at("10.0.0.5:9464"), [agentPod()], AGENTS)).toEqual({ url: "http://10.0.0.5:9464", pod, port: 9464 });
+    expect(verifiedAgentEndpoint(at("[fd00::5]:9464"), [agentPod()], AGENTS)).toEqual({ url: "http://[fd00::5]:9464", pod, port: 9464 });
   });
 
   it("refuses an address that is no agent pod's, naming the NodeFindings and the endpoint", () => {

@@ -29,7 +29,14 @@ export interface AgentPod {
   readonly status?: { readonly phase?: string; readonly podIP?: string; readonly podIPs?: readonly { readonly ip?: string }[] };
 }
 
-export type VerifiedEndpoint = { readonly url: string } | { readonly reason: string };
+/** A node's agent as verified: its URL on the pod network, and the pod and port behind it (for a port-forward). */
+export interface AgentEndpoint {
+  readonly url: string;
+  readonly pod: { readonly namespace: string; readonly name: string };
+  readonly port: number;
+}
+
+export type VerifiedEndpoint = AgentEndpoint | { readonly reason: string };
 
 /** `host:port` or `[v6]:port`, with an IP literal for the host (a pod IP is never a name), else undefined. */
 export function parseEndpoint(endpoint: string): { host: string; port: number } | undefined {
@@ -63,6 +70,11 @@ function podIps(pod: AgentPod): string[] {
   return [...new Set(ips)];
 }
 
+function agentEndpoint(at: { host: string; port: number }, namespace: string, pod: AgentPod): AgentEndpoint {
+  const host = at.host.includes(":") ? `[${at.host}]` : at.host;
+  return { url: `http://${host}:${at.port}`, pod: { namespace, name: pod.metadata?.name ?? "" }, port: at.port };
+}
+
 /**
  * The agent's URL when the NodeFindings' endpoint is the address of its node's agent pod among `pods`, else
  * why not, naming the NodeFindings and the endpoint. No request may go to an endpoint this refuses.
@@ -75,9 +87,8 @@ export function verifiedAgentEndpoint(nf: NodeFindings, pods: readonly AgentPod[
   if (parsed === undefined) return { reason: `NodeFindings ${nf.metadata.name ?? node}: endpoint ${JSON.stringify(endpoint)} is not an IP address and port; no request was sent to it` };
   const owner = `DaemonSet ${agents.namespace}/${agents.daemonSet}`;
   const candidates = pods.filter((pod) => isAgentPod(pod, node, agents));
-  if (candidates.some((pod) => podIps(pod).includes(parsed.host))) {
-    return { url: `http://${parsed.host.includes(":") ? `[${parsed.host}]` : parsed.host}:${parsed.port}` };
-  }
+  const agent = candidates.find((pod) => podIps(pod).includes(parsed.host));
+  if (agent !== undefined) return agentEndpoint(parsed, agents.namespace, agent);
   const seen = candidates.length === 0 ? `no running pod of ${owner} is on ${node}` : `the agent pods of ${owner} on ${node} have ${[...new Set(candidates.flatMap(podIps))].join(", ") || "no IP yet"}`;
   return { reason: `NodeFindings ${nf.metadata.name ?? node}: endpoint ${endpoint} is not the address of ${node}'s agent pod (${seen}); no request was sent to it` };
 }

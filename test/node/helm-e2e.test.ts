@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Dependency, NodeFinding, NodeFindings } from "../../src/api/types.generated.js";
-import { kubectl, poll, repoRoot } from "../cluster/index.js";
+import { ensureServiceAccount, kubeconfigForToken, kubectl, mintServiceAccountToken, poll, repoRoot } from "../cluster/index.js";
 import { CHART, helm } from "../integration/support/chart.js";
+import { runCli } from "../integration/support/processes.js";
 
 const NS = "xander-system";
 const RELEASE = "xander";
@@ -230,6 +231,43 @@ ${deployment("victim", { requests: { cpu: "20m" } }, BUSY)}`);
     const bridge = `${(server?.status.podIP ?? "").split(".").slice(0, 3).join(".")}.1`;
     expect(seen.filter((d) => d.to === bridge)).toEqual([]);
   }, 480_000);
+
+  test("xander pod through the apiserver's port-forward, as from outside the pod network; without the right, the reason names it", async () => {
+    const [throttled] = await podsOf("throttled");
+    const pod = `${APPS}/${throttled?.metadata.name ?? ""}`;
+    const args = ["pod", pod, "--since", "10m", "--agent-access", "port-forward", "--xander-namespace", NS, "-o", "json"];
+    const read = await runCli(args);
+    expect({ code: read.code, stderr: read.stderr }).toEqual({ code: 0, stderr: "" });
+    const view = JSON.parse(read.stdout) as { skipped: unknown[]; containers: { points: unknown[] }[] };
+    expect(view.skipped).toEqual([]);
+    expect(view.containers[0]?.points.length).toBeGreaterThan(0);
+
+    // May read findings, list the agent pods and see the pod, but not port-forward.
+    const user = "no-portforward";
+    await ensureServiceAccount(APPS, user);
+    await apply(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: ${user} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view }
+subjects: [{ kind: ServiceAccount, name: ${user}, namespace: ${APPS} }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: ${user}, namespace: ${NS} }
+rules: [{ apiGroups: [""], resources: [pods], verbs: [list] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: ${user}, namespace: ${NS} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${user} }
+subjects: [{ kind: ServiceAccount, name: ${user}, namespace: ${APPS} }]`);
+    const kubeconfig = kubeconfigForToken(await mintServiceAccountToken(APPS, user), user);
+    const refused = await runCli([...args, "--kubeconfig", kubeconfig]);
+    expect(refused.stderr).toContain(`warning: node ${nodeName} not read`);
+    expect(refused.stderr).toContain(`this needs "create pods/portforward" in ${NS}`);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    await kubectl(["delete", "clusterrolebinding", user, "--ignore-not-found"]);
+  }, 120_000);
 
   test("the agent pod's own CPU and memory, from its cgroup, while it samples the node's pods", async () => {
     const [agent] = (await json<{ items: Pod[] }>(["get", "pods", "-n", NS, "-l", "app.kubernetes.io/component=agent"])).items;
