@@ -46,8 +46,8 @@ describe("HistoryClient", () => {
 
   it("sends nothing to an endpoint no agent pod of the node has, and says why", async () => {
     const asked: string[] = [];
-    const lister = (node: string): Promise<AgentPod[]> => {
-      asked.push(node);
+    const lister = (node?: string): Promise<AgentPod[]> => {
+      asked.push(node ?? "(all)");
       return Promise.resolve([agentPod("10.0.0.5")]);
     };
     const client = new HistoryClient(() => Promise.resolve(TOKEN), lister, AGENTS);

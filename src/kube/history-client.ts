@@ -10,13 +10,11 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { IncidentList, PodHistory } from "../api/history.js";
-import type { KubeObject } from "../api/meta.js";
 import type { NodeFindings } from "../api/types.generated.js";
-import { agentLabelSelector, verifiedAgentEndpoint, type AgentIdentity, type AgentPod, type VerifiedEndpoint } from "../report/agent-endpoint.js";
+import { verifiedAgentEndpoint, type AgentIdentity, type VerifiedEndpoint } from "../report/agent-endpoint.js";
+import { AgentPodCache, agentPodLister, type AgentPodLister } from "./agent-pods.js";
 import { agentAccess, directAccess, type AgentAccess, type AgentAccessMode } from "./agent-access.js";
 import type { KubeClient } from "./client.js";
-import { KubeError } from "./errors.js";
-import { POD } from "./resources.js";
 
 export interface HistoryQuery {
   readonly sinceMs: number;
@@ -29,31 +27,18 @@ export type NodeRead<T> = { readonly ok: true; readonly node: string; readonly v
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** The agent pods on one node; throws, with the permission it lacked, when they cannot be listed. */
-export type AgentPodLister = (node: string) => Promise<readonly AgentPod[]>;
-
-/** Lists the agent DaemonSet's pods on a node through the API, with the caller's own credentials. */
-export function agentPodLister(client: KubeClient, agents: AgentIdentity): AgentPodLister {
-  return async (node) => {
-    try {
-      const list = await client.list<KubeObject & Pick<AgentPod, "spec" | "status">>(POD, { namespace: agents.namespace, labelSelector: agentLabelSelector(agents), fieldSelector: `spec.nodeName=${node}` });
-      return list.items;
-    } catch (error) {
-      if (error instanceof KubeError && (error.status === 401 || error.status === 403)) {
-        throw new Error(`cannot verify its agent's address: listing pods in namespace ${agents.namespace} was refused (${error.status}); this needs "list pods" in ${agents.namespace} (the chart's xander-viewer Role there)`, { cause: error });
-      }
-      throw error;
-    }
-  };
-}
-
 export class HistoryClient {
+  private readonly agentPods: AgentPodCache;
+
   constructor(
     private readonly authorization: () => Promise<string | undefined>,
-    private readonly agentPods: AgentPodLister,
+    listAgentPods: AgentPodLister,
     private readonly agents: AgentIdentity,
     private readonly access: AgentAccess = directAccess,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.agentPods = new AgentPodCache(listAgentPods, now);
+  }
 
   /**
    * Sends whatever credential the kubeconfig's current user carries (a token, or one an exec plugin mints),
@@ -84,6 +69,7 @@ export class HistoryClient {
 
   /** Every node at once, each answer or failure named by its node. */
   async fromEach<T>(nodeFindings: readonly NodeFindings[], read: (nf: NodeFindings) => Promise<NodeRead<T>>): Promise<NodeRead<T>[]> {
+    this.agentPods.prefetch(nodeFindings.filter((nf) => nf.status?.agent?.endpoint).map((nf) => nf.spec.nodeName));
     return Promise.all(nodeFindings.map(read));
   }
 
@@ -107,7 +93,8 @@ export class HistoryClient {
   private async verifiedEndpoint(nf: NodeFindings): Promise<VerifiedEndpoint> {
     if (!nf.status?.agent?.endpoint) return verifiedAgentEndpoint(nf, [], this.agents);
     try {
-      return verifiedAgentEndpoint(nf, await this.agentPods(nf.spec.nodeName), this.agents);
+      const verified = verifiedAgentEndpoint(nf, await this.agentPods.on(nf.spec.nodeName), this.agents);
+      return "url" in verified ? verified : verifiedAgentEndpoint(nf, await this.agentPods.again(nf.spec.nodeName), this.agents);
     } catch (error) {
       return { reason: error instanceof Error ? error.message : String(error) };
     }
