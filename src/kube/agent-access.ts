@@ -99,6 +99,10 @@ export function portForwardAccess(kc: KubeConfig): AgentAccess {
       // Without retries the library resolves to the open WebSocket.
       const opened = new PortForward(kc, true).portForward(namespace, name, [endpoint.port], fromPod, errors, toPod) as Promise<unknown> as Promise<ForwardSocket>;
       const ws = await withTimeout(opened, timeoutMs, `port-forward to pod ${namespace}/${name}`).catch((error: unknown) => {
+        // One that opens after the deadline would keep the process alive: close it then.
+        opened.then((late) => {
+          late.close();
+        }, () => undefined);
         throw new Error(portForwardRefusal(error, namespace, name), { cause: error });
       });
       // The library never ends the output stream: a closed port-forward must end the response it carried.
