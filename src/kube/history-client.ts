@@ -86,7 +86,7 @@ export class HistoryClient {
       if (body === undefined) return { ok: false, node, reason: `agent at ${endpoint.url} sent no JSON` };
       return { ok: true, node, value: body };
     } catch (error) {
-      return { ok: false, node, reason: `cannot reach its agent at ${endpoint.url}: ${(error as Error).message}` };
+      return { ok: false, node, reason: `cannot reach its agent at ${endpoint.url}: ${error instanceof Error ? error.message : String(error)}` };
     }
   }
 

@@ -267,6 +267,7 @@ subjects: [{ kind: ServiceAccount, name: ${user}, namespace: ${APPS} }]`);
     expect(refused.stderr).toContain(`this needs "create pods/portforward" in ${NS}`);
     expect(refused.stderr).not.toMatch(/\n\s+at /);
     await kubectl(["delete", "clusterrolebinding", user, "--ignore-not-found"]);
+    await kubectl(["delete", "rolebinding,role", user, "-n", NS, "--ignore-not-found"]);
   }, 120_000);
 
   test("the agent pod's own CPU and memory, from its cgroup, while it samples the node's pods", async () => {
