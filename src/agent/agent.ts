@@ -12,7 +12,7 @@ import type { CgroupLayout } from "../cgroup/types.js";
 import { DEFAULT_RESUME_GRACE_MS } from "../analysis/incident-tracker.js";
 import { IncidentRecorder } from "../engine/incidents.js";
 import { NodeEngine } from "../engine/node-engine.js";
-import { keptOpenReader, nodeReader } from "../engine/readers.js";
+import { keptOpenReader, nodeCountersBoundCgroups, nodeReader } from "../engine/readers.js";
 import { AccessReviewer } from "../kube/access-review.js";
 import type { KubeClient } from "../kube/client.js";
 import { metricsAccess, type MetricsAuthorization } from "../server/api.js";
@@ -89,6 +89,7 @@ export class Agent {
       readCounters: this.reader.read,
       retainCgroups: this.reader.retain,
       readNodePressure: nodeReader(options.procRoot),
+      nodeBoundsTargets: nodeCountersBoundCgroups(layout, options.procRoot),
       history: this.store,
       logger,
       bindingFor: () => undefined,

@@ -7,7 +7,7 @@ import { writeFixtureTree } from "../cgroup/fixture-tree.js";
 import { detectLayout } from "../cgroup/layout.js";
 import type { CgroupLayout } from "../cgroup/types.js";
 import { CgroupSandbox } from "../demo/sandbox.js";
-import { keptOpenReader, nodeReader } from "../engine/readers.js";
+import { keptOpenReader, nodeCountersBoundCgroups, nodeReader } from "../engine/readers.js";
 import { NodeEngine } from "../engine/node-engine.js";
 import { targetsFromCgroups } from "../engine/targets.js";
 import { silentLogger } from "../util/log.js";
@@ -39,6 +39,8 @@ async function measureTicks(layout: CgroupLayout, procRoot: string): Promise<Tic
     readCounters: reader.read,
     retainCgroups: reader.retain,
     readNodePressure: nodeReader(procRoot),
+    // As the agent and scan do: on real cgroups unmoved node counters vouch for the containers'.
+    nodeBoundsTargets: nodeCountersBoundCgroups(layout, procRoot),
     logger: silentLogger(),
   });
   let wallMs = Date.now();

@@ -28,7 +28,20 @@ export interface ReadOptions {
    * quota can skip the file until a limit read finds one. On v2, cpu.stat also holds the usage and is always read.
    */
   readonly throttling?: boolean;
+  /**
+   * Read cpu.pressure, memory.pressure, io.pressure, and the OOM-kill count (v1 memory.oom_control, v2
+   * memory.events). Each defaults to true. A caller that knows the node-wide counter of the same kind has not
+   * moved since its last read knows this cgroup's has not either (PSI and OOM kills count up the hierarchy),
+   * and can carry the last value over.
+   */
+  readonly cpuPressure?: boolean;
+  readonly memoryPressure?: boolean;
+  readonly ioPressure?: boolean;
+  readonly oomKills?: boolean;
 }
+
+/** The ReadOptions a node-wide counter can vouch for. */
+export type NodeVouchedRead = "cpuPressure" | "memoryPressure" | "ioPressure" | "oomKills";
 
 /** Whether a read with `options` includes memory.stat, given the memory usage that read found (usage is read first). */
 export function readsMemoryStat(options: ReadOptions, memoryUsageBytes: number | undefined): boolean {

@@ -112,6 +112,26 @@ describe("readCounters without the throttling counters", () => {
     expect(counters(await readCounters(layout, rel, { throttling: false }))).toEqual(rest);
   });
 
+  test("pressure and OOM files the node vouched for are skipped, on hybrid and v2 alike", async () => {
+    const vouched = { cpuPressure: false, memoryPressure: false, ioPressure: false, oomKills: false };
+    for (const [tree, rel] of [
+      ["hybrid-systemd-containerd", "kubepods.slice/kubepods-pod6f1c2b9e_3d4a_4c8e_9b7a_0e5d2f1a8c43.slice/cri-containerd-3b2f9c1d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c.scope"],
+      ["v2-cgroupfs-crio", "kubepods/podc0ffee00-1234-4abc-8def-0123456789ab/crio-9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0"],
+    ] as const) {
+      const layout = await layoutOf(path.join(fixtures, tree));
+      const full = counters(await readCounters(layout, rel));
+      const { psiCpu, psiMemory, psiIo, oomKills, ...rest } = full;
+      expect([psiCpu, psiMemory, psiIo].every((psi) => psi !== undefined) && typeof oomKills === "number").toBe(true);
+      expect(counters(await readCounters(layout, rel, vouched))).toEqual(rest);
+      expect(counters(await readCounters(layout, rel, { memoryPressure: false }))).toEqual({ ...rest, psiCpu, psiIo, oomKills });
+      // Given the last read, its values stand in where the skipped files' would be: same values, same layout.
+      const { problems, ...fullCounters } = full;
+      const outcome = await readCounters(layout, rel, vouched, { monoMs: 0, wallMs: 0, ...fullCounters, psiMemory: { someTotalUsec: 7 } });
+      expect(counters(outcome)).toEqual({ ...fullCounters, psiMemory: { someTotalUsec: 7 }, problems });
+      if (outcome.kind === "read") expect(Object.keys(outcome.counters)).toEqual(["monoMs", "wallMs", ...Object.keys(fullCounters)]);
+    }
+  });
+
   test("on v2 cpu.stat also holds the usage, so it is read all the same", async () => {
     const layout = await layoutOf(path.join(fixtures, "v2-cgroupfs-crio"));
     const rel = "kubepods/podc0ffee00-1234-4abc-8def-0123456789ab/crio-9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";

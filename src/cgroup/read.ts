@@ -33,7 +33,7 @@ import {
   parseMemoryMax,
 } from "./parse/v2.js";
 import { errnoCode, readFd, readSmallFileSync } from "./fs.js";
-import { readsMemoryStat, type ReadOptions } from "./read-options.js";
+import { readsMemoryStat, type NodeVouchedRead, type ReadOptions } from "./read-options.js";
 import type { CgroupLayout, RawCounters, ReadOutcome } from "./types.js";
 import type { ParseError, Result } from "../util/result.js";
 
@@ -57,6 +57,9 @@ interface FileSpec {
   readonly memoryStat?: boolean;
   /** v1 cpu.stat: skipped when ReadOptions say the cgroup has no quota to be throttled by. */
   readonly throttling?: boolean;
+  /** Skipped when ReadOptions set this to false; the last read's value is then carried in its place. */
+  readonly vouched?: NodeVouchedRead;
+  readonly carry?: (last: RawCounters, acc: Acc) => void;
   /** Read only when no earlier file set this field (hybrid fallback). */
   readonly unlessSet?: keyof Fields;
   readonly apply: (text: string, acc: Acc) => ParseError | undefined;
@@ -69,6 +72,10 @@ function applying<T>(parse: (text: string) => Result<T, ParseError>, set: (value
     set(r.value, acc);
     return undefined;
   };
+}
+
+function carryOomKills(last: RawCounters, acc: Acc): void {
+  if (last.oomKills !== undefined) acc.oomKills = last.oomKills;
 }
 
 const V2_FILES: readonly FileSpec[] = [
@@ -88,7 +95,7 @@ const V2_FILES: readonly FileSpec[] = [
   { hierarchy: "unified", name: "memory.max", limit: true, apply: applying(parseMemoryMax, (v, a) => (a.memoryLimitBytes = v)) },
   { hierarchy: "unified", name: "memory.high", limit: true, apply: applying(parseMemoryHigh, (v, a) => (a.memoryHighBytes = v)) },
   { hierarchy: "unified", name: "memory.stat", memoryStat: true, apply: applying(parseInactiveFileV2, (v, a) => (a.memoryInactiveFileBytes = v)) },
-  { hierarchy: "unified", name: "memory.events", apply: applying(parseMemoryEvents, (v, a) => (a.oomKills = v.oomKill)) },
+  { hierarchy: "unified", name: "memory.events", vouched: "oomKills", carry: carryOomKills, apply: applying(parseMemoryEvents, (v, a) => (a.oomKills = v.oomKill)) },
 ];
 
 const V1_FILES: readonly FileSpec[] = [
@@ -118,6 +125,8 @@ const V1_FILES: readonly FileSpec[] = [
   {
     hierarchy: "memory",
     name: "memory.oom_control",
+    vouched: "oomKills",
+    carry: carryOomKills,
     apply: applying(parseOomControl, (v, a) => {
       if (v.oomKills !== undefined) a.oomKills = v.oomKills;
     }),
@@ -133,9 +142,9 @@ const HYBRID_FALLBACK: FileSpec = {
 };
 
 const PSI_FILES: readonly FileSpec[] = [
-  { hierarchy: "unified", name: "cpu.pressure", apply: applying((t) => parsePressure(t, "cpu.pressure"), (v, a) => (a.psiCpu = psiTotals(v))) },
-  { hierarchy: "unified", name: "memory.pressure", apply: applying((t) => parsePressure(t, "memory.pressure"), (v, a) => (a.psiMemory = psiTotals(v))) },
-  { hierarchy: "unified", name: "io.pressure", apply: applying((t) => parsePressure(t, "io.pressure"), (v, a) => (a.psiIo = psiTotals(v))) },
+  { hierarchy: "unified", name: "cpu.pressure", vouched: "cpuPressure", carry: (last, a) => { if (last.psiCpu !== undefined) a.psiCpu = last.psiCpu; }, apply: applying((t) => parsePressure(t, "cpu.pressure"), (v, a) => (a.psiCpu = psiTotals(v))) },
+  { hierarchy: "unified", name: "memory.pressure", vouched: "memoryPressure", carry: (last, a) => { if (last.psiMemory !== undefined) a.psiMemory = last.psiMemory; }, apply: applying((t) => parsePressure(t, "memory.pressure"), (v, a) => (a.psiMemory = psiTotals(v))) },
+  { hierarchy: "unified", name: "io.pressure", vouched: "ioPressure", carry: (last, a) => { if (last.psiIo !== undefined) a.psiIo = last.psiIo; }, apply: applying((t) => parsePressure(t, "io.pressure"), (v, a) => (a.psiIo = psiTotals(v))) },
 ];
 
 interface PlannedFile {
@@ -177,8 +186,8 @@ const openAndRead: Fetch = (_index, planned, rel) => readSmallFileSync(filePath(
  * Reads the cgroup at `relPath` (relative to each hierarchy mount), opening and closing each file.
  * Never rejects. For a tick over hundreds of cgroups, `CgroupReader` is cheaper.
  */
-export function readCounters(layout: CgroupLayout, relPath: string, options: ReadOptions = {}): Promise<ReadOutcome> {
-  return Promise.resolve(readCountersSync(layout, relPath, options));
+export function readCounters(layout: CgroupLayout, relPath: string, options: ReadOptions = {}, last?: RawCounters): Promise<ReadOutcome> {
+  return Promise.resolve(readCountersSync(layout, relPath, options, last));
 }
 
 /**
@@ -186,17 +195,26 @@ export function readCounters(layout: CgroupLayout, relPath: string, options: Rea
  * hierarchy is gone) is `{kind: "gone"}`; a garbled, missing or unreadable file drops its fields
  * and adds a problem naming the file.
  */
-export function readCountersSync(layout: CgroupLayout, relPath: string, options: ReadOptions = {}): ReadOutcome {
-  return readWith(planFor(layout), relPath, options, openAndRead);
+export function readCountersSync(layout: CgroupLayout, relPath: string, options: ReadOptions = {}, last?: RawCounters): ReadOutcome {
+  return readWith(planFor(layout), relPath, options, openAndRead, last);
 }
 
-function readWith(plan: readonly PlannedFile[], relPath: string, options: ReadOptions, fetch: Fetch): ReadOutcome {
+/**
+ * `last`: this cgroup's previous read, whose values stand in for the files ReadOptions skip as vouched for
+ * (see ReadOptions.cpuPressure). They are set where the file's would be, so a read has the same shape whichever
+ * files it skipped, and the code that consumes reads sees one object layout rather than one per combination.
+ */
+function readWith(plan: readonly PlannedFile[], relPath: string, options: ReadOptions, fetch: Fetch, last?: RawCounters): ReadOutcome {
   const rel = trimSlashes(relPath);
   const acc: Acc = { monoMs: performance.now(), wallMs: Date.now() };
   const problems: string[] = [];
   for (let i = 0; i < plan.length; i++) {
     const planned = plan[i];
-    if (planned === undefined || skipped(planned.spec, acc, options)) continue;
+    if (planned === undefined) continue;
+    if (skipped(planned.spec, acc, options)) {
+      if (last !== undefined) planned.spec.carry?.(last, acc);
+      continue;
+    }
     const text = fetchOrProblem(fetch, i, planned, rel, problems);
     if (text === GONE) {
       if (isGone(plan, rel)) return { kind: "gone", relPath };
@@ -222,6 +240,7 @@ function skipped(spec: FileSpec, acc: Acc, options: ReadOptions): boolean {
   if (spec.limit === true && !(options.limits ?? true)) return true;
   if (spec.memoryStat === true && !readsMemoryStat(options, acc.memoryUsageBytes)) return true;
   if (spec.throttling === true && options.throttling === false) return true;
+  if (spec.vouched !== undefined && options[spec.vouched] === false) return true;
   return spec.unlessSet !== undefined && acc[spec.unlessSet] !== undefined;
 }
 
@@ -304,8 +323,9 @@ export class CgroupReader {
     return this.openCount;
   }
 
-  read(relPath: string, options: ReadOptions = {}): ReadOutcome {
-    if (!this.keepOpen) return readWith(this.plan, relPath, options, openAndRead);
+  /** Reads the cgroup; `last`, its previous read, fills in the files skipped as vouched for (see readWith). */
+  read(relPath: string, options: ReadOptions = {}, last?: RawCounters): ReadOutcome {
+    if (!this.keepOpen) return readWith(this.plan, relPath, options, openAndRead, last);
     // A kept descriptor of a removed regular file (a fixture tree) still reads its old content, so
     // there the directory is checked first; cgroupfs fails such reads with ENODEV instead.
     if (!this.kernelReportsGone && isGone(this.plan, trimSlashes(relPath))) {
@@ -318,7 +338,7 @@ export class CgroupReader {
       this.fds.set(relPath, fds);
     }
     const kept = fds;
-    const outcome = readWith(this.plan, relPath, options, (index, planned, rel) => this.fetchKept(kept, index, planned, rel));
+    const outcome = readWith(this.plan, relPath, options, (index, planned, rel) => this.fetchKept(kept, index, planned, rel), last);
     if (outcome.kind === "gone") this.forget(relPath);
     return outcome;
   }

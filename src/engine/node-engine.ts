@@ -16,6 +16,8 @@ export interface NodeEngineOptions extends AnalyzerOptions {
   /** Lets the reader release what it holds for cgroups no longer sampled (kept-open files). */
   readonly retainCgroups?: (relPaths: Iterable<string>) => void;
   readonly readNodePressure?: NodePressureReader;
+  /** The node's counters bound the targets' (nodeCountersBoundCgroups), so unmoved ones vouch for them (SamplerOptions). */
+  readonly nodeBoundsTargets?: boolean;
   readonly history?: History;
   readonly logger: Logger;
 }
@@ -48,7 +50,7 @@ export class NodeEngine {
 
   constructor(private readonly options: NodeEngineOptions) {
     this.analyzer = new Analyzer(options);
-    this.sampler = new Sampler(options.readCounters, options.readNodePressure);
+    this.sampler = new Sampler(options.readCounters, options.readNodePressure, { nodeBoundsTargets: options.nodeBoundsTargets ?? false });
   }
 
   /** Refills the rolling windows from history, so a restart does not forget the last window. */

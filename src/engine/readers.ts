@@ -1,7 +1,9 @@
+import { statfsSync } from "node:fs";
 import { CgroupReader } from "../cgroup/read.js";
 import type { CgroupLayout } from "../cgroup/types.js";
 import { readNodePressureSync } from "../procfs/pressure.js";
 import { readNodeCpuBusyUsec } from "../procfs/stat.js";
+import { readNodeOomKills } from "../procfs/vmstat.js";
 import type { CounterReader, NodePressureReader } from "../sampler/sampler.js";
 
 /**
@@ -12,17 +14,47 @@ import type { CounterReader, NodePressureReader } from "../sampler/sampler.js";
 export function keptOpenReader(layout: CgroupLayout): { read: CounterReader; retain: (relPaths: Iterable<string>) => void; close: () => void } {
   const reader = new CgroupReader(layout);
   return {
-    read: (relPath, options) => Promise.resolve(reader.read(relPath, options)),
+    read: (relPath, options, last) => Promise.resolve(reader.read(relPath, options, last)),
     retain: (relPaths) => { reader.retain(relPaths); },
     close: () => { reader.close(); },
   };
 }
 
-/** Node-wide PSI plus the node's busy CPU time, so attribution can see load from outside pods. */
+/**
+ * Node-wide PSI plus the node's busy CPU time, so attribution can see load from outside pods, and its OOM
+ * kills, which say whether any cgroup's count can have moved.
+ */
 export function nodeReader(procRoot: string): NodePressureReader {
   return () => {
     const pressure = readNodePressureSync(procRoot);
     const busy = readNodeCpuBusyUsec(procRoot);
-    return Promise.resolve(busy.ok ? { ...pressure, cpuBusyUsec: busy.value } : pressure);
+    const oomKills = readNodeOomKills(procRoot);
+    return Promise.resolve({ ...pressure, ...(busy.ok ? { cpuBusyUsec: busy.value } : {}), ...(oomKills.ok ? { oomKills: oomKills.value } : {}) });
   };
+}
+
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+function fsType(path: string): number | undefined {
+  try {
+    return statfsSync(path).type;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the node-wide counters under `procRoot` bound every cgroup of `layout`: both are the running
+ * kernel's (procfs and cgroupfs), so a node-wide PSI total or OOM-kill count that stood still means no cgroup's
+ * moved either. A fixture tree has no such bond: its files change on their own.
+ */
+export function nodeCountersBoundCgroups(layout: CgroupLayout, procRoot: string): boolean {
+  if (fsType(procRoot) !== PROC_SUPER_MAGIC) return false;
+  const mounts = [layout.unified, ...Object.values(layout.v1)].filter((mount): mount is string => mount !== undefined);
+  return mounts.length > 0 && mounts.every((mount) => {
+    const type = fsType(mount);
+    return type === CGROUP_SUPER_MAGIC || type === CGROUP2_SUPER_MAGIC;
+  });
 }

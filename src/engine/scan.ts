@@ -8,7 +8,7 @@ import { openStore, type HistoryStore } from "../store/index.js";
 import type { Target } from "../sampler/types.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
-import { keptOpenReader, nodeReader } from "./readers.js";
+import { keptOpenReader, nodeCountersBoundCgroups, nodeReader } from "./readers.js";
 import { NodeEngine } from "./node-engine.js";
 import { targetsFromCgroups } from "./targets.js";
 import { IncidentRecorder } from "./incidents.js";
@@ -98,6 +98,7 @@ function engineFor(layout: CgroupLayout, options: ScanOptions, store: HistorySto
     readCounters: reader.read,
     retainCgroups: reader.retain,
     readNodePressure: nodeReader(options.procRoot),
+    nodeBoundsTargets: nodeCountersBoundCgroups(layout, options.procRoot),
     ...(store ? { history: store } : {}),
     logger: options.logger,
   });

@@ -11,6 +11,8 @@ export interface NodePressureTotals {
   readonly io?: PsiTotals;
   /** Busy CPU time of the whole node (/proc/stat), for what processes outside pods take. */
   readonly cpuBusyUsec?: number;
+  /** OOM kills on the node so far (/proc/vmstat), whatever cgroup they were in. */
+  readonly oomKills?: number;
 }
 
 /**

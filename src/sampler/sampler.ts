@@ -1,4 +1,4 @@
-import { readsMemoryStat, type ReadOptions } from "../cgroup/read-options.js";
+import { readsMemoryStat, type NodeVouchedRead, type ReadOptions } from "../cgroup/read-options.js";
 import type { RawCounters, ReadOutcome } from "../cgroup/types.js";
 import { deriveNodeSample, deriveSample, type CarriedCounters, type NodePressureTotals } from "./derive.js";
 import type { ContainerSample, NodeSample, Target, Tick } from "./types.js";
@@ -7,9 +7,10 @@ import type { ContainerSample, NodeSample, Target, Tick } from "./types.js";
  * Reads one cgroup's counters; the cgroup layer provides the real one, bound to a layout. The sampler
  * always sets `limits` and `memoryStat`: limit files change only on a resize and memory.stat matters
  * only near the limit, so most ticks skip them (see ReadOptions). A reader may ignore the options
- * and read everything; what it does read is used.
+ * and read everything; what it does read is used. `last` is the target's previous read, for a reader to put
+ * the values of files skipped as vouched for in place; the sampler fills in any it leaves out.
  */
-export type CounterReader = (relPath: string, options: ReadOptions) => Promise<ReadOutcome>;
+export type CounterReader = (relPath: string, options: ReadOptions, last?: RawCounters) => Promise<ReadOutcome>;
 
 /** What the sampler keeps of a target between ticks; updated in place. */
 interface Previous {
@@ -46,14 +47,55 @@ const MEMORY_STAT_EVERY_TICKS = 5;
  */
 const MEMORY_STAT_EVERY_TICK_FROM_LIMIT_SHARE = 0.5;
 
-const FULL_READ: ReadOptions = { limits: true, memoryStat: true };
-const NO_LIMITS_READ: ReadOptions = { limits: false, memoryStat: true };
-const NO_LIMITS_NO_STAT_READ: ReadOptions = { limits: false, memoryStat: false };
-const NO_LIMITS_NO_THROTTLING_READ: ReadOptions = { limits: false, memoryStat: true, throttling: false };
-const NO_LIMITS_NO_STAT_NO_THROTTLING_READ: ReadOptions = { limits: false, memoryStat: false, throttling: false };
+/**
+ * Every ReadOptions the sampler hands out has all fields, in this order: one object layout, so the reader's
+ * checks stay monomorphic however the reads of a tick differ.
+ */
+function filesToRead(limits: boolean, memoryStat: boolean, throttling: boolean, memoryStatFromUsageBytes?: number, skip: VouchedSet = 0): ReadOptions {
+  return {
+    limits,
+    memoryStat,
+    memoryStatFromUsageBytes,
+    throttling,
+    cpuPressure: (skip & VOUCHED_BIT.cpuPressure) === 0,
+    memoryPressure: (skip & VOUCHED_BIT.memoryPressure) === 0,
+    ioPressure: (skip & VOUCHED_BIT.ioPressure) === 0,
+    oomKills: (skip & VOUCHED_BIT.oomKills) === 0,
+  };
+}
+
+/** A set of vouched-for reads as bits: per target per tick, without allocating. */
+type VouchedSet = number;
+const VOUCHED_BIT: Readonly<Record<NodeVouchedRead, number>> = { cpuPressure: 1, memoryPressure: 2, ioPressure: 4, oomKills: 8 };
+
+const FULL_READ = filesToRead(true, true, true);
+const NO_LIMITS_READ = filesToRead(false, true, true);
+const NO_LIMITS_NO_STAT_READ = filesToRead(false, false, true);
+const NO_LIMITS_NO_THROTTLING_READ = filesToRead(false, true, false);
+const NO_LIMITS_NO_STAT_NO_THROTTLING_READ = filesToRead(false, false, false);
 
 /** Reads node-wide PSI; undefined when the kernel has no PSI. */
 export type NodePressureReader = () => Promise<NodePressureTotals | undefined>;
+
+export interface SamplerOptions {
+  /**
+   * The node-wide counters bound every target's (nodeCountersBoundCgroups): a kind of PSI, or the OOM-kill
+   * count, that stood still node-wide since the targets last read it is carried over instead of read. PSI and
+   * OOM kills add up the hierarchy, so a cgroup's counter cannot move while the node's stands. On a healthy
+   * node memory and IO stalls and OOM kills are rare, and this skips three of the files each container costs.
+   */
+  readonly nodeBoundsTargets?: boolean;
+}
+
+type VouchedField = "psiCpu" | "psiMemory" | "psiIo" | "oomKills";
+/** Each read a node-wide counter vouches for: the field the read fills, and the node's counter of that kind. */
+const VOUCHED: Readonly<Record<NodeVouchedRead, { readonly field: VouchedField; readonly onNode: (node: NodePressureTotals) => number | undefined }>> = {
+  cpuPressure: { field: "psiCpu", onNode: (node) => node.cpu?.someTotalUsec },
+  memoryPressure: { field: "psiMemory", onNode: (node) => node.memory?.someTotalUsec },
+  ioPressure: { field: "psiIo", onNode: (node) => node.io?.someTotalUsec },
+  oomKills: { field: "oomKills", onNode: (node) => node.oomKills },
+};
+const VOUCHED_READS = Object.keys(VOUCHED) as NodeVouchedRead[];
 
 /**
  * One tick: read every target, turn consecutive reads into per-interval samples. The first read of
@@ -66,20 +108,24 @@ export class Sampler {
   /** Counts primed targets, to give each a memory.stat phase. */
   private primed = 0;
   private memoryStatFromLimitShare = MEMORY_STAT_EVERY_TICK_FROM_LIMIT_SHARE;
+  /** Each vouched-for kind's node-wide counter when the targets last read it. */
+  private readonly vouchedBase = new Map<NodeVouchedRead, number | undefined>();
 
   constructor(
     private readonly readCounters: CounterReader,
     private readonly readNodePressure?: NodePressureReader,
+    private readonly settings: SamplerOptions = {},
   ) {}
 
   async tick(targets: readonly Target[], wallMs = Date.now()): Promise<Tick> {
     const tickNumber = this.ticks++;
     const refreshLimits = tickNumber % LIMITS_EVERY_TICKS === 0;
-    const options = targets.map((target) => this.readOptions(target, tickNumber, refreshLimits));
-    const [outcomes, node] = await Promise.all([
-      Promise.all(targets.map((target, i) => this.safeRead(target, options[i] ?? FULL_READ))),
-      this.nodeSample(wallMs),
-    ]);
+    // The node first: its counters must be read before the targets' to vouch for them.
+    const nodeTotals = await this.readNode();
+    const still = this.stillSinceLastRead(nodeTotals);
+    const options = targets.map((target) => this.readOptions(target, tickNumber, refreshLimits, still));
+    const outcomes = await Promise.all(targets.map((target, i) => this.safeRead(target, options[i] ?? FULL_READ, this.previous.get(target.key)?.counters)));
+    const node = this.nodeSample(nodeTotals, wallMs);
     const containers: ContainerSample[] = [];
     const gone: string[] = [];
     const problems: string[] = [];
@@ -117,10 +163,36 @@ export class Sampler {
     this.memoryStatFromLimitShare = Math.min(MEMORY_STAT_EVERY_TICK_FROM_LIMIT_SHARE, limitShare);
   }
 
+  /**
+   * The vouched-for kinds whose node-wide counter has not moved since the targets last read them; every other
+   * kind's base becomes the current value, as this tick reads it.
+   */
+  private stillSinceLastRead(node: NodePressureTotals | undefined): VouchedSet {
+    let still = 0;
+    for (const read of VOUCHED_READS) {
+      const now = node === undefined ? undefined : VOUCHED[read].onNode(node);
+      if (this.settings.nodeBoundsTargets === true && now !== undefined && this.vouchedBase.get(read) === now) still |= VOUCHED_BIT[read];
+      else this.vouchedBase.set(read, now);
+    }
+    return still;
+  }
+
   /** Which files to read for a target this tick: everything on its first read, slow files only when due. */
-  private readOptions(target: Target, tickNumber: number, refreshLimits: boolean): ReadOptions {
+  private readOptions(target: Target, tickNumber: number, refreshLimits: boolean, still: VouchedSet): ReadOptions {
     const before = this.previous.get(target.key);
     if (before === undefined) return FULL_READ;
+    const base = this.dueReads(before, target, tickNumber, refreshLimits);
+    if (still === 0 || before.target.relPath !== target.relPath) return base;
+    // Only a counter the last read got can be carried; one that failed is read again.
+    let skip = 0;
+    for (const read of VOUCHED_READS) {
+      if ((still & VOUCHED_BIT[read]) !== 0 && before.counters[VOUCHED[read].field] !== undefined) skip |= VOUCHED_BIT[read];
+    }
+    return skip === 0 ? base : filesToRead(base.limits ?? true, base.memoryStat ?? true, base.throttling ?? true, base.memoryStatFromUsageBytes, skip);
+  }
+
+  /** The reads due by the tick count and what the last read found: limits, memory.stat, v1 throttling. */
+  private dueReads(before: Previous, target: Target, tickNumber: number, refreshLimits: boolean): ReadOptions {
     // With limits: a changed limit moves the share, so the working set is read fresh with it.
     if (refreshLimits) return FULL_READ;
     const sameCgroup = before.target.relPath === target.relPath;
@@ -133,7 +205,7 @@ export class Sampler {
     const limitBytes = before.carried.memoryLimitBytes;
     if (typeof limitBytes !== "number") return throttling ? NO_LIMITS_NO_STAT_READ : NO_LIMITS_NO_STAT_NO_THROTTLING_READ;
     const memoryStatFromUsageBytes = limitBytes * this.memoryStatFromLimitShare;
-    return throttling ? { limits: false, memoryStat: false, memoryStatFromUsageBytes } : { limits: false, memoryStat: false, memoryStatFromUsageBytes, throttling: false };
+    return filesToRead(false, false, throttling, memoryStatFromUsageBytes);
   }
 
   /** Records this read of a target and returns its sample, if an earlier read of the same cgroup primed it. */
@@ -153,6 +225,7 @@ export class Sampler {
     const skippedThrottling = options.throttling === false && read.nrPeriods === undefined && read.nrThrottled === undefined;
     // The reader hands over a new object per read: filling the carried counters in costs no copy per container.
     if (skippedThrottling) setThrottling(read, before.counters);
+    if (sameCgroup) carryVouched(read, before.counters, options);
     const sample = sameCgroup ? deriveSample(target, this.throttlingBase(before, read), read, wallMs, before.carried) : undefined;
     before.target = target;
     before.counters = read;
@@ -179,9 +252,9 @@ export class Sampler {
     return this.previous.size;
   }
 
-  private async safeRead(target: Target, options: ReadOptions): Promise<ReadOutcome> {
+  private async safeRead(target: Target, options: ReadOptions, last: RawCounters | undefined): Promise<ReadOutcome> {
     try {
-      return await this.readCounters(target.relPath, options);
+      return await this.readCounters(target.relPath, options, last);
     } catch (error) {
       // Readers should not throw; if one does, losing one target for one tick beats losing the tick.
       const message = error instanceof Error ? error.message : String(error);
@@ -189,9 +262,16 @@ export class Sampler {
     }
   }
 
-  private async nodeSample(wallMs: number): Promise<NodeSample | undefined> {
-    if (!this.readNodePressure) return undefined;
-    const current = await this.readNodePressure();
+  private async readNode(): Promise<NodePressureTotals | undefined> {
+    try {
+      return await this.readNodePressure?.();
+    } catch {
+      // Readers should not throw; without node counters this tick reads every file and has no node sample.
+      return undefined;
+    }
+  }
+
+  private nodeSample(current: NodePressureTotals | undefined, wallMs: number): NodeSample | undefined {
     const previous = this.previousNode;
     this.previousNode = current;
     return previous && current ? deriveNodeSample(previous, current, wallMs) : undefined;
@@ -233,4 +313,13 @@ function resetCarried(carried: Carried, read: RawCounters): void {
   carried.memoryLimitBytes = read.memoryLimitBytes;
   carried.memoryHighBytes = read.memoryHighBytes;
   carried.memoryInactiveFileBytes = read.memoryInactiveFileBytes;
+}
+
+/** The counters of files skipped because the node vouched for them: unchanged since the last read, so its values. */
+function carryVouched(read: MutableCounters, last: RawCounters, options: ReadOptions): void {
+  for (const vouched of VOUCHED_READS) {
+    const { field } = VOUCHED[vouched];
+    // Every VouchedField holds the same type in both: the cast only spares TypeScript the union.
+    if (options[vouched] === false && read[field] === undefined && last[field] !== undefined) (read as Record<VouchedField, unknown>)[field] = last[field];
+  }
 }

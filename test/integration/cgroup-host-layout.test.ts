@@ -1,5 +1,9 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeFixtureTree } from "../../src/cgroup/fixture-tree.js";
 import { detectLayout } from "../../src/cgroup/layout.js";
+import { nodeCountersBoundCgroups } from "../../src/engine/readers.js";
 import { readNodePressure } from "../../src/procfs/pressure.js";
 
 // The reference machines are hybrid hosts (see TESTING.md). If this fails, the host changed or
@@ -26,5 +30,21 @@ describe("this host's cgroup layout", () => {
     expect(r.problems).toEqual([]);
     expect(r.cpu?.someTotalUsec).toBeGreaterThanOrEqual(0);
     expect(r.io?.fullTotalUsec).toBeGreaterThanOrEqual(0);
+  });
+
+  test("this kernel's /proc counters bound its cgroups', and a fixture tree's are bound by nothing", async () => {
+    const host = await detectLayout("/sys/fs/cgroup");
+    if (!host.ok) throw new Error(host.error.message);
+    expect(nodeCountersBoundCgroups(host.value, "/proc")).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), "xander-bound-"));
+    try {
+      await writeFixtureTree(dir, { version: "v2", driver: "systemd", runtime: "containerd", pods: 1, containersPerPod: 1 });
+      const fixture = await detectLayout(dir);
+      if (!fixture.ok) throw new Error(fixture.error.message);
+      expect(nodeCountersBoundCgroups(fixture.value, "/proc")).toBe(false);
+      expect(nodeCountersBoundCgroups(host.value, dir)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

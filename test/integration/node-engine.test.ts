@@ -109,6 +109,24 @@ describe("node engine on this machine's real cgroups", () => {
     }
   });
 
+  it("finds IO stalls in the unified hierarchy, where only the node's io.pressure is read while the node is still", async () => {
+    sandbox = new CgroupSandbox(layout);
+    const writer = sandbox.addPod({ name: "writer", qosClass: "burstable", cpuRequestCores: 0.5 });
+    const calm = sandbox.addPod({ name: "calm", qosClass: "besteffort" });
+    sandbox.start(calm, ["sleep", "600"]);
+    const scanning = scan([writer, calm], 14_000);
+    // Synchronous direct writes wait on the disk most of the time: the writer's io.pressure, and the node's.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const file = join(dir, "writer.bin");
+    sandbox.start(writer, ["sh", "-c", `while :; do dd if=/dev/zero of=${file} bs=64k count=1000 oflag=direct,dsync 2>/dev/null; done`]);
+    const result = await scanning;
+
+    const io = findingsOn(result, writer).find((f) => f.rule === "IOPressure");
+    expect(io).toBeDefined();
+    expect(io?.value).toBeGreaterThanOrEqual(0.3);
+    expect(findingsOn(result, calm)).toEqual([]);
+  });
+
   it("records a v1 memory-limit OOM kill as a critical finding", async () => {
     sandbox = new CgroupSandbox(layout);
     const hog = sandbox.addPod({ name: "hog", qosClass: "burstable", memoryLimitBytes: 96 * MiB });
