@@ -276,7 +276,8 @@ function isGone(plan: readonly PlannedFile[], rel: string): boolean {
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
-function isCgroupFs(dir: string): boolean {
+/** Whether `dir` is on a cgroup filesystem (v1 or v2): the running kernel's, not a fixture tree. */
+export function isCgroupFs(dir: string): boolean {
   try {
     const type = statfsSync(dir).type;
     return type === CGROUP_SUPER_MAGIC || type === CGROUP2_SUPER_MAGIC;

@@ -1,5 +1,5 @@
 import { statfsSync } from "node:fs";
-import { CgroupReader } from "../cgroup/read.js";
+import { CgroupReader, isCgroupFs } from "../cgroup/read.js";
 import type { CgroupLayout } from "../cgroup/types.js";
 import { readNodePressureSync } from "../procfs/pressure.js";
 import { readNodeCpuBusyUsec } from "../procfs/stat.js";
@@ -33,15 +33,13 @@ export function nodeReader(procRoot: string): NodePressureReader {
   };
 }
 
-const CGROUP_SUPER_MAGIC = 0x27e0eb;
-const CGROUP2_SUPER_MAGIC = 0x63677270;
 const PROC_SUPER_MAGIC = 0x9fa0;
 
-function fsType(path: string): number | undefined {
+function isProcFs(dir: string): boolean {
   try {
-    return statfsSync(path).type;
+    return statfsSync(dir).type === PROC_SUPER_MAGIC;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -51,10 +49,7 @@ function fsType(path: string): number | undefined {
  * moved either. A fixture tree has no such bond: its files change on their own.
  */
 export function nodeCountersBoundCgroups(layout: CgroupLayout, procRoot: string): boolean {
-  if (fsType(procRoot) !== PROC_SUPER_MAGIC) return false;
+  if (!isProcFs(procRoot)) return false;
   const mounts = [layout.unified, ...Object.values(layout.v1)].filter((mount): mount is string => mount !== undefined);
-  return mounts.length > 0 && mounts.every((mount) => {
-    const type = fsType(mount);
-    return type === CGROUP_SUPER_MAGIC || type === CGROUP2_SUPER_MAGIC;
-  });
+  return mounts.length > 0 && mounts.every(isCgroupFs);
 }
