@@ -125,11 +125,13 @@ async function time(runs: number, query: () => number | Promise<number>): Promis
   return { medianMs: quantile(elapsed, 0.5), p99Ms: quantile(elapsed, 0.99), cpuMs: quantile(cpu, 0.5), rows };
 }
 
-function queryResults(label: string, timed: Timed, runs: number, stored: number, at: string, served = "default limit 1000"): BenchResult[] {
-  const method = `${runs} runs after ${WARM_UPS} warm-ups on a reopened file of ${stored} incidents over 14 days; ${timed.rows} incidents returned (${served}); ${at}`;
+/** `served` describes an answer measured without the query's target: the HTTP answer at the endpoint's cap. */
+function queryResults(label: string, timed: Timed, runs: number, stored: number, at: string, served?: string): BenchResult[] {
+  const method = `${runs} runs after ${WARM_UPS} warm-ups on a reopened file of ${stored} incidents over 14 days; ${timed.rows} incidents returned (${served ?? "default limit 1000"}); ${at}`;
+  const target = (ms: number): Pick<BenchResult, "target" | "pass"> => (served === undefined ? { target: `≤ ${TARGET_MS}`, pass: ms <= TARGET_MS } : {});
   return [
-    { name: `incidents: ${label}, median`, value: round(timed.medianMs), unit: "ms", target: `≤ ${TARGET_MS}`, pass: timed.medianMs <= TARGET_MS, method },
-    { name: `incidents: ${label}, p99`, value: round(timed.p99Ms), unit: "ms", target: `≤ ${TARGET_MS}`, pass: timed.p99Ms <= TARGET_MS, method },
+    { name: `incidents: ${label}, median`, value: round(timed.medianMs), unit: "ms", ...target(timed.medianMs), method },
+    { name: `incidents: ${label}, p99`, value: round(timed.p99Ms), unit: "ms", ...target(timed.p99Ms), method },
     { name: `incidents: ${label}, CPU`, value: round(timed.cpuMs), unit: "cpu-ms", method: "median process CPU time of the same runs (all threads): on a shared machine, elapsed time includes waiting for a core" },
   ];
 }
