@@ -7,8 +7,8 @@ import type { ContainerSample, NodeSample, Target, Tick } from "./types.js";
  * Reads one cgroup's counters; the cgroup layer provides the real one, bound to a layout. The sampler
  * always sets `limits` and `memoryStat`: limit files change only on a resize and memory.stat matters
  * only near the limit, so most ticks skip them (see ReadOptions). A reader may ignore the options
- * and read everything; what it does read is used. `last` is the target's previous read, for a reader to put
- * the values of files skipped as vouched for in place; the sampler fills in any it leaves out.
+ * and read everything; what it does read is used. `last` is the target's previous read: a reader that skips
+ * a file as vouched for puts `last`'s value for it in place (a value it leaves out is read again next tick).
  */
 export type CounterReader = (relPath: string, options: ReadOptions, last?: RawCounters) => Promise<ReadOutcome>;
 
@@ -47,6 +47,15 @@ const MEMORY_STAT_EVERY_TICKS = 5;
  */
 const MEMORY_STAT_EVERY_TICK_FROM_LIMIT_SHARE = 0.5;
 
+type VouchedField = "psiCpu" | "psiMemory" | "psiIo" | "oomKills";
+/** Each read a node-wide counter vouches for: the field the read fills, the node's counter of that kind, its bit. */
+const VOUCHED: Readonly<Record<NodeVouchedRead, { readonly field: VouchedField; readonly onNode: (node: NodePressureTotals) => number | undefined; readonly bit: number }>> = {
+  cpuPressure: { field: "psiCpu", onNode: (node) => node.cpu?.someTotalUsec, bit: 1 },
+  memoryPressure: { field: "psiMemory", onNode: (node) => node.memory?.someTotalUsec, bit: 2 },
+  ioPressure: { field: "psiIo", onNode: (node) => node.io?.someTotalUsec, bit: 4 },
+  oomKills: { field: "oomKills", onNode: (node) => node.oomKills, bit: 8 },
+};
+
 /**
  * Every ReadOptions the sampler hands out has all fields, in this order: one object layout, so the reader's
  * checks stay monomorphic however the reads of a tick differ.
@@ -57,16 +66,15 @@ function filesToRead(limits: boolean, memoryStat: boolean, throttling: boolean, 
     memoryStat,
     memoryStatFromUsageBytes,
     throttling,
-    cpuPressure: (skip & VOUCHED_BIT.cpuPressure) === 0,
-    memoryPressure: (skip & VOUCHED_BIT.memoryPressure) === 0,
-    ioPressure: (skip & VOUCHED_BIT.ioPressure) === 0,
-    oomKills: (skip & VOUCHED_BIT.oomKills) === 0,
+    cpuPressure: (skip & VOUCHED.cpuPressure.bit) === 0,
+    memoryPressure: (skip & VOUCHED.memoryPressure.bit) === 0,
+    ioPressure: (skip & VOUCHED.ioPressure.bit) === 0,
+    oomKills: (skip & VOUCHED.oomKills.bit) === 0,
   };
 }
 
-/** A set of vouched-for reads as bits: per target per tick, without allocating. */
+/** A set of vouched-for reads as bits (VOUCHED's `bit`): per target per tick, without allocating. */
 type VouchedSet = number;
-const VOUCHED_BIT: Readonly<Record<NodeVouchedRead, number>> = { cpuPressure: 1, memoryPressure: 2, ioPressure: 4, oomKills: 8 };
 
 const FULL_READ = filesToRead(true, true, true);
 const NO_LIMITS_READ = filesToRead(false, true, true);
@@ -87,14 +95,6 @@ export interface SamplerOptions {
   readonly nodeBoundsTargets?: boolean;
 }
 
-type VouchedField = "psiCpu" | "psiMemory" | "psiIo" | "oomKills";
-/** Each read a node-wide counter vouches for: the field the read fills, and the node's counter of that kind. */
-const VOUCHED: Readonly<Record<NodeVouchedRead, { readonly field: VouchedField; readonly onNode: (node: NodePressureTotals) => number | undefined }>> = {
-  cpuPressure: { field: "psiCpu", onNode: (node) => node.cpu?.someTotalUsec },
-  memoryPressure: { field: "psiMemory", onNode: (node) => node.memory?.someTotalUsec },
-  ioPressure: { field: "psiIo", onNode: (node) => node.io?.someTotalUsec },
-  oomKills: { field: "oomKills", onNode: (node) => node.oomKills },
-};
 const VOUCHED_READS = Object.keys(VOUCHED) as NodeVouchedRead[];
 
 /**
@@ -171,7 +171,7 @@ export class Sampler {
     let still = 0;
     for (const read of VOUCHED_READS) {
       const now = node === undefined ? undefined : VOUCHED[read].onNode(node);
-      if (this.settings.nodeBoundsTargets === true && now !== undefined && this.vouchedBase.get(read) === now) still |= VOUCHED_BIT[read];
+      if (this.settings.nodeBoundsTargets === true && now !== undefined && this.vouchedBase.get(read) === now) still |= VOUCHED[read].bit;
       else this.vouchedBase.set(read, now);
     }
     return still;
@@ -186,7 +186,7 @@ export class Sampler {
     // Only a counter the last read got can be carried; one that failed is read again.
     let skip = 0;
     for (const read of VOUCHED_READS) {
-      if ((still & VOUCHED_BIT[read]) !== 0 && before.counters[VOUCHED[read].field] !== undefined) skip |= VOUCHED_BIT[read];
+      if ((still & VOUCHED[read].bit) !== 0 && before.counters[VOUCHED[read].field] !== undefined) skip |= VOUCHED[read].bit;
     }
     return skip === 0 ? base : filesToRead(base.limits ?? true, base.memoryStat ?? true, base.throttling ?? true, base.memoryStatFromUsageBytes, skip);
   }
@@ -225,7 +225,6 @@ export class Sampler {
     const skippedThrottling = options.throttling === false && read.nrPeriods === undefined && read.nrThrottled === undefined;
     // The reader hands over a new object per read: filling the carried counters in costs no copy per container.
     if (skippedThrottling) setThrottling(read, before.counters);
-    if (sameCgroup) carryVouched(read, before.counters, options);
     const sample = sameCgroup ? deriveSample(target, this.throttlingBase(before, read), read, wallMs, before.carried) : undefined;
     before.target = target;
     before.counters = read;
@@ -313,13 +312,4 @@ function resetCarried(carried: Carried, read: RawCounters): void {
   carried.memoryLimitBytes = read.memoryLimitBytes;
   carried.memoryHighBytes = read.memoryHighBytes;
   carried.memoryInactiveFileBytes = read.memoryInactiveFileBytes;
-}
-
-/** The counters of files skipped because the node vouched for them: unchanged since the last read, so its values. */
-function carryVouched(read: MutableCounters, last: RawCounters, options: ReadOptions): void {
-  for (const vouched of VOUCHED_READS) {
-    const { field } = VOUCHED[vouched];
-    // Every VouchedField holds the same type in both: the cast only spares TypeScript the union.
-    if (options[vouched] === false && read[field] === undefined && last[field] !== undefined) (read as Record<VouchedField, unknown>)[field] = last[field];
-  }
 }

@@ -23,14 +23,17 @@ function world(): World {
 /** A sampler over the world, honouring ReadOptions as CgroupReader does; counts the pressure and OOM files read. */
 function samplerOver(w: World, nodeBoundsTargets: boolean): { sampler: Sampler; vouchedReads: () => number } {
   let vouchedReads = 0;
-  const read = (relPath: string, options: ReadOptions): Promise<{ kind: "read"; counters: RawCounters; problems: string[] }> => {
+  // Like CgroupReader: a file skipped as vouched for takes the last read's value.
+  const read = (relPath: string, options: ReadOptions, last?: RawCounters): Promise<{ kind: "read"; counters: RawCounters; problems: string[] }> => {
     const c = w.cgroups.get(relPath) ?? { cpu: 0, memory: 0, io: 0, oomKills: 0 };
     const counters: { -readonly [K in keyof RawCounters]: RawCounters[K] } = { monoMs: w.tick * 1000, wallMs: w.tick * 1000, cpuUsageUsec: w.tick * 1000 };
     const failing = w.failing.has(relPath);
-    if (options.cpuPressure !== false && !failing) counters.psiCpu = { someTotalUsec: c.cpu, fullTotalUsec: 0 };
-    if (options.memoryPressure !== false && !failing) counters.psiMemory = { someTotalUsec: c.memory, fullTotalUsec: Math.floor(c.memory / 2) };
-    if (options.ioPressure !== false) counters.psiIo = { someTotalUsec: c.io, fullTotalUsec: 0 };
-    if (options.oomKills !== false) counters.oomKills = c.oomKills;
+    if (options.cpuPressure === false) counters.psiCpu = last?.psiCpu;
+    else if (!failing) counters.psiCpu = { someTotalUsec: c.cpu, fullTotalUsec: 0 };
+    if (options.memoryPressure === false) counters.psiMemory = last?.psiMemory;
+    else if (!failing) counters.psiMemory = { someTotalUsec: c.memory, fullTotalUsec: Math.floor(c.memory / 2) };
+    counters.psiIo = options.ioPressure === false ? last?.psiIo : { someTotalUsec: c.io, fullTotalUsec: 0 };
+    counters.oomKills = options.oomKills === false ? last?.oomKills : c.oomKills;
     vouchedReads += ["cpuPressure", "memoryPressure", "ioPressure", "oomKills"].filter((k) => options[k as keyof ReadOptions] !== false).length;
     return Promise.resolve({ kind: "read", counters, problems: [] });
   };
