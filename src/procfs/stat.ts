@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { err, ok, parseError, type ParseError, type Result } from "../util/result.js";
+import { readParsed } from "./read-file.js";
 
 /** USER_HZ: /proc/stat counts in these ticks on every Linux architecture Kubernetes runs on. */
 const USER_HZ = 100;
@@ -26,10 +26,5 @@ export function parseProcStatBusy(text: string, file = "/proc/stat"): Result<num
 
 /** Busy CPU µs of the whole node, or undefined (with the reason logged by the caller) when unreadable. */
 export function readNodeCpuBusyUsec(procRoot = "/proc"): Result<number, ParseError> {
-  const file = join(procRoot, "stat");
-  try {
-    return parseProcStatBusy(readFileSync(file, "latin1"), file);
-  } catch (error) {
-    return err(parseError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`));
-  }
+  return readParsed(join(procRoot, "stat"), parseProcStatBusy);
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { err, ok, parseError, type ParseError, type Result } from "../util/result.js";
+import { readParsed } from "./read-file.js";
 
 const OOM_KILL_RE = /^oom_kill (\d+)$/m;
 
@@ -16,10 +16,5 @@ export function parseVmstatOomKills(text: string, file = "/proc/vmstat"): Result
 }
 
 export function readNodeOomKills(procRoot = "/proc"): Result<number, ParseError> {
-  const file = join(procRoot, "vmstat");
-  try {
-    return parseVmstatOomKills(readFileSync(file, "latin1"), file);
-  } catch (error) {
-    return err(parseError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`));
-  }
+  return readParsed(join(procRoot, "vmstat"), parseVmstatOomKills);
 }

@@ -1,0 +1,11 @@
+import { readFileSync } from "node:fs";
+import { err, parseError, type ParseError, type Result } from "../util/result.js";
+
+/** Reads a /proc file and parses it; a file that cannot be read is an error naming it, never a throw. */
+export function readParsed<T>(file: string, parse: (text: string, file: string) => Result<T, ParseError>): Result<T, ParseError> {
+  try {
+    return parse(readFileSync(file, "latin1"), file);
+  } catch (error) {
+    return err(parseError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`));
+  }
+}
