@@ -121,10 +121,16 @@ async function haveImage(b: Builder, name: string): Promise<boolean> {
   return (await buildah(b, `looking for ${name}`, ["images", "--format", "{{.Name}}:{{.Tag}}"]).catch(() => "")).split("\n").includes(name);
 }
 
-/** A registry package's tarball, fetched once with `npm pack` into the cache. */
-async function npmPack(b: Builder, spec: string, file: string): Promise<string> {
+/** Where the base images' inputs are kept between builds: the Debian rootfs and the registry's tarballs. */
+function downloadsDir(): string {
   const dir = join(cacheDir(), "images", "downloads");
   mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** A registry package's tarball, fetched once with `npm pack` into the cache. */
+async function npmPack(b: Builder, spec: string, file: string): Promise<string> {
+  const dir = downloadsDir();
   const path = join(dir, file);
   if (!existsSync(path)) await step(b, `npm pack ${spec}`, "npm", ["pack", spec, "--pack-destination", dir]);
   if (!existsSync(path)) throw new Error(`npm pack ${spec} did not write ${path}`);
@@ -138,7 +144,8 @@ async function ensureBaseImages(b: Builder): Promise<void> {
   if (existsSync(marker) && (await haveImage(b, BUILD_BASE)) && (await haveImage(b, RUNTIME_BASE))) return;
   const work = mkdtempSync(join(b.tmp, "base-"));
   try {
-    const rootfsTar = join(cacheDir(), "images", "downloads", `debian-${DEBIAN_SUITE}-minbase.tar`);
+    // mmdebstrap needs the directory it writes into to exist.
+    const rootfsTar = join(downloadsDir(), `debian-${DEBIAN_SUITE}-minbase.tar`);
     if (!existsSync(rootfsTar)) {
       await step(b, `mmdebstrap ${DEBIAN_SUITE} (minbase, ca-certificates)`, "mmdebstrap", ["--variant=minbase", "--include=ca-certificates", DEBIAN_SUITE, `${rootfsTar}.tmp`]);
       renameSync(`${rootfsTar}.tmp`, rootfsTar);
