@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { AGENT_NODE_OPTIONS } from "../controller/daemonset.js";
 import { DEFAULT_RETENTION, openStore } from "../store/store.js";
 import type { HistoryStore, Retention } from "../store/types.js";
 import { INTERVAL_MS, SyntheticNode } from "./synthetic-node.js";
@@ -157,12 +158,16 @@ function runQueries(request: QueryRequest): QueryTimes {
 }
 
 /**
- * Times the queries in a fresh process, as the agent runs them after a restart. In this process they would
- * pay for collecting the garbage of millions of synthesized samples, which doubles their time.
+ * Times the queries in a fresh process with the agent's heap settings, as the agent runs them after a restart.
+ * In this process they would pay for collecting the garbage of millions of synthesized samples, which doubles
+ * their time; and the young generation's size decides how often kept samples are copied.
  */
 function queriesInFreshProcess(request: QueryRequest): Promise<QueryTimes> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [QUERY_CHILD_ENV]: JSON.stringify(request) } });
+    const child = fork(fileURLToPath(import.meta.url), [], {
+      execArgv: [...process.execArgv, ...AGENT_NODE_OPTIONS.split(" ")],
+      env: { ...process.env, [QUERY_CHILD_ENV]: JSON.stringify(request) },
+    });
     child.once("message", (times) => {
       resolve(times as QueryTimes);
     });
@@ -259,7 +264,7 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<BenchRes
     const allRaw = await simulateHistory(dir, "all-raw.db", allRawRetention, containers, hours, queryRuns);
     const sustained = defaults.samples / (defaults.append.elapsedMs / 1000);
     const windowOk = defaults.windowRows === containers * (WINDOW_MS / INTERVAL_MS);
-    const onDefaults = `on the ${hours} h default-retention DB, ${defaults.load}`;
+    const onDefaults = `with the agent's ${AGENT_NODE_OPTIONS}, on the ${hours} h default-retention DB, ${defaults.load}`;
     return [
       {
         name: "store: ingest rate",

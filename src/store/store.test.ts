@@ -28,6 +28,21 @@ describe("appending and reading back", () => {
     ]);
   });
 
+  test("latestWindow over many ticks returns each sample once, in append order, without ticks the clock stepped back to", () => {
+    const s = store();
+    // 23 ticks, then the clock steps back 30 s for 3 ticks, then on: the refill reads ticks a few at a time.
+    const walls = [...Array.from({ length: 23 }, (_, i) => T0_MS + i * 1000), ...[0, 1, 2].map((i) => T0_MS - 30_000 + i * 1000), T0_MS + 23_000, T0_MS + 24_000];
+    const written: [string, number, number][] = [];
+    walls.forEach((wallMs, i) => {
+      const samples = [sampleOf(web, wallMs, { cpuCores: i })];
+      // A container that appears on the eighth tick gets a target id above the others'.
+      if (i >= 7) samples.push(sampleOf(other, wallMs, { cpuCores: 100 + i }));
+      s.appendTick(tickOf(wallMs, samples), i >= 7 ? [web, other] : [web]);
+      if (wallMs >= T0_MS + 2000) written.push(...samples.map((x): [string, number, number] => [x.key, x.wallMs, x.cpuCores ?? NaN]));
+    });
+    expect(s.latestWindow(T0_MS + 2000).map((x) => [x.key, x.wallMs, x.cpuCores])).toEqual(written);
+  });
+
   test("latestWindow is empty when nothing is that recent", () => {
     const s = store();
     s.appendTick(tickOf(T0_MS, [sampleOf(web, T0_MS)]), [web]);

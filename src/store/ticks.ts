@@ -20,6 +20,8 @@ import {
 import type { CachedTarget, TargetTable } from "./targets.js";
 
 const SAMPLE_SELECT = SAMPLE_COLUMNS.map((column) => `s.${column}`).join(", ");
+/** Ticks per query of a window refill: about 1,600 rows at 330 containers (see `window`). */
+const WINDOW_CHUNK_TICKS = 5;
 
 export class TickTable {
   private lastTickId = 0;
@@ -34,7 +36,7 @@ export class TickTable {
   private readonly deleteSamplesBelow: Database.Statement;
   private readonly deleteNodeBefore: Database.Statement;
   private readonly ticksSince: Database.Statement<[number], Cell[]>;
-  private readonly samplesJsonFrom: Database.Statement<[number], string | null>;
+  private readonly samplesJsonBetween: Database.Statement<[number, number], string | null>;
   private readonly targetSamplesSince: Database.Statement<[number, number], Cell[]>;
   private readonly nodeSince: Database.Statement<[number], Cell[]>;
   private readonly countSamples: Database.Statement<[], number>;
@@ -59,8 +61,8 @@ export class TickTable {
     this.ticksSince = db.prepare<[number], Cell[]>("SELECT id, wall_ms, interval_ms FROM ticks WHERE wall_ms >= ? ORDER BY id").raw();
     // One JSON text instead of a row per sample: crossing from SQLite to JS costs per value, and JSON.parse
     // builds the same arrays several times faster. This is most of what makes a restart's window refill fast.
-    this.samplesJsonFrom = db
-      .prepare<[number], string | null>(`SELECT json_group_array(json_array(${SAMPLE_SELECT})) FROM samples s WHERE s.id >= ?`)
+    this.samplesJsonBetween = db
+      .prepare<[number, number], string | null>(`SELECT json_group_array(json_array(${SAMPLE_SELECT})) FROM samples s WHERE s.id >= ? AND s.id < ?`)
       .pluck();
     this.targetSamplesSince = db
       .prepare<[number, number], Cell[]>(
@@ -116,24 +118,34 @@ export class TickTable {
     return wallMs;
   }
 
-  /** Every raw container sample since `sinceMs`, in append (time) order. */
+  /**
+   * Every raw container sample since `sinceMs`, in append (time) order. Read a few ticks per query: each
+   * chunk's parsed rows are garbage before the next is read, so the young generation copies little more than
+   * the samples that are kept. In one query every row stays reachable to the end and is copied with them,
+   * which doubled the time of a 60 s window (BENCHMARKS.md, "Window query").
+   */
   window(sinceMs: number): ContainerSample[] {
+    const tickRows = this.ticksSince.all(sinceMs);
     const ticks = new Map<number, readonly Cell[]>();
-    for (const row of this.ticksSince.all(sinceMs)) ticks.set(row[0] ?? 0, row);
-    const first = ticks.keys().next();
-    if (first.done === true) return [];
-    const rows = JSON.parse(this.samplesJsonFrom.get(sampleId(first.value, 0)) ?? "[]") as Cell[][];
-    // The scan runs in rowid order; an aggregate's input order is not a documented guarantee, so check it.
-    if (!rows.every((row, i) => i === 0 || (row[0] ?? 0) > (rows[i - 1]?.[0] ?? 0))) rows.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+    for (const row of tickRows) ticks.set(row[0] ?? 0, row);
     const samples: ContainerSample[] = [];
+    for (let i = 0; i < tickRows.length; i += WINDOW_CHUNK_TICKS) {
+      const fromTick = tickRows[i]?.[0] ?? 0;
+      const throughTick = tickRows[Math.min(i + WINDOW_CHUNK_TICKS, tickRows.length) - 1]?.[0] ?? fromTick;
+      const rows = JSON.parse(this.samplesJsonBetween.get(sampleId(fromTick, 0), sampleId(throughTick + 1, 0)) ?? "[]") as Cell[][];
+      this.decodeInto(samples, inRowidOrder(rows), ticks);
+    }
+    return samples;
+  }
+
+  private decodeInto(samples: ContainerSample[], rows: readonly Cell[][], ticks: ReadonlyMap<number, readonly Cell[]>): void {
     for (const row of rows) {
       const id = row[0] ?? 0;
       const tick = ticks.get(tickIdOf(id));
       const cached = this.targets.byTargetId(targetIdOf(id));
-      // Ticks past `first` whose wall clock is older than `sinceMs` exist only if the clock stepped back.
+      // Ticks in the range whose wall clock is older than `sinceMs` exist only if the clock stepped back.
       if (tick && cached) samples.push(decodeSample(row, tick[1] ?? 0, tick[2] ?? 0, cached.target));
     }
-    return samples;
   }
 
   /** One container's raw samples since `sinceMs`, oldest first. */
@@ -169,6 +181,12 @@ export class TickTable {
   rawRows(): number {
     return this.countSamples.get() ?? 0;
   }
+}
+
+/** The scan runs in rowid order; an aggregate's input order is not a documented guarantee, so check it. */
+function inRowidOrder(rows: Cell[][]): Cell[][] {
+  if (!rows.every((row, i) => i === 0 || (row[0] ?? 0) > (rows[i - 1]?.[0] ?? 0))) rows.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+  return rows;
 }
 
 /** A sample for a target the caller did not list: the store still records it, with the identity the sample carries. */
