@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AGENT_NODE_OPTIONS } from "../controller/daemonset.js";
+import { AGENT_RUNTIME_ENV } from "../controller/daemonset.js";
 import type { SandboxPod } from "../demo/sandbox.js";
 import { freePort } from "../util/ports.js";
 
@@ -113,7 +113,7 @@ export function agentContender(ctx: ContenderContext): Contender | undefined {
       const port = await freePort();
       const args = [...ctx.nodeFlags, XANDER, "agent", "--node", agent.nodeName, "--db", join(dir, `agent-${round}.db`), "--metrics-addr", `127.0.0.1:${port}`, "--metrics-authorization", "none"];
       // /metrics on loopback, read by the bench alone: no token reviews in the measured process.
-      const proc = spawnLogged(process.execPath, args, join(dir, `agent-${round}.log`), { KUBECONFIG: agent.kubeconfig, NODE_OPTIONS: AGENT_NODE_OPTIONS });
+      const proc = spawnLogged(process.execPath, args, join(dir, `agent-${round}.log`), { KUBECONFIG: agent.kubeconfig, ...AGENT_RUNTIME_ENV });
       const scrape = async (): Promise<SampleCount> => {
         const page = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         // The agent samples only the pods the apiserver binds to its Node: the bench's.

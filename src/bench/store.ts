@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { AGENT_NODE_OPTIONS } from "../controller/daemonset.js";
+import { AGENT_RUNTIME_ENV } from "../controller/daemonset.js";
 import { DEFAULT_RETENTION, openStore } from "../store/store.js";
 import type { HistoryStore, Retention } from "../store/types.js";
 import { INTERVAL_MS, SyntheticNode } from "./synthetic-node.js";
@@ -165,8 +165,8 @@ function runQueries(request: QueryRequest): QueryTimes {
 function queriesInFreshProcess(request: QueryRequest): Promise<QueryTimes> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [], {
-      execArgv: [...process.execArgv, ...AGENT_NODE_OPTIONS.split(" ")],
-      env: { ...process.env, [QUERY_CHILD_ENV]: JSON.stringify(request) },
+      execArgv: [...process.execArgv, ...AGENT_RUNTIME_ENV.NODE_OPTIONS.split(" ")],
+      env: { ...process.env, MALLOC_ARENA_MAX: AGENT_RUNTIME_ENV.MALLOC_ARENA_MAX, [QUERY_CHILD_ENV]: JSON.stringify(request) },
     });
     child.once("message", (times) => {
       resolve(times as QueryTimes);
@@ -264,7 +264,7 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<BenchRes
     const allRaw = await simulateHistory(dir, "all-raw.db", allRawRetention, containers, hours, queryRuns);
     const sustained = defaults.samples / (defaults.append.elapsedMs / 1000);
     const windowOk = defaults.windowRows === containers * (WINDOW_MS / INTERVAL_MS);
-    const onDefaults = `with the agent's ${AGENT_NODE_OPTIONS}, on the ${hours} h default-retention DB, ${defaults.load}`;
+    const onDefaults = `with the agent's ${AGENT_RUNTIME_ENV.NODE_OPTIONS}, on the ${hours} h default-retention DB, ${defaults.load}`;
     return [
       {
         name: "store: ingest rate",

@@ -92,6 +92,7 @@ describe("agentDaemonSet", () => {
   test("gets NODE_NAME from the downward API", () => {
     expect(agent.env).toContainEqual({ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
     expect(agent.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-semi-space-size=2" });
+    expect(agent.env).toContainEqual({ name: "MALLOC_ARENA_MAX", value: "2" });
   });
 
   test("the pod template does not change when policies do (thresholds reach agents without restarts)", () => {
