@@ -29,13 +29,14 @@ export interface HistorySource {
 
 const DEFAULT_SERIES_SINCE_MS = 3_600_000;
 const DEFAULT_INCIDENTS_SINCE_MS = 24 * 3_600_000;
-const MAX_INCIDENTS = 5000;
+/** The most incidents one answer holds; a span with more answers its newest and says it is truncated. */
+export const MAX_INCIDENTS = 5000;
 
 export function historyAccess(node: string): AccessAttributes {
   return { verb: "get", group: GROUP, resource: "nodefindings", subresource: "history", name: node };
 }
 
-export function historyRoutes(source: HistorySource, guard: AccessGuard, now: () => number = Date.now): Route[] {
+export function historyRoutes(source: HistorySource, guard: AccessGuard, now: () => number = Date.now, maxIncidents = MAX_INCIDENTS): Route[] {
   const nodeRule = historyAccess(source.node);
   return [
     guardedRoute(
@@ -44,7 +45,7 @@ export function historyRoutes(source: HistorySource, guard: AccessGuard, now: ()
       ([namespace = "", name = ""]) => [nodeRule, { verb: "get", group: "", resource: "pods", namespace, name }],
       ([namespace = "", name = ""], url) => podHistory(source, namespace, name, sinceParam(url, DEFAULT_SERIES_SINCE_MS), now()),
     ),
-    guardedRoute(/^\/api\/v1\/history\/incidents$/, guard, () => [nodeRule], (_params, url) => incidentList(source, url, now())),
+    guardedRoute(/^\/api\/v1\/history\/incidents$/, guard, () => [nodeRule], (_params, url) => incidentList(source, url, now(), maxIncidents)),
   ];
 }
 
@@ -55,7 +56,7 @@ function podHistory(source: HistorySource, namespace: string, name: string, sinc
   return podHistoryOf(source.node, { namespace, name, uid }, series, nowMs - sinceMs);
 }
 
-function incidentList(source: HistorySource, url: URL, nowMs: number): IncidentList {
+function incidentList(source: HistorySource, url: URL, nowMs: number, maxIncidents: number): IncidentList {
   const sinceMs = sinceParam(url, DEFAULT_INCIDENTS_SINCE_MS);
   const rule = optionalParam(url, "rule");
   if (rule !== undefined && !(RULE_NAMES as readonly string[]).includes(rule)) throw new BadRequest(`rule=${rule} is not one of ${RULE_NAMES.join(", ")}`);
@@ -64,14 +65,18 @@ function incidentList(source: HistorySource, url: URL, nowMs: number): IncidentL
   if (pod !== undefined && !/^[^/]+\/[^/]+$/.test(pod)) throw new BadRequest(`pod=${pod} is not namespace/name`);
   const query: IncidentQuery = {
     sinceMs: nowMs - sinceMs,
-    limit: MAX_INCIDENTS,
+    // One more than the cap tells whether the span held more.
+    limit: maxIncidents + 1,
     ...(rule === undefined ? {} : { rule: rule as RuleName }),
     ...(namespace === undefined ? {} : { namespace }),
     ...(pod === undefined ? {} : { pod }),
   };
+  const found = source.incidents(query);
   return {
     node: source.node,
     since: new Date(nowMs - sinceMs).toISOString(),
-    incidents: source.incidents(query).map((incident) => incidentToJson(incident, nowMs)),
+    incidents: found.slice(0, maxIncidents).map((incident) => incidentToJson(incident, nowMs)),
+    limit: maxIncidents,
+    truncated: found.length > maxIncidents,
   };
 }

@@ -74,5 +74,10 @@ export interface IncidentJson {
 export interface IncidentList {
   readonly node: string;
   readonly since: string;
+  /** Newest first, at most the agent's cap (`limit`). */
   readonly incidents: readonly IncidentJson[];
+  /** The most incidents the agent answers at once. */
+  readonly limit?: number;
+  /** More incidents matched than `limit`: the oldest were left out. Absent from older agents. */
+  readonly truncated?: boolean;
 }

@@ -82,7 +82,8 @@ export class ReadService {
     const skipped = reads.flatMap((r) => (r.ok || / 404/.test(r.reason) ? [] : [{ node: r.node, reason: r.reason }]));
     const incidentReads = await Promise.all(nodes.map((nf) => this.sources.history.incidents(nf, { sinceMs: sinceAgoMs, pod: key })));
     const incidents = mergeIncidents(input, incidentReads, { sinceMs: input.nowMs - sinceAgoMs, pod: key });
-    return { ...podView({ ...input, pod: key, histories, incidents, advise: adviseEntries }), skipped };
+    const partial = incidentReads.flatMap((r) => (r.ok ? unreadOrPartial(r) : []));
+    return { ...podView({ ...input, pod: key, histories, incidents, advise: adviseEntries }), skipped: dedupeSkipped([...skipped, ...partial]) };
   }
 
   async report(options: { readonly spanMs?: number; readonly namespace?: string } = {}): Promise<ReportView> {
@@ -136,7 +137,7 @@ export class ReadService {
     if (spanMs <= CLUSTER_VIEW_SPAN_MS && !always) return { incidents: incidentsFromNodeFindings(input.nodeFindings), skipped: [] };
     const history = { sinceMs: spanMs, ...(query.rule === undefined ? {} : { rule: query.rule }), ...(query.pod === undefined ? {} : { pod: query.pod }) };
     const reads = await this.sources.history.fromEach(input.nodeFindings, (nf) => this.sources.history.incidents(nf, history));
-    return { incidents: mergeIncidents(input, reads, query), skipped: reads.flatMap((r) => (r.ok ? [] : [{ node: r.node, reason: r.reason }])) };
+    return { incidents: mergeIncidents(input, reads, query), skipped: reads.flatMap(unreadOrPartial) };
   }
 
   /** Series of every pod with an incident, and of every culprit, from the node that holds them. */
@@ -179,6 +180,14 @@ function mentionsPod(nf: NodeFindings, pod: string): boolean {
     (status?.recentIncidents ?? []).some((r) => named(r.pod)) ||
     (status?.dependencies ?? []).some((d) => d.from === pod)
   );
+}
+
+/** A node whose agent did not answer, or answered only its newest incidents: what is missing, by node. */
+export function unreadOrPartial(read: NodeRead<IncidentList>): SkippedNode[] {
+  if (!read.ok) return [{ node: read.node, reason: read.reason }];
+  if (read.value.truncated !== true) return [];
+  const limit = read.value.limit ?? read.value.incidents.length;
+  return [{ node: read.node, reason: `its agent answered only its newest ${limit} incidents since ${read.value.since}; older ones are not counted` }];
 }
 
 /** Agents' incidents where they answered; the cluster view's for the nodes that did not. */
