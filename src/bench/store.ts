@@ -264,7 +264,7 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<BenchRes
     const allRaw = await simulateHistory(dir, "all-raw.db", allRawRetention, containers, hours, queryRuns);
     const sustained = defaults.samples / (defaults.append.elapsedMs / 1000);
     const windowOk = defaults.windowRows === containers * (WINDOW_MS / INTERVAL_MS);
-    const onDefaults = `with the agent's ${AGENT_RUNTIME_ENV.NODE_OPTIONS}, on the ${hours} h default-retention DB, ${defaults.load}`;
+    const onDefaults = `with the agent's ${AGENT_RUNTIME_ENV.NODE_OPTIONS} and MALLOC_ARENA_MAX=${AGENT_RUNTIME_ENV.MALLOC_ARENA_MAX}, on the ${hours} h default-retention DB, ${defaults.load}`;
     return [
       {
         name: "store: ingest rate",

@@ -121,8 +121,8 @@ export class TickTable {
   /**
    * Every raw container sample since `sinceMs`, in append (time) order. Read a few ticks per query: each
    * chunk's parsed rows are garbage before the next is read, so the young generation copies little more than
-   * the samples that are kept. In one query every row stays reachable to the end and is copied with them,
-   * which doubled the time of a 60 s window (BENCHMARKS.md, "Window query").
+   * the samples that are kept. In one query every row stays reachable to the end and is copied with them:
+   * at the agent's heap settings a 60 s window took a third longer (BENCHMARKS.md, "History store").
    */
   window(sinceMs: number): ContainerSample[] {
     const tickRows = this.ticksSince.all(sinceMs);
