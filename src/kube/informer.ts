@@ -184,7 +184,12 @@ export class Informer<T extends KubeObject> {
       } catch (err) {
         this.pendingError = err;
       }
-      if (this.pendingError === undefined && !this.isStopped()) {
+      // A watch that connected while stop() ran was not there to abort, and would keep the process alive.
+      if (this.isStopped()) {
+        await this.lw?.stop();
+        break;
+      }
+      if (this.pendingError === undefined) {
         this.markSynced();
         await this.waitForError();
       }
