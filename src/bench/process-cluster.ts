@@ -9,6 +9,7 @@ import type { KubeObject } from "../api/meta.js";
 import type { CgroupSandbox, SandboxPod } from "../demo/sandbox.js";
 import { KubeClient } from "../kube/client.js";
 import { NODE, NODE_FINDINGS_KIND, POD, STARVATION_POLICY_KIND } from "../kube/resources.js";
+import { createClusterPods } from "./cluster-pods.js";
 import { addBenchPods, PODS } from "./pod-tree.js";
 
 const run = promisify(execFile);
@@ -42,9 +43,15 @@ export async function startBenchCluster(log: (line: string) => void): Promise<{ 
 /**
  * Installs the CRDs, creates a Node, a namespace with the bench's pods bound to that Node (their status written
  * as a kubelet would, with the container IDs of the cgroups made here), and a StarvationPolicy selecting them:
- * 1 s sampling, the default window, dependency mapping on at its default interval.
+ * 1 s sampling, the default window, dependency mapping on at its default interval. `otherPods` more Pods on other
+ * nodes make up the rest of the cluster, which the agent's cluster-wide Pod watch caches.
  */
-export async function populateBenchCluster(kubeconfig: string, sandbox: CgroupSandbox): Promise<{ pods: SandboxPod[]; cluster: Omit<BenchCluster, "kubeconfig"> }> {
+export async function populateBenchCluster(
+  kubeconfig: string,
+  sandbox: CgroupSandbox,
+  otherPods: number,
+  log: (line: string) => void,
+): Promise<{ pods: SandboxPod[]; cluster: Omit<BenchCluster, "kubeconfig"> }> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const client = new KubeClient(kc);
@@ -61,6 +68,8 @@ export async function populateBenchCluster(kubeconfig: string, sandbox: CgroupSa
   for (let i = 0; i < PODS; i++) uids.push(await createPod(client, namespace, nodeName, i));
   const pods = addBenchPods(sandbox, uids);
   for (const [i, pod] of pods.entries()) await writePodStatus(client, namespace, pod, i);
+  log(`creating ${otherPods} Pods on other nodes, the rest of a ${PODS + otherPods}-pod cluster ...`);
+  const others = otherPods > 0 ? await createClusterPods(client, namespace, otherPods, FIELD_MANAGER) : { namespaces: [] };
   await client.apply(
     {
       ...STARVATION_POLICY_KIND,
@@ -79,7 +88,7 @@ export async function populateBenchCluster(kubeconfig: string, sandbox: CgroupSa
       close: async () => {
         await client.delete({ ...STARVATION_POLICY_KIND, name: policyName });
         await client.delete({ ...NODE_FINDINGS_KIND, name: nodeName });
-        await client.delete({ apiVersion: "v1", kind: "Namespace", name: namespace });
+        for (const name of [namespace, ...others.namespaces]) await client.delete({ apiVersion: "v1", kind: "Namespace", name });
         await client.delete({ ...NODE, name: nodeName });
       },
     },
