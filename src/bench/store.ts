@@ -166,7 +166,7 @@ function queriesInFreshProcess(request: QueryRequest): Promise<QueryTimes> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [], {
       execArgv: [...process.execArgv, ...AGENT_RUNTIME_ENV.NODE_OPTIONS.split(" ")],
-      env: { ...process.env, MALLOC_ARENA_MAX: AGENT_RUNTIME_ENV.MALLOC_ARENA_MAX, [QUERY_CHILD_ENV]: JSON.stringify(request) },
+      env: { ...process.env, MALLOC_ARENA_MAX: AGENT_RUNTIME_ENV.MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: AGENT_RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_, [QUERY_CHILD_ENV]: JSON.stringify(request) },
     });
     child.once("message", (times) => {
       resolve(times as QueryTimes);
@@ -264,7 +264,7 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<BenchRes
     const allRaw = await simulateHistory(dir, "all-raw.db", allRawRetention, containers, hours, queryRuns);
     const sustained = defaults.samples / (defaults.append.elapsedMs / 1000);
     const windowOk = defaults.windowRows === containers * (WINDOW_MS / INTERVAL_MS);
-    const onDefaults = `with the agent's ${AGENT_RUNTIME_ENV.NODE_OPTIONS} and MALLOC_ARENA_MAX=${AGENT_RUNTIME_ENV.MALLOC_ARENA_MAX}, on the ${hours} h default-retention DB, ${defaults.load}`;
+    const onDefaults = `with the agent's ${AGENT_RUNTIME_ENV.NODE_OPTIONS}, MALLOC_ARENA_MAX=${AGENT_RUNTIME_ENV.MALLOC_ARENA_MAX} and MALLOC_MMAP_THRESHOLD_=${AGENT_RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_}, on the ${hours} h default-retention DB, ${defaults.load}`;
     return [
       {
         name: "store: ingest rate",

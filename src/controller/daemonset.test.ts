@@ -93,6 +93,7 @@ describe("agentDaemonSet", () => {
     expect(agent.env).toContainEqual({ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
     expect(agent.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-semi-space-size=2" });
     expect(agent.env).toContainEqual({ name: "MALLOC_ARENA_MAX", value: "2" });
+    expect(agent.env).toContainEqual({ name: "MALLOC_MMAP_THRESHOLD_", value: "131072" });
   });
 
   test("the pod template does not change when policies do (thresholds reach agents without restarts)", () => {
