@@ -68,7 +68,7 @@ export async function populateBenchCluster(
   for (let i = 0; i < PODS; i++) uids.push(await createPod(client, namespace, nodeName, i));
   const pods = addBenchPods(sandbox, uids);
   for (const [i, pod] of pods.entries()) await writePodStatus(client, namespace, pod, i);
-  log(`creating ${otherPods} Pods on other nodes, the rest of a ${PODS + otherPods}-pod cluster ...`);
+  if (otherPods > 0) log(`creating ${otherPods} Pods on other nodes, the rest of a ${PODS + otherPods}-pod cluster ...`);
   const others = otherPods > 0 ? await createClusterPods(client, namespace, otherPods, FIELD_MANAGER) : { namespaces: [] };
   await client.apply(
     {
