@@ -142,6 +142,8 @@ interface QueryTimes {
 }
 
 const QUERY_CHILD_ENV = "XANDER_BENCH_STORE_QUERIES";
+/** The agent's runtime settings other than NODE_OPTIONS, which the query child gets as execArgv. */
+const AGENT_MALLOC_ENV = Object.fromEntries(Object.entries(AGENT_RUNTIME_ENV).filter(([name]) => name !== "NODE_OPTIONS"));
 
 function runQueries(request: QueryRequest): QueryTimes {
   const store = openStore(request.path, { retention: request.retention });
@@ -166,7 +168,7 @@ function queriesInFreshProcess(request: QueryRequest): Promise<QueryTimes> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [], {
       execArgv: [...process.execArgv, ...AGENT_RUNTIME_ENV.NODE_OPTIONS.split(" ")],
-      env: { ...process.env, MALLOC_ARENA_MAX: AGENT_RUNTIME_ENV.MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: AGENT_RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_, [QUERY_CHILD_ENV]: JSON.stringify(request) },
+      env: { ...process.env, ...AGENT_MALLOC_ENV, [QUERY_CHILD_ENV]: JSON.stringify(request) },
     });
     child.once("message", (times) => {
       resolve(times as QueryTimes);
@@ -264,7 +266,7 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<BenchRes
     const allRaw = await simulateHistory(dir, "all-raw.db", allRawRetention, containers, hours, queryRuns);
     const sustained = defaults.samples / (defaults.append.elapsedMs / 1000);
     const windowOk = defaults.windowRows === containers * (WINDOW_MS / INTERVAL_MS);
-    const onDefaults = `with the agent's ${AGENT_RUNTIME_ENV.NODE_OPTIONS}, MALLOC_ARENA_MAX=${AGENT_RUNTIME_ENV.MALLOC_ARENA_MAX} and MALLOC_MMAP_THRESHOLD_=${AGENT_RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_}, on the ${hours} h default-retention DB, ${defaults.load}`;
+    const onDefaults = `with the agent's ${AGENT_RUNTIME_ENV.NODE_OPTIONS} and ${Object.entries(AGENT_MALLOC_ENV).map(([name, value]) => `${name}=${value}`).join(", ")}, on the ${hours} h default-retention DB, ${defaults.load}`;
     return [
       {
         name: "store: ingest rate",
