@@ -24,17 +24,20 @@ export interface ClusterPods {
  */
 export async function createClusterPods(client: KubeClient, prefix: string, count: number, fieldManager: string): Promise<ClusterPods> {
   const namespaces = Array.from({ length: Math.min(TEAMS, count) }, (_, team) => `${prefix}-team-${team}`);
-  for (const namespace of namespaces) {
-    await client.ensureNamespace(namespace, fieldManager);
-    // Pod admission needs the namespace's default ServiceAccount, which only a controller manager would create.
-    await client.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace } }, fieldManager);
-  }
+  for (const namespace of namespaces) await ensurePodNamespace(client, namespace, fieldManager);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < count; i = next++) await createOne(client, realisticPod(i), `${prefix}-team-${i % TEAMS}`, fieldManager);
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return { namespaces };
+}
+
+/** A namespace Pods can be created in, whether or not a controller manager runs. */
+export async function ensurePodNamespace(client: KubeClient, namespace: string, fieldManager: string): Promise<void> {
+  await client.ensureNamespace(namespace, fieldManager);
+  // Pod admission needs the namespace's default ServiceAccount, which only a controller manager would create.
+  await client.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace } }, fieldManager);
 }
 
 async function createOne(client: KubeClient, pod: KubeObject, namespace: string, fieldManager: string): Promise<void> {

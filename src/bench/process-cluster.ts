@@ -9,7 +9,7 @@ import type { KubeObject } from "../api/meta.js";
 import type { CgroupSandbox, SandboxPod } from "../demo/sandbox.js";
 import { KubeClient } from "../kube/client.js";
 import { NODE, NODE_FINDINGS_KIND, POD, STARVATION_POLICY_KIND } from "../kube/resources.js";
-import { createClusterPods } from "./cluster-pods.js";
+import { createClusterPods, ensurePodNamespace } from "./cluster-pods.js";
 import { addBenchPods, PODS } from "./pod-tree.js";
 
 const run = promisify(execFile);
@@ -61,9 +61,7 @@ export async function populateBenchCluster(
   const policyName = `bench-${suffix}`;
   await installCrds(client);
   await client.create({ ...NODE, metadata: { name: nodeName, labels: { "kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux" } } }, FIELD_MANAGER);
-  await client.ensureNamespace(namespace, FIELD_MANAGER);
-  // Without a controller manager nothing creates the namespace's default ServiceAccount, which Pod admission needs.
-  await client.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace } }, FIELD_MANAGER);
+  await ensurePodNamespace(client, namespace, FIELD_MANAGER);
   const uids: string[] = [];
   for (let i = 0; i < PODS; i++) uids.push(await createPod(client, namespace, nodeName, i));
   const pods = addBenchPods(sandbox, uids);
