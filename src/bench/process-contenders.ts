@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AGENT_RUNTIME_ENV } from "../controller/daemonset.js";
+import { RUNTIME_ENV } from "../util/runtime-env.js";
 import type { SandboxPod } from "../demo/sandbox.js";
 import { freePort } from "../util/ports.js";
 
@@ -80,8 +80,9 @@ export function scanContender(ctx: ContenderContext, history: boolean): Contende
     key,
     label: history ? "`xander scan` with history" : "`xander scan --no-history`",
     start: (dir, round) => {
-      const args = [...ctx.nodeFlags, XANDER, "scan", "-o", "json", ...(history ? ["--db", join(dir, `scan-${round}.db`)] : ["--no-history"])];
-      const proc = spawnLogged(process.execPath, args, join(dir, `${key}-${round}.log`));
+      // The executable itself, as a user runs it: it starts Node with RUNTIME_ENV (scripts/bundle.ts).
+      const args = ["scan", "-o", "json", ...(history ? ["--db", join(dir, `scan-${round}.db`)] : ["--no-history"])];
+      const proc = spawnLogged(XANDER, args, join(dir, `${key}-${round}.log`), ctx.nodeFlags.length > 0 ? { NODE_OPTIONS: ctx.nodeFlags.join(" ") } : {});
       return Promise.resolve({
         pid: proc.pid,
         ready: () => Promise.resolve(),
@@ -113,7 +114,7 @@ export function agentContender(ctx: ContenderContext): Contender | undefined {
       const port = await freePort();
       const args = [...ctx.nodeFlags, XANDER, "agent", "--node", agent.nodeName, "--db", join(dir, `agent-${round}.db`), "--metrics-addr", `127.0.0.1:${port}`, "--metrics-authorization", "none"];
       // /metrics on loopback, read by the bench alone: no token reviews in the measured process.
-      const proc = spawnLogged(process.execPath, args, join(dir, `agent-${round}.log`), { KUBECONFIG: agent.kubeconfig, ...AGENT_RUNTIME_ENV });
+      const proc = spawnLogged(process.execPath, args, join(dir, `agent-${round}.log`), { KUBECONFIG: agent.kubeconfig, ...RUNTIME_ENV });
       const scrape = async (): Promise<SampleCount> => {
         const page = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         // The agent samples only the pods the apiserver binds to its Node: the bench's.

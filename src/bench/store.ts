@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { AGENT_RUNTIME_ENV } from "../controller/daemonset.js";
+import { RUNTIME_ENV } from "../util/runtime-env.js";
 import { DEFAULT_RETENTION, openStore } from "../store/store.js";
 import type { HistoryStore, Retention } from "../store/types.js";
 import { INTERVAL_MS, SyntheticNode } from "./synthetic-node.js";
@@ -143,7 +143,7 @@ interface QueryTimes {
 
 const QUERY_CHILD_ENV = "XANDER_BENCH_STORE_QUERIES";
 /** The agent's runtime settings other than NODE_OPTIONS, which the query child gets as execArgv. */
-const AGENT_MALLOC_ENV = Object.fromEntries(Object.entries(AGENT_RUNTIME_ENV).filter(([name]) => name !== "NODE_OPTIONS"));
+const AGENT_MALLOC_ENV = Object.fromEntries(Object.entries(RUNTIME_ENV).filter(([name]) => name !== "NODE_OPTIONS"));
 
 function runQueries(request: QueryRequest): QueryTimes {
   const store = openStore(request.path, { retention: request.retention });
@@ -167,7 +167,7 @@ function runQueries(request: QueryRequest): QueryTimes {
 function queriesInFreshProcess(request: QueryRequest): Promise<QueryTimes> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [], {
-      execArgv: [...process.execArgv, ...AGENT_RUNTIME_ENV.NODE_OPTIONS.split(" ")],
+      execArgv: [...process.execArgv, ...RUNTIME_ENV.NODE_OPTIONS.split(" ")],
       env: { ...process.env, ...AGENT_MALLOC_ENV, [QUERY_CHILD_ENV]: JSON.stringify(request) },
     });
     child.once("message", (times) => {
@@ -266,7 +266,7 @@ export async function benchStore(opts: StoreBenchOptions = {}): Promise<BenchRes
     const allRaw = await simulateHistory(dir, "all-raw.db", allRawRetention, containers, hours, queryRuns);
     const sustained = defaults.samples / (defaults.append.elapsedMs / 1000);
     const windowOk = defaults.windowRows === containers * (WINDOW_MS / INTERVAL_MS);
-    const onDefaults = `with the agent's ${AGENT_RUNTIME_ENV.NODE_OPTIONS} and ${Object.entries(AGENT_MALLOC_ENV).map(([name, value]) => `${name}=${value}`).join(", ")}, on the ${hours} h default-retention DB, ${defaults.load}`;
+    const onDefaults = `with the agent's ${RUNTIME_ENV.NODE_OPTIONS} and ${Object.entries(AGENT_MALLOC_ENV).map(([name, value]) => `${name}=${value}`).join(", ")}, on the ${hours} h default-retention DB, ${defaults.load}`;
     return [
       {
         name: "store: ingest rate",

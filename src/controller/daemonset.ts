@@ -21,27 +21,11 @@ import type { KubeObject, OwnerReference } from "../api/meta.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../kube/resources.js";
 import type { AgentIdentity } from "../report/agent-endpoint.js";
 import type { MetricsAuthorization } from "../server/api.js";
+import { RUNTIME_ENV } from "../util/runtime-env.js";
 
 export const AGENT_NAME = "xander-agent";
 export const AGENT_CONFIG_MAP = "xander-agent-config";
 export const AGENT_METRICS_PORT = 9464;
-/**
- * The runtime settings the agent's process runs with (BENCHMARKS.md, "Whole process"), the bench's agent too.
- * - NODE_OPTIONS: Node sizes V8's young generation for a large heap (16 MiB semi-spaces on 64-bit); the agent
- *   allocates a little garbage each tick and keeps what lasts in the old generation, so 2 MiB semi-spaces hold
- *   about 20 MiB less resident for the same work.
- * - MALLOC_ARENA_MAX: glibc gives each thread that mallocs (libuv's pool, V8's workers, SQLite) an arena of its
- *   own, up to 8 per core, and each keeps freed memory resident; two arenas hold about 8 MiB less.
- * - MALLOC_MMAP_THRESHOLD_: glibc gives a large allocation a mapping of its own, but after freeing one it raises
- *   the threshold to that size (up to 32 MiB), so later large buffers (the responses of a Pod list, 500 Pods a
- *   page) come from an arena and stay resident once freed. A fixed 128 KiB hands them back: in a cluster of
- *   5,000 Pods the agent held 115 MiB instead of 141 after its first list, at no CPU cost that showed.
- */
-export const AGENT_RUNTIME_ENV: Readonly<Record<"NODE_OPTIONS" | "MALLOC_ARENA_MAX" | "MALLOC_MMAP_THRESHOLD_", string>> = {
-  NODE_OPTIONS: "--max-semi-space-size=2",
-  MALLOC_ARENA_MAX: "2",
-  MALLOC_MMAP_THRESHOLD_: "131072",
-};
 
 export interface Toleration {
   key?: string;
@@ -221,7 +205,7 @@ export function agentDaemonSet(cfg: AgentSettings, owner?: OwnerReference): Daem
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
                 { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-                ...Object.entries(AGENT_RUNTIME_ENV).map(([name, value]) => ({ name, value })),
+                ...Object.entries(RUNTIME_ENV).map(([name, value]) => ({ name, value })),
               ],
               ports: [{ name: "metrics", containerPort: AGENT_METRICS_PORT, protocol: "TCP" }],
               resources: { ...cfg.resources },

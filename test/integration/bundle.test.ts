@@ -2,11 +2,12 @@
 // entries and the image's entrypoint run it, and so does every integration test. These checks catch a bundle
 // that would run here but not where only it and better-sqlite3 are installed.
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot } from "../cluster/index.js";
+import { RUNTIME_ENV } from "../../src/util/runtime-env.js";
 import { runCli } from "./support/processes.js";
 
 const BIN = join(repoRoot, "dist/bin");
@@ -52,6 +53,33 @@ describe("the shipped bundle (dist/bin)", () => {
     const script = `for (const f of ${JSON.stringify(files)}) await import(f); console.log("loaded");`;
     const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: alone, env: { PATH: process.env.PATH ?? "" } });
     expect(stdout.trim()).toBe("loaded");
+  });
+
+  test("`xander`, run as npm links it, starts Node with the runtime settings and keeps what the caller set", async () => {
+    const bin = join(alone, "bin");
+    mkdirSync(bin);
+    symlinkSync(join(alone, "dist/bin/xander.js"), join(bin, "xander"));
+    // Loaded by the Node that `xander` starts: it reports the environment that process got.
+    const report = join(alone, "report-env.cjs");
+    writeFileSync(report, `process.stderr.write(JSON.stringify({ arenas: process.env.MALLOC_ARENA_MAX, mmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_, nodeOptions: process.env.NODE_OPTIONS }));`);
+    const environment = async (env: NodeJS.ProcessEnv): Promise<unknown> => {
+      // Unset unless the case sets them (spawn leaves out a variable whose value is undefined).
+      const r = await runCli(["--version"], { MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, ...env }, join(bin, "xander"), []);
+      expect({ code: r.code, out: r.stdout.trim() }).toEqual({ code: 0, out: version });
+      return JSON.parse(r.stderr) as unknown;
+    };
+
+    expect(await environment({ NODE_OPTIONS: `--require ${report}` })).toEqual({
+      arenas: RUNTIME_ENV.MALLOC_ARENA_MAX,
+      mmapThreshold: RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_,
+      nodeOptions: `${RUNTIME_ENV.NODE_OPTIONS} --require ${report}`,
+    });
+    // The caller's own value wins: a variable it set stays, and its V8 flag comes after ours.
+    expect(await environment({ NODE_OPTIONS: `--require ${report} --max-semi-space-size=16`, MALLOC_ARENA_MAX: "4" })).toEqual({
+      arenas: "4",
+      mmapThreshold: RUNTIME_ENV.MALLOC_MMAP_THRESHOLD_,
+      nodeOptions: `${RUNTIME_ENV.NODE_OPTIONS} --require ${report} --max-semi-space-size=16`,
+    });
   });
 
   test("the commands' help runs from the bundle alone", async () => {
