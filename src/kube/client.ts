@@ -71,7 +71,14 @@ interface PlainListPage extends KubernetesObject {
 
 /** Every non-watch request; lists are paged (LIST_PAGE_SIZE per page), so one page never takes this long. */
 export const REQUEST_TIMEOUT_MS = 60_000;
-const LIST_PAGE_SIZE = 500;
+/**
+ * A page's response arrives as Buffers of 16 KiB (a TLS record each), malloc'd outside V8's heap and freed only
+ * when V8 collects their wrappers. A page of 500 Pods (3.3 MB, some 200 Buffers) took long enough to arrive and
+ * be parsed that its wrappers outlived two scavenges and reached the old generation: in a cluster of 5,000 Pods,
+ * 43 MB of them stayed until a full collection, and the main malloc arena kept 20 MiB of that for good. Pages
+ * of 100 mostly die young (BENCHMARKS.md, "In a cluster of 5,000 Pods").
+ */
+const LIST_PAGE_SIZE = 100;
 
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
