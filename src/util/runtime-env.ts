@@ -7,9 +7,10 @@
  * - MALLOC_ARENA_MAX: glibc gives each thread that mallocs (libuv's pool, V8's workers, SQLite) an arena of its
  *   own, up to 8 per core, and each keeps freed memory resident; two arenas hold about 8 MiB less.
  * - MALLOC_MMAP_THRESHOLD_: glibc gives a large allocation a mapping of its own, but after freeing one it raises
- *   the threshold to that size (up to 32 MiB), so later large buffers (the responses of a Pod list, 500 Pods a
- *   page) come from an arena and stay resident once freed. A fixed 128 KiB hands them back: in a cluster of
- *   5,000 Pods the agent held 115 MiB instead of 141 after its first list, at no CPU cost that showed.
+ *   the threshold to that size (up to 32 MiB), so later large buffers (a Pod list's pages) come from an arena
+ *   and stay resident once freed. A fixed 128 KiB hands them back: in a cluster of 5,000 Pods the agent held
+ *   115 MiB instead of 141 after its first list, at no CPU cost that showed. 16 KiB would take the list's
+ *   Buffers too, but costs 4–8 ms/s of CPU in system calls; smaller list pages do that job (kube/client.ts).
  *
  * Together they took `xander scan` from 102 to 71 MiB at the same CPU.
  */
