@@ -10,9 +10,9 @@
  *   the threshold to that size (up to 32 MiB), so later large buffers (a Pod list's pages) come from an arena
  *   and stay resident once freed. A fixed 128 KiB hands them back: in a cluster of 5,000 Pods the agent held
  *   115 MiB instead of 141 after its first list, at no CPU cost that showed. 16 KiB would take the list's
- *   Buffers too, but costs 4–8 ms/s of CPU in system calls; smaller list pages do that job (kube/client.ts).
+ *   Buffers too, but cost the agent 4–8 ms/s more CPU; smaller list pages do that job (kube/client.ts).
  *
- * Together they took `xander scan` from 102 to 71 MiB at the same CPU.
+ * Together they took a long `xander scan` from 102 to 71 MiB, for about 3 ms/s more CPU.
  */
 export const RUNTIME_ENV: Readonly<Record<"NODE_OPTIONS" | "MALLOC_ARENA_MAX" | "MALLOC_MMAP_THRESHOLD_", string>> = {
   NODE_OPTIONS: "--max-semi-space-size=2",
