@@ -80,9 +80,10 @@ export function scanContender(ctx: ContenderContext, history: boolean): Contende
     key,
     label: history ? "`xander scan` with history" : "`xander scan --no-history`",
     start: (dir, round) => {
-      // The executable itself, as a user runs it: it starts Node with RUNTIME_ENV (scripts/bundle.ts).
-      const args = ["scan", "-o", "json", ...(history ? ["--db", join(dir, `scan-${round}.db`)] : ["--no-history"])];
-      const proc = spawnLogged(XANDER, args, join(dir, `${key}-${round}.log`), ctx.nodeFlags.length > 0 ? { NODE_OPTIONS: ctx.nodeFlags.join(" ") } : {});
+      const args = [...ctx.nodeFlags, XANDER, "scan", "-o", "json", ...(history ? ["--db", join(dir, `scan-${round}.db`)] : ["--no-history"])];
+      // With RUNTIME_ENV, as the `xander` executable starts Node (scripts/bundle.ts). Node itself, not the
+      // executable, so that --cpu-prof stays a flag: Node 20 refuses it in NODE_OPTIONS.
+      const proc = spawnLogged(process.execPath, args, join(dir, `${key}-${round}.log`), RUNTIME_ENV);
       return Promise.resolve({
         pid: proc.pid,
         ready: () => Promise.resolve(),
