@@ -61,8 +61,8 @@ describe("OOM kills the kubelet recorded", () => {
       windowMs: 5000,
       nodeCores: 2,
       logger: silentLogger(),
-      readCounters: (relPath): Promise<ReadOutcome> =>
-        Promise.resolve(present ? { kind: "read", counters: { monoMs: Date.now(), wallMs: Date.now(), memoryUsageBytes: 1, oomKills: 0 }, problems: [] } : { kind: "gone", relPath }),
+      readCounters: (relPath): ReadOutcome =>
+        present ? { kind: "read", counters: { monoMs: Date.now(), wallMs: Date.now(), memoryUsageBytes: 1, oomKills: 0 }, problems: [] } : { kind: "gone", relPath },
     });
     const kills = new KubeletOomKills(STARTED_MS);
     const ticks: Awaited<ReturnType<NodeEngine["tick"]>>[] = [];

@@ -22,7 +22,7 @@ function engineWith(configs: RuleConfigs): { engine: NodeEngine; reads: ReadOpti
       reads.push(options);
       t++;
       const inactive = readsMemoryStat(options, usageBytes) ? { memoryInactiveFileBytes: Math.max(0, 120 - 10 * t) * MiB } : {};
-      return Promise.resolve({ kind: "read", counters: { monoMs: t * 1000, wallMs: t * 1000, memoryUsageBytes: usageBytes, memoryLimitBytes: 1024 * MiB, ...inactive }, problems: [] });
+      return { kind: "read", counters: { monoMs: t * 1000, wallMs: t * 1000, memoryUsageBytes: usageBytes, memoryLimitBytes: 1024 * MiB, ...inactive }, problems: [] };
     },
   });
   return { engine, reads };

@@ -14,7 +14,7 @@ import type { CounterReader, NodePressureReader } from "../sampler/sampler.js";
 export function keptOpenReader(layout: CgroupLayout): { read: CounterReader; retain: (relPaths: Iterable<string>) => void; close: () => void } {
   const reader = new CgroupReader(layout);
   return {
-    read: (relPath, options, last) => Promise.resolve(reader.read(relPath, options, last)),
+    read: (relPath, options, last) => reader.read(relPath, options, last),
     retain: (relPaths) => { reader.retain(relPaths); },
     close: () => { reader.close(); },
   };

@@ -32,7 +32,7 @@ function fakeCgroup(memoryLimitBytes: number | null = null): FakeCgroup {
       ...(readsMemoryStat(options, memory.usageBytes) ? { memoryInactiveFileBytes: memory.inactiveFileBytes } : {}),
       ...(options.throttling === false ? {} : { nrPeriods: cpu.periods, nrThrottled: cpu.throttled, throttledUsec: cpu.throttled * 1000 }),
     };
-    return Promise.resolve({ kind: "read", counters, problems: [] });
+    return { kind: "read", counters, problems: [] };
   });
   return { memory, cpu, reads, sampler };
 }
@@ -45,7 +45,7 @@ describe("Sampler", () => {
     const sampler = new Sampler((relPath) => {
       monoMs += 1000;
       usageUsec += 250_000;
-      return Promise.resolve(present ? { kind: "read", counters: raw(monoMs, { cpuUsageUsec: usageUsec }), problems: [] } : { kind: "gone", relPath });
+      return present ? { kind: "read", counters: raw(monoMs, { cpuUsageUsec: usageUsec }), problems: [] } : { kind: "gone", relPath };
     });
     expect((await sampler.tick([target], 1000)).containers).toEqual([]);
     const second = await sampler.tick([target], 2000);
@@ -57,7 +57,9 @@ describe("Sampler", () => {
   });
 
   it("a target dropped from the list is gone, and a reader that throws costs one target one tick", async () => {
-    const sampler = new Sampler(() => Promise.reject(new Error("EIO")));
+    const sampler = new Sampler(() => {
+      throw new Error("EIO");
+    });
     const first = await sampler.tick([target], 1000);
     expect(first.problems).toEqual(["kubepods/podp/c: EIO"]);
     const second = await sampler.tick([], 2000);

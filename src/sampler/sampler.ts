@@ -9,8 +9,10 @@ import type { ContainerSample, NodeSample, Target, Tick } from "./types.js";
  * only near the limit, so most ticks skip them (see ReadOptions). A reader may ignore the options
  * and read everything; what it does read is used. `last` is the target's previous read: a reader that skips
  * a file as vouched for puts `last`'s value for it in place (a value it leaves out is read again next tick).
+ * Synchronous: a tick makes one read per container, and a promise per read cost more than the read's own
+ * JavaScript (cgroup files are read with sync calls anyway, see cgroup/fs.ts).
  */
-export type CounterReader = (relPath: string, options: ReadOptions, last?: RawCounters) => Promise<ReadOutcome>;
+export type CounterReader = (relPath: string, options: ReadOptions, last?: RawCounters) => ReadOutcome;
 
 /** What the sampler keeps of a target between ticks; updated in place. */
 interface Previous {
@@ -124,7 +126,7 @@ export class Sampler {
     const nodeTotals = await this.readNode();
     const still = this.stillSinceLastRead(nodeTotals);
     const options = targets.map((target) => this.readOptions(target, tickNumber, refreshLimits, still));
-    const outcomes = await Promise.all(targets.map((target, i) => this.safeRead(target, options[i] ?? FULL_READ, this.previous.get(target.key)?.counters)));
+    const outcomes = targets.map((target, i) => this.safeRead(target, options[i] ?? FULL_READ, this.previous.get(target.key)?.counters));
     const node = this.nodeSample(nodeTotals, wallMs);
     const containers: ContainerSample[] = [];
     const gone: string[] = [];
@@ -251,9 +253,9 @@ export class Sampler {
     return this.previous.size;
   }
 
-  private async safeRead(target: Target, options: ReadOptions, last: RawCounters | undefined): Promise<ReadOutcome> {
+  private safeRead(target: Target, options: ReadOptions, last: RawCounters | undefined): ReadOutcome {
     try {
-      return await this.readCounters(target.relPath, options, last);
+      return this.readCounters(target.relPath, options, last);
     } catch (error) {
       // Readers should not throw; if one does, losing one target for one tick beats losing the tick.
       const message = error instanceof Error ? error.message : String(error);

@@ -24,7 +24,7 @@ function world(): World {
 function samplerOver(w: World, nodeBoundsTargets: boolean): { sampler: Sampler; vouchedReads: () => number } {
   let vouchedReads = 0;
   // Like CgroupReader: a file skipped as vouched for takes the last read's value.
-  const read = (relPath: string, options: ReadOptions, last?: RawCounters): Promise<{ kind: "read"; counters: RawCounters; problems: string[] }> => {
+  const read = (relPath: string, options: ReadOptions, last?: RawCounters): { kind: "read"; counters: RawCounters; problems: string[] } => {
     const c = w.cgroups.get(relPath) ?? { cpu: 0, memory: 0, io: 0, oomKills: 0 };
     const counters: { -readonly [K in keyof RawCounters]: RawCounters[K] } = { monoMs: w.tick * 1000, wallMs: w.tick * 1000, cpuUsageUsec: w.tick * 1000 };
     const failing = w.failing.has(relPath);
@@ -35,7 +35,7 @@ function samplerOver(w: World, nodeBoundsTargets: boolean): { sampler: Sampler; 
     counters.psiIo = options.ioPressure === false ? last?.psiIo : { someTotalUsec: c.io, fullTotalUsec: 0 };
     counters.oomKills = options.oomKills === false ? last?.oomKills : c.oomKills;
     vouchedReads += ["cpuPressure", "memoryPressure", "ioPressure", "oomKills"].filter((k) => options[k as keyof ReadOptions] !== false).length;
-    return Promise.resolve({ kind: "read", counters, problems: [] });
+    return { kind: "read", counters, problems: [] };
   };
   const node = (): Promise<NodePressureTotals> =>
     Promise.resolve({ monoMs: w.tick * 1000, wallMs: w.tick * 1000, cpu: { someTotalUsec: w.node.cpu }, memory: { someTotalUsec: w.node.memory }, io: { someTotalUsec: w.node.io }, oomKills: w.node.oomKills });
@@ -132,7 +132,7 @@ describe("Sampler with node counters that vouch for the targets'", () => {
     const sampler = new Sampler(
       (_relPath, options) => {
         layouts.add(Object.keys(options).join());
-        return Promise.resolve({ kind: "read", counters: { monoMs: w.tick * 1000, wallMs: w.tick * 1000, psiCpu: { someTotalUsec: 0 }, psiMemory: { someTotalUsec: 0 }, psiIo: { someTotalUsec: 0 }, oomKills: 0, memoryLimitBytes: 1e9, memoryUsageBytes: 1e8, memoryInactiveFileBytes: 1e7, cpuLimitCores: null }, problems: [] });
+        return { kind: "read", counters: { monoMs: w.tick * 1000, wallMs: w.tick * 1000, psiCpu: { someTotalUsec: 0 }, psiMemory: { someTotalUsec: 0 }, psiIo: { someTotalUsec: 0 }, oomKills: 0, memoryLimitBytes: 1e9, memoryUsageBytes: 1e8, memoryInactiveFileBytes: 1e7, cpuLimitCores: null }, problems: [] };
       },
       () => Promise.resolve({ monoMs: w.tick * 1000, wallMs: w.tick * 1000, cpu: { someTotalUsec: w.tick }, memory: { someTotalUsec: 0 }, io: { someTotalUsec: 0 }, oomKills: 0 }),
       { nodeBoundsTargets: true },
