@@ -37,6 +37,7 @@ import { freePort } from "../util/ports.js";
 import { readLoadAverage, readProcUsage } from "./proc-usage.js";
 import type { BenchResult } from "./types.js";
 import { positiveNumber } from "./env.js";
+import { RUNTIME_ENV } from "../util/runtime-env.js";
 
 const XANDER = fileURLToPath(new URL("../bin/xander.js", import.meta.url));
 const BENCH_MANAGER = "xander-bench";
@@ -120,7 +121,8 @@ function startController(kubeconfig: string, dir: string, namespace: string, por
   const log = openSync(join(dir, "controller.log"), "a");
   const prof = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`];
   const args = [...prof, XANDER, "controller", "--namespace", namespace, "--metrics-addr", `127.0.0.1:${port}`, "--metrics-authorization", "none", "--log-level", "info"];
-  const child = spawn(process.execPath, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ["ignore", log, log] });
+  // With RUNTIME_ENV, as the chart's Deployment runs it.
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...RUNTIME_ENV, KUBECONFIG: kubeconfig }, stdio: ["ignore", log, log] });
   if (child.pid === undefined) throw new Error("could not start xander controller");
   const exited = new Promise<void>((resolve) => child.once("exit", () => { resolve(); }));
   return {

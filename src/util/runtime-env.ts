@@ -1,6 +1,7 @@
 /**
  * The runtime settings Xander's long-running processes run with (BENCHMARKS.md, "Whole process"): the agent
- * DaemonSet's pods set them, and the `xander` executable sets each one the caller has not (scripts/bundle.ts).
+ * DaemonSet's pods set them, the chart's controller Deployment spells them out (a chart test keeps the two
+ * alike), and the `xander` executable sets each one the caller has not (scripts/bundle.ts).
  * - NODE_OPTIONS: Node sizes V8's young generation for a large heap (16 MiB semi-spaces on 64-bit); the agent
  *   allocates a little garbage each tick and keeps what lasts in the old generation, so 2 MiB semi-spaces hold
  *   about 20 MiB less resident for the same work.

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { NodeFindings, StarvationPolicy } from "../../src/api/types.generated.js";
+import { RUNTIME_ENV } from "../../src/util/runtime-env.js";
 import { createNode, createPod, kubectl, mintPodBoundToken, poll, repoRoot, startCluster, type RunningCluster } from "../cluster/index.js";
 import { CHART, controllerArgs, find, helm, KUBE_VERSION, parseManifests, refusals, renderChart, startInCluster, type Manifest } from "./support/chart.js";
 import { freePort, type XanderProcess } from "./support/processes.js";
@@ -19,6 +20,7 @@ const SCHEMA_ERROR = "values don't meet the specifications of the schema(s)";
 interface Container {
   image: string;
   args: string[];
+  env?: { name: string; value: string }[];
   ports?: { name: string; containerPort: number }[];
   livenessProbe?: { httpGet: { path: string; port: string } };
   readinessProbe?: { httpGet: { path: string; port: string } };
@@ -98,6 +100,8 @@ describe("the chart, rendered", () => {
     expect(c.ports).toEqual([{ name: "metrics", containerPort: 8080, protocol: "TCP" }]);
     expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } });
     expect(c.args[0]).toBe("controller");
+    // The chart spells out RUNTIME_ENV, which the controller renders into the agents' pods itself.
+    expect(c.env).toEqual(Object.entries(RUNTIME_ENV).map(([name, value]) => ({ name, value })));
     expect(flag(c.args, "namespace")).toBe(NS);
     expect(flag(c.args, "metrics-addr")).toBe(":8080");
     expect(flag(c.args, "lease-name")).toBe("xander-controller");
