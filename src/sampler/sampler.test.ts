@@ -57,13 +57,21 @@ describe("Sampler", () => {
   });
 
   it("a target dropped from the list is gone, and a reader that throws costs one target one tick", async () => {
-    const sampler = new Sampler(() => {
-      throw new Error("EIO");
+    const healthy: Target = { key: "q/d", podUid: "q", containerId: "d", relPath: "kubepods/podq/d" };
+    let monoMs = 0;
+    const sampler = new Sampler((relPath) => {
+      if (relPath === target.relPath) throw new Error("EIO");
+      monoMs += 1000;
+      return { kind: "read", counters: raw(monoMs, { cpuUsageUsec: monoMs * 500 }), problems: [] };
     });
-    const first = await sampler.tick([target], 1000);
+    const first = await sampler.tick([target, healthy], 1000);
     expect(first.problems).toEqual(["kubepods/podp/c: EIO"]);
-    const second = await sampler.tick([], 2000);
-    expect(second.gone).toEqual(["p/c"]);
+    const second = await sampler.tick([target, healthy], 2000);
+    expect(second.problems).toEqual(["kubepods/podp/c: EIO"]);
+    // The failing target's interval has no figures; the healthy one's has its own.
+    expect(second.containers.map((s) => [s.key, s.cpuCores])).toEqual([["p/c", undefined], ["q/d", 0.5]]);
+    const third = await sampler.tick([healthy], 3000);
+    expect(third.gone).toEqual(["p/c"]);
   });
 });
 

@@ -9,8 +9,8 @@ import type { ContainerSample, NodeSample, Target, Tick } from "./types.js";
  * only near the limit, so most ticks skip them (see ReadOptions). A reader may ignore the options
  * and read everything; what it does read is used. `last` is the target's previous read: a reader that skips
  * a file as vouched for puts `last`'s value for it in place (a value it leaves out is read again next tick).
- * Synchronous: a tick makes one read per container, and a promise per read cost more than the read's own
- * JavaScript (cgroup files are read with sync calls anyway, see cgroup/fs.ts).
+ * Synchronous, as cgroup files are read with sync calls anyway (cgroup/fs.ts): a promise per container per tick
+ * was about 0.2 MB of garbage per tick at 330 containers (BENCHMARKS.md, "looked at again").
  */
 export type CounterReader = (relPath: string, options: ReadOptions, last?: RawCounters) => ReadOutcome;
 
