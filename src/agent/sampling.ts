@@ -14,13 +14,12 @@ import type { AgentMetrics } from "./metrics.js";
 import { reportingOf, type Reporting } from "./node-report.js";
 import { KubeletOomKills } from "./oom-kills.js";
 import type { NodePod } from "./pods.js";
+import { TargetRefreshSchedule } from "./refresh-schedule.js";
 import type { TargetResolver } from "./targets.js";
 import type { NodeWatches } from "./watches.js";
 
 /** Used until a policy says otherwise, and when none exists. */
 export const DEFAULT_SAMPLING = { intervalMs: 1000, windowMs: 5000 };
-/** The cgroup tree is walked again this often (in ticks) as the fallback for pods whose path is not the computed one. */
-const REDISCOVER_EVERY_TICKS = 10;
 
 export interface SamplingParts {
   readonly engine: NodeEngine;
@@ -37,7 +36,7 @@ export interface SamplingParts {
 export class SamplingLoop {
   private effective: EffectivePolicy[] = [];
   private podCount = 0;
-  private tickIndex = 0;
+  private readonly refreshes = new TargetRefreshSchedule();
   private lastSampleMs: number | undefined;
   /** This node's pods as of the last target refresh. */
   private nodePods: readonly NodePod[] = [];
@@ -87,13 +86,13 @@ export class SamplingLoop {
   private async tick(nowMs: number): Promise<void> {
     const { engine, watches, targets, metrics } = this.parts;
     if (watches.policiesDirty) this.reloadPolicies();
-    if (watches.podsDirty || this.tickIndex % REDISCOVER_EVERY_TICKS === 0) await this.refreshTargets();
-    this.tickIndex++;
+    if (this.refreshes.due(watches.podsDirty)) await this.refreshTargets();
     const timer = metrics.tickSeconds.startTimer();
     const intervalMs = samplingFor(this.effective, DEFAULT_SAMPLING).intervalMs;
     // OOM kills that ended a container are seen in the kubelet's record, since its cgroup is gone by the next read.
     const { tick, analysis, stored, historyError } = await engine.tick(targets.targets, nowMs, (sampled) => this.oomKills.missed(this.nodePods, sampled.containers, nowMs, intervalMs));
     timer();
+    this.refreshes.ticked(tick.gone.length);
     this.lastSampleMs = nowMs;
     metrics.ticks.inc();
     metrics.samples.inc(tick.containers.length);
@@ -123,7 +122,8 @@ export class SamplingLoop {
     this.nodePods = pods;
     this.podCount = pods.length;
     metrics.pods.set(pods.length);
-    await targets.refresh(pods, this.tickIndex % REDISCOVER_EVERY_TICKS === 0 || podsChanged);
+    await targets.refresh(pods);
+    this.refreshes.refreshed(targets.unsampledPods);
     // Pod labels may have changed what selects them.
     if (podsChanged) watches.policiesDirty = true;
     if (watches.policiesDirty) this.reloadPolicies();

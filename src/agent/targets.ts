@@ -15,6 +15,7 @@ export class TargetResolver {
   private readonly mount: string | undefined;
   private discovered: PodCgroup[] = [];
   private current: Target[] = [];
+  private unsampled = 0;
   /** What was last said about each pod not sampled, so each is logged once per change, not once per refresh. */
   private said = new Map<string, string>();
 
@@ -30,10 +31,15 @@ export class TargetResolver {
     return this.current;
   }
 
-  /** Resolves `pods` to targets again, walking the cgroup tree first when `rediscover` says so. */
-  async refresh(pods: readonly NodePod[], rediscover: boolean): Promise<Target[]> {
+  /** Pods the last refresh left with a container it could not sample (still starting, or no cgroup found). */
+  get unsampledPods(): number {
+    return this.unsampled;
+  }
+
+  /** Walks the cgroup tree and resolves `pods` to targets again. */
+  async refresh(pods: readonly NodePod[]): Promise<Target[]> {
     const mount = this.mount;
-    if (mount !== undefined && rediscover) {
+    if (mount !== undefined) {
       try {
         this.discovered = await discoverPods(mount);
       } catch (error) {
@@ -44,6 +50,7 @@ export class TargetResolver {
     const present = mount === undefined ? new Set<string>() : await existing(mount, computedPaths(pods, driver));
     const resolution = resolveTargets(pods, this.discovered, driver, (relPath) => present.has(relPath));
     this.tellUnsampled(resolution.unsampled);
+    this.unsampled = resolution.unsampled.length;
     this.current = resolution.targets;
     return this.current;
   }
