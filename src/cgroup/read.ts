@@ -8,7 +8,7 @@
  */
 import { closeSync, existsSync, openSync, statfsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { parsePressure, psiTotals } from "./parse/psi.js";
+import { parsePressureTotals } from "./parse/psi.js";
 import {
   parseCfsPeriodUs,
   parseCfsQuotaUs,
@@ -142,9 +142,9 @@ const HYBRID_FALLBACK: FileSpec = {
 };
 
 const PSI_FILES: readonly FileSpec[] = [
-  { hierarchy: "unified", name: "cpu.pressure", vouched: "cpuPressure", carry: (last, a) => { if (last.psiCpu !== undefined) a.psiCpu = last.psiCpu; }, apply: applying((t) => parsePressure(t, "cpu.pressure"), (v, a) => (a.psiCpu = psiTotals(v))) },
-  { hierarchy: "unified", name: "memory.pressure", vouched: "memoryPressure", carry: (last, a) => { if (last.psiMemory !== undefined) a.psiMemory = last.psiMemory; }, apply: applying((t) => parsePressure(t, "memory.pressure"), (v, a) => (a.psiMemory = psiTotals(v))) },
-  { hierarchy: "unified", name: "io.pressure", vouched: "ioPressure", carry: (last, a) => { if (last.psiIo !== undefined) a.psiIo = last.psiIo; }, apply: applying((t) => parsePressure(t, "io.pressure"), (v, a) => (a.psiIo = psiTotals(v))) },
+  { hierarchy: "unified", name: "cpu.pressure", vouched: "cpuPressure", carry: (last, a) => { if (last.psiCpu !== undefined) a.psiCpu = last.psiCpu; }, apply: applying((t) => parsePressureTotals(t, "cpu.pressure"), (v, a) => (a.psiCpu = v)) },
+  { hierarchy: "unified", name: "memory.pressure", vouched: "memoryPressure", carry: (last, a) => { if (last.psiMemory !== undefined) a.psiMemory = last.psiMemory; }, apply: applying((t) => parsePressureTotals(t, "memory.pressure"), (v, a) => (a.psiMemory = v)) },
+  { hierarchy: "unified", name: "io.pressure", vouched: "ioPressure", carry: (last, a) => { if (last.psiIo !== undefined) a.psiIo = last.psiIo; }, apply: applying((t) => parsePressureTotals(t, "io.pressure"), (v, a) => (a.psiIo = v)) },
 ];
 
 interface PlannedFile {

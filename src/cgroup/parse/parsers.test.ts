@@ -15,7 +15,7 @@ import {
   renderV2Limit,
   V1_UNLIMITED_BYTES,
 } from "../render.js";
-import { parsePressure, psiTotals } from "./psi.js";
+import { parsePressure, parsePressureTotals, psiTotals } from "./psi.js";
 import {
   parseCfsPeriodUs,
   parseCfsQuotaUs,
@@ -451,6 +451,37 @@ describe("PSI parser", () => {
       { some: zero(7) },
       { some: zero(5), full: zero(6) },
     ]);
+  });
+});
+
+describe("PSI totals alone, as the reader parses pressure files", () => {
+  const viaFullParse = (text: string, file: string) => {
+    const r = parsePressure(text, file);
+    return r.ok ? { ok: true, value: psiTotals(r.value) } : r;
+  };
+  const digits = (max: number) => fc.stringMatching(new RegExp(`^\\d{1,${max}}$`));
+  const decimal = fc.tuple(digits(9), fc.option(digits(9), { nil: undefined })).map(([i, f]) => (f === undefined ? i : `${i}.${f}`));
+  const total = fc.oneof(digits(15), fc.bigInt({ min: 0n, max: U64 }).map(String), fc.constantFrom("1.5", "x", "", "-1"));
+  const line = fc
+    .tuple(fc.constantFrom("some", "full", "new"), decimal, decimal, decimal, total, fc.constantFrom(" ", " ", " ", "  ", "\t"))
+    .map(([kind, a, b, c, t, gap]) => [kind, `avg10=${a}`, `avg60=${b}`, `avg300=${c}`, `total=${t}`].join(gap));
+  // Kernel-shaped files and their breakage: other kinds and orders of lines, other spacing, endings, bad numbers.
+  const nearKernel = fc.tuple(fc.array(line, { minLength: 1, maxLength: 3 }), fc.constantFrom("\n", "", "\n\n", "\r\n")).map(([lines, end]) => lines.join("\n") + end);
+
+  test("are exactly the full parse's totals, or its error, for kernel text, near-kernel text and soup", () => {
+    fc.assert(
+      fc.property(fc.oneof(nearKernel, soup), (text) => {
+        expect(parsePressureTotals(text, "io.pressure")).toEqual(viaFullParse(text, "io.pressure"));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("a real cpu.pressure gives both totals, without full only some, and a bad total names file and line", () => {
+    expect(parsePressureTotals("some avg10=32.77 avg60=6.87 avg300=1.47 total=4516792\nfull avg10=32.77 avg60=6.87 avg300=1.47 total=4516793\n")).toEqual({ ok: true, value: { someTotalUsec: 4516792, fullTotalUsec: 4516793 } });
+    expect(parsePressureTotals("some avg10=0.00 avg60=0.00 avg300=0.00 total=12\n")).toEqual({ ok: true, value: { someTotalUsec: 12 } });
+    const bad = parsePressureTotals("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=x\n", "cpu.pressure");
+    expect(!bad.ok && bad.error).toMatchObject({ file: "cpu.pressure", line: 2 });
   });
 });
 
