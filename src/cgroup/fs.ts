@@ -1,7 +1,9 @@
 import { closeSync, openSync, readSync } from "node:fs";
 
 /**
- * One shared buffer for every read; cgroup files are a few KiB at most. Sync reads because, measured
+ * One shared buffer for every read; cgroup files, and the /proc files read each tick or each dependency poll,
+ * are a few KiB at most. (readFileSync allocates 64 KiB outside the heap for each file whose size stat gives
+ * as 0, as for all of these, and reads once more for the end.) Sync reads because, measured
  * on the reference VM for 3630 reads (330 containers × 11 files), open/read/close costs about
  * 7–12 ms CPU synchronously versus 200–600 ms through fs.promises.readFile (several thread-pool
  * round trips per file). Re-reading a descriptor kept open is cheaper still (see CgroupReader).

@@ -1,10 +1,10 @@
 /**
  * Node-wide PSI from /proc/pressure/{cpu,memory,io}; same format as the cgroup `*.pressure` files.
  */
-import { readFileSync } from "node:fs";
+import { readSmallFileSync } from "../cgroup/fs.js";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { parsePressure, psiTotals } from "../cgroup/parse/psi.js";
+import { parsePressureTotals } from "../cgroup/parse/psi.js";
 import type { PsiTotals } from "../cgroup/types.js";
 
 export interface NodePressure {
@@ -34,8 +34,8 @@ export function readNodePressureSync(procRoot = "/proc"): NodePressure {
     const file = path.join(procRoot, "pressure", resource);
     const text = readOrProblem(file, problems);
     if (text === undefined) continue;
-    const parsed = parsePressure(text, file);
-    if (parsed.ok) out[resource] = psiTotals(parsed.value);
+    const parsed = parsePressureTotals(text, file);
+    if (parsed.ok) out[resource] = parsed.value;
     else problems.push(`cannot parse ${file}${parsed.error.line === undefined ? "" : ` line ${parsed.error.line}`}: ${parsed.error.message}`);
   }
   return { monoMs, wallMs, ...out, problems };
@@ -43,7 +43,7 @@ export function readNodePressureSync(procRoot = "/proc"): NodePressure {
 
 function readOrProblem(file: string, problems: string[]): string | undefined {
   try {
-    return readFileSync(file, "latin1");
+    return readSmallFileSync(file);
   } catch (e) {
     const code = typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : "EIO";
     // psi=0 on the kernel command line makes the files exist but fail with EOPNOTSUPP.
