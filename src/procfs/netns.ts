@@ -15,7 +15,7 @@
 import { existsSync, readlinkSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { readSmallFileSync } from "../cgroup/fs.js";
+import { readWholeFileSync } from "../cgroup/fs.js";
 import { scanProcNetTcp, type Socket } from "./net.js";
 import { err, ok, parseError, type ParseError, type Result } from "../util/result.js";
 
@@ -79,7 +79,7 @@ export function hostNetnsId(procRoot = "/proc", hostPid = 1): Result<NetnsInode,
 export function pickLivePid(cgroupProcsFile: string, procRoot = "/proc"): Result<number, ProcReadError> {
   let text: string;
   try {
-    text = readSmallFileSync(cgroupProcsFile);
+    text = readWholeFileSync(cgroupProcsFile);
   } catch (e) {
     return err(ioError(cgroupProcsFile, e, "needs read access to the host cgroupfs"));
   }
@@ -144,7 +144,7 @@ export async function readNamespaceSockets(
 function isLive(procRoot: string, pid: number): boolean {
   try {
     // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces and parens, so read after the last ')'.
-    const stat = readSmallFileSync(path.join(procRoot, String(pid), "stat"));
+    const stat = readWholeFileSync(path.join(procRoot, String(pid), "stat"));
     return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;

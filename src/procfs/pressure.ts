@@ -1,9 +1,9 @@
 /**
  * Node-wide PSI from /proc/pressure/{cpu,memory,io}; same format as the cgroup `*.pressure` files.
  */
-import { readSmallFileSync } from "../cgroup/fs.js";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { readWholeFileSync } from "../cgroup/fs.js";
 import { parsePressureTotals } from "../cgroup/parse/psi.js";
 import type { PsiTotals } from "../cgroup/types.js";
 
@@ -43,7 +43,7 @@ export function readNodePressureSync(procRoot = "/proc"): NodePressure {
 
 function readOrProblem(file: string, problems: string[]): string | undefined {
   try {
-    return readSmallFileSync(file);
+    return readWholeFileSync(file);
   } catch (e) {
     const code = typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : "EIO";
     // psi=0 on the kernel command line makes the files exist but fail with EOPNOTSUPP.
