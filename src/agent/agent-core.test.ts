@@ -55,7 +55,7 @@ describe("pods to cgroups", () => {
 
   it("maps uid, qosClass and containerID to the kubelet's cgroup path, and skips finished pods", () => {
     const pod = nodePodFromApi(apiPod);
-    expect(pod?.containers).toEqual([{ name: "api", containerId: "abc123def456", runtime: "containerd" }]);
+    expect(pod?.containers).toEqual([{ name: "api", containerId: "abc123def456", runtime: "containerd", running: false }]);
     const resolution = resolveTargets([pod!], [], "systemd", (path) => path === "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234_5678.slice/cri-containerd-abc123def456.scope");
     expect(resolution.targets).toEqual([
       expect.objectContaining({ key: "1234-5678/abc123def456", podName: "orders", namespace: "shop", containerName: "api" }),
@@ -78,6 +78,18 @@ describe("pods to cgroups", () => {
         unknownRuntime: true,
       },
     ]);
+  });
+
+  it("counts a running container without a cgroup as awaiting one, and a waiting or exited one not", () => {
+    const withState = (state: Record<string, unknown>) =>
+      nodePodFromApi({ ...apiPod, status: { ...apiPod.status, containerStatuses: [{ name: "api", containerID: "containerd://abc123def456", state }] } })!;
+    const running = withState({ running: { startedAt: "2026-12-03T22:00:00Z" } });
+    const crashLooping = withState({ waiting: { reason: "CrashLoopBackOff" } });
+    expect(running.containers[0]?.running).toBe(true);
+    expect(resolveTargets([running], [], "systemd", () => false).awaitingCgroup).toBe(1);
+    expect(resolveTargets([running], [], "systemd", () => true).awaitingCgroup).toBe(0);
+    expect(resolveTargets([crashLooping], [], "systemd", () => false).awaitingCgroup).toBe(0);
+    expect(resolveTargets([crashLooping], [], "systemd", () => false).unsampled).toHaveLength(1);
   });
 
   it("falls back to the tree walk when the computed path does not exist", () => {

@@ -19,6 +19,7 @@ export interface ApiPod {
 interface ApiContainerStatus {
   readonly name: string;
   readonly containerID?: string;
+  readonly state?: { readonly running?: unknown };
   readonly lastState?: { readonly terminated?: { readonly reason?: string; readonly containerID?: string; readonly finishedAt?: string } };
 }
 
@@ -37,7 +38,8 @@ export interface NodePod {
   readonly qosClass?: ReturnType<typeof qosClassFromApi>;
   readonly hostNetwork: boolean;
   readonly podIP?: string;
-  readonly containers: readonly { readonly name: string; readonly containerId: string; readonly runtime: ContainerRuntime }[];
+  /** `running`: the kubelet reports the container running, so its cgroup exists (a waiting or exited one's need not). */
+  readonly containers: readonly { readonly name: string; readonly containerId: string; readonly runtime: ContainerRuntime; readonly running: boolean }[];
   /** Containers the kubelet lists without an ID the agent can use: none yet, or one of a runtime it does not know. */
   readonly unidentified: readonly { readonly name: string; readonly containerID?: string }[];
   /** The previous instance of a container, when the kubelet says an OOM kill ended it. */
@@ -70,7 +72,7 @@ export function nodePodFromApi(pod: ApiPod): NodePod | undefined {
 function containersOf(statuses: readonly ApiContainerStatus[]): NodePod["containers"] {
   return statuses.flatMap((status) => {
     const ref = status.containerID === undefined ? undefined : parseContainerRef(status.containerID);
-    return ref ? [{ name: status.name, containerId: ref.containerId, runtime: ref.runtime }] : [];
+    return ref ? [{ name: status.name, containerId: ref.containerId, runtime: ref.runtime, running: status.state?.running !== undefined }] : [];
   });
 }
 
@@ -97,6 +99,11 @@ export interface Resolution {
   readonly targets: Target[];
   /** Pods with containers whose cgroup was found neither by path nor by the tree walk, e.g. still starting. */
   readonly unsampled: readonly UnsampledPod[];
+  /**
+   * Running containers whose cgroup was found neither way: the only ones whose cgroup may yet appear with no
+   * pod event to announce it. A container without an ID, or waiting or exited, changes its status first.
+   */
+  readonly awaitingCgroup: number;
 }
 
 const RUNTIMES = "containerd://, cri-o:// or docker://";
@@ -119,6 +126,7 @@ export function resolveTargets(pods: readonly NodePod[], discovered: readonly Po
   const byUid = new Map(discovered.map((pod) => [pod.podUid, pod]));
   const targets: Target[] = [];
   const unsampled: UnsampledPod[] = [];
+  let awaitingCgroup = 0;
   for (const pod of pods) {
     const walked = byUid.get(pod.uid);
     const computedPaths = computedPathsOf(pod, driver);
@@ -131,6 +139,7 @@ export function resolveTargets(pods: readonly NodePod[], discovered: readonly Po
           ? computed
           : walked?.containers.find((c) => c.containerId === container.containerId)?.relPath;
       if (relPath === undefined) {
+        awaitingCgroup += container.running ? 1 : 0;
         reasons.push(`container ${container.name} has no cgroup${computed === undefined ? " (no qosClass to place it by)" : ` at ${computed}`} nor one in the cgroup tree`);
         continue;
       }
@@ -146,7 +155,7 @@ export function resolveTargets(pods: readonly NodePod[], discovered: readonly Po
     }
     if (reasons.length > 0) unsampled.push({ pod: `${pod.namespace}/${pod.name}`, reasons, unknownRuntime });
   }
-  return { targets, unsampled };
+  return { targets, unsampled, awaitingCgroup };
 }
 
 /** The cgroup path the kubelet gives each of the pod's containers, in order; undefined without a QoS class. */

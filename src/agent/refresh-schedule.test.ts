@@ -1,12 +1,12 @@
 import { SETTLED_REFRESH_EVERY_TICKS, TargetRefreshSchedule, UNSETTLED_REFRESH_EVERY_TICKS } from "./refresh-schedule.js";
 
 /** The ticks (0-based) on which `schedule` refreshes over `ticks` ticks; `gone` gives each tick's vanished cgroups. */
-function refreshTicks(schedule: TargetRefreshSchedule, ticks: number, unsampledPods: (tick: number) => number, gone: (tick: number) => number = () => 0, podsChanged: (tick: number) => boolean = () => false): number[] {
+function refreshTicks(schedule: TargetRefreshSchedule, ticks: number, awaitingCgroup: (tick: number) => number, gone: (tick: number) => number = () => 0, podsChanged: (tick: number) => boolean = () => false): number[] {
   const refreshed: number[] = [];
   for (let tick = 0; tick < ticks; tick++) {
     if (schedule.due(podsChanged(tick))) {
       refreshed.push(tick);
-      schedule.refreshed(unsampledPods(tick));
+      schedule.refreshed(awaitingCgroup(tick));
     }
     schedule.ticked(gone(tick));
   }
@@ -18,13 +18,13 @@ describe("when the agent resolves its pods to cgroups again", () => {
     expect(refreshTicks(new TargetRefreshSchedule(), 130, () => 0)).toEqual([0, SETTLED_REFRESH_EVERY_TICKS, 2 * SETTLED_REFRESH_EVERY_TICKS]);
   });
 
-  it("refreshes every few ticks while a pod is not sampled, and settles once it is", () => {
+  it("refreshes every few ticks while a running container has no cgroup found, and settles once it has", () => {
     const sampledFrom = 25;
     expect(refreshTicks(new TargetRefreshSchedule(), 100, (tick) => (tick < sampledFrom ? 1 : 0))).toEqual([0, 10, 20, 30, 30 + SETTLED_REFRESH_EVERY_TICKS]);
     expect(UNSETTLED_REFRESH_EVERY_TICKS).toBe(10);
   });
 
-  it("a vanished cgroup unsettles the node until a refresh finds every pod sampled", () => {
+  it("a vanished cgroup unsettles the node until a refresh finds every running container a cgroup", () => {
     expect(refreshTicks(new TargetRefreshSchedule(), 80, () => 0, (tick) => (tick === 5 ? 1 : 0))).toEqual([0, 10, 70]);
   });
 

@@ -1,15 +1,20 @@
 /**
- * When the agent resolves its pods to cgroups again (a walk of the cgroup tree plus a check of each computed
- * path: about 450 file system calls at 110 pods). A pod event always calls for it. Without one, a refresh can
- * only find something new while the node is unsettled: a pod the last refresh could not sample (its cgroup
- * may appear without an event, e.g. created after the status that named its container), or a sampled cgroup
- * that vanished (a container restarted and its Pod's update is late). Then it runs every few ticks. Once every
- * pod is sampled, the pod watch reports each change that moves a cgroup (a new container ID) and the sampler
- * reports each cgroup that goes, so the walk runs rarely, as a safety net for a watch that missed something.
+ * When the agent resolves its pods to cgroups again: a walk of the cgroup tree (a readdir per QoS and pod
+ * directory) and an `access` of each container's computed path, about 21 ms of CPU at 110 pods × 3 containers
+ * (BENCHMARKS.md, "Work outside the tick").
  */
+
+/** Ticks between refreshes while a running container has no cgroup found, or a sampled cgroup vanished. */
 export const UNSETTLED_REFRESH_EVERY_TICKS = 10;
+/** Ticks between refreshes otherwise: a safety net for a pod watch that missed something. */
 export const SETTLED_REFRESH_EVERY_TICKS = 60;
 
+/**
+ * A pod event always calls for a refresh. Without one, a refresh can find something new only while the node is
+ * unsettled: a container the kubelet reports running has no cgroup found yet (Resolution.awaitingCgroup), or a
+ * cgroup still listed vanished (a container restarted and its Pod's update is late). Otherwise the pod watch
+ * reports each change that moves a cgroup (a new container ID), and the sampler each cgroup that goes.
+ */
 export class TargetRefreshSchedule {
   /** Ticks since the last refresh; the first tick always refreshes. */
   private ticksSinceRefresh = Number.POSITIVE_INFINITY;
@@ -21,15 +26,15 @@ export class TargetRefreshSchedule {
     return podsChanged || this.ticksSinceRefresh >= every;
   }
 
-  /** A refresh ran and left `unsampledPods` pods with a container it could not sample. */
-  refreshed(unsampledPods: number): void {
+  /** A refresh ran and left `awaitingCgroup` running containers without a cgroup. */
+  refreshed(awaitingCgroup: number): void {
     this.ticksSinceRefresh = 0;
-    this.settled = unsampledPods === 0;
+    this.settled = awaitingCgroup === 0;
   }
 
-  /** A tick ran and found `goneTargets` of its cgroups gone. */
-  ticked(goneTargets: number): void {
+  /** A tick ran and found `vanished` of the cgroups it still listed gone. */
+  ticked(vanished: number): void {
     this.ticksSinceRefresh++;
-    if (goneTargets > 0) this.settled = false;
+    if (vanished > 0) this.settled = false;
   }
 }

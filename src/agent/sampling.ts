@@ -5,6 +5,7 @@
  */
 import type { AnalysisResult } from "../analysis/analyzer.js";
 import type { EffectivePolicy } from "../api/policy.js";
+import type { Target } from "../sampler/types.js";
 import type { NodeEngine } from "../engine/node-engine.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
@@ -92,7 +93,7 @@ export class SamplingLoop {
     // OOM kills that ended a container are seen in the kubelet's record, since its cgroup is gone by the next read.
     const { tick, analysis, stored, historyError } = await engine.tick(targets.targets, nowMs, (sampled) => this.oomKills.missed(this.nodePods, sampled.containers, nowMs, intervalMs));
     timer();
-    this.refreshes.ticked(tick.gone.length);
+    this.refreshes.ticked(vanished(tick.gone, targets.targets));
     this.lastSampleMs = nowMs;
     metrics.ticks.inc();
     metrics.samples.inc(tick.containers.length);
@@ -123,7 +124,7 @@ export class SamplingLoop {
     this.podCount = pods.length;
     metrics.pods.set(pods.length);
     await targets.refresh(pods);
-    this.refreshes.refreshed(targets.unsampledPods);
+    this.refreshes.refreshed(targets.awaitingCgroup);
     // Pod labels may have changed what selects them.
     if (podsChanged) watches.policiesDirty = true;
     if (watches.policiesDirty) this.reloadPolicies();
@@ -149,4 +150,11 @@ export class SamplingLoop {
     });
     logger.info({ policies: effective.map((p) => `${p.name}@${p.generation}`) }, "policies loaded");
   }
+}
+
+/** How many of the tick's gone targets it still listed: cgroups that vanished, not targets a refresh dropped. */
+function vanished(gone: readonly string[], listed: readonly Target[]): number {
+  if (gone.length === 0) return 0;
+  const keys = new Set(listed.map((target) => target.key));
+  return gone.filter((key) => keys.has(key)).length;
 }

@@ -15,7 +15,7 @@ export class TargetResolver {
   private readonly mount: string | undefined;
   private discovered: PodCgroup[] = [];
   private current: Target[] = [];
-  private unsampled = 0;
+  private awaiting = 0;
   /** What was last said about each pod not sampled, so each is logged once per change, not once per refresh. */
   private said = new Map<string, string>();
 
@@ -31,9 +31,9 @@ export class TargetResolver {
     return this.current;
   }
 
-  /** Pods the last refresh left with a container it could not sample (still starting, or no cgroup found). */
-  get unsampledPods(): number {
-    return this.unsampled;
+  /** Running containers the last refresh found no cgroup for (Resolution.awaitingCgroup). */
+  get awaitingCgroup(): number {
+    return this.awaiting;
   }
 
   /** Walks the cgroup tree and resolves `pods` to targets again. */
@@ -50,7 +50,7 @@ export class TargetResolver {
     const present = mount === undefined ? new Set<string>() : await existing(mount, computedPaths(pods, driver));
     const resolution = resolveTargets(pods, this.discovered, driver, (relPath) => present.has(relPath));
     this.tellUnsampled(resolution.unsampled);
-    this.unsampled = resolution.unsampled.length;
+    this.awaiting = resolution.awaitingCgroup;
     this.current = resolution.targets;
     return this.current;
   }
