@@ -85,11 +85,13 @@ describe("pods to cgroups", () => {
       nodePodFromApi({ ...apiPod, status: { ...apiPod.status, containerStatuses: [{ name: "api", containerID: "containerd://abc123def456", state }] } })!;
     const running = withState({ running: { startedAt: "2026-12-03T22:00:00Z" } });
     const crashLooping = withState({ waiting: { reason: "CrashLoopBackOff" } });
+    const exited = withState({ terminated: { exitCode: 0, reason: "Completed" } });
     expect(running.containers[0]?.running).toBe(true);
     expect(resolveTargets([running], [], "systemd", () => false).awaitingCgroup).toBe(1);
     expect(resolveTargets([running], [], "systemd", () => true).awaitingCgroup).toBe(0);
     expect(resolveTargets([crashLooping], [], "systemd", () => false).awaitingCgroup).toBe(0);
     expect(resolveTargets([crashLooping], [], "systemd", () => false).unsampled).toHaveLength(1);
+    expect(resolveTargets([exited], [], "systemd", () => false).awaitingCgroup).toBe(0);
   });
 
   it("falls back to the tree walk when the computed path does not exist", () => {

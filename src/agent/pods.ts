@@ -38,7 +38,7 @@ export interface NodePod {
   readonly qosClass?: ReturnType<typeof qosClassFromApi>;
   readonly hostNetwork: boolean;
   readonly podIP?: string;
-  /** `running`: the kubelet reports the container running, so its cgroup exists (a waiting or exited one's need not). */
+  /** `running`: the kubelet reports the container running, so it has a cgroup, found or not yet (a waiting or exited one need not). */
   readonly containers: readonly { readonly name: string; readonly containerId: string; readonly runtime: ContainerRuntime; readonly running: boolean }[];
   /** Containers the kubelet lists without an ID the agent can use: none yet, or one of a runtime it does not know. */
   readonly unidentified: readonly { readonly name: string; readonly containerID?: string }[];

@@ -1,4 +1,4 @@
-import { SETTLED_REFRESH_EVERY_TICKS, TargetRefreshSchedule, UNSETTLED_REFRESH_EVERY_TICKS } from "./refresh-schedule.js";
+import { SETTLED_REFRESH_EVERY_TICKS, TargetRefreshSchedule, UNSETTLED_REFRESH_EVERY_TICKS, vanishedTargets } from "./refresh-schedule.js";
 
 /** The ticks (0-based) on which `schedule` refreshes over `ticks` ticks; `gone` gives each tick's vanished cgroups. */
 function refreshTicks(schedule: TargetRefreshSchedule, ticks: number, awaitingCgroup: (tick: number) => number, gone: (tick: number) => number = () => 0, podsChanged: (tick: number) => boolean = () => false): number[] {
@@ -30,5 +30,12 @@ describe("when the agent resolves its pods to cgroups again", () => {
 
   it("a pod event refreshes on the next tick, settled or not", () => {
     expect(refreshTicks(new TargetRefreshSchedule(), 40, () => 0, () => 0, (tick) => tick === 7 || tick === 8)).toEqual([0, 7, 8]);
+  });
+
+  it("counts as vanished only the gone targets the tick still listed, not those a refresh dropped", () => {
+    const listed = ["pod-a/c1", "pod-a/c2"].map((key) => ({ key, podUid: key.split("/")[0] ?? "", containerId: key.split("/")[1] ?? "", relPath: key }));
+    expect(vanishedTargets([], listed)).toBe(0);
+    expect(vanishedTargets(["pod-b/c1"], listed)).toBe(0);
+    expect(vanishedTargets(["pod-a/c2", "pod-b/c1"], listed)).toBe(1);
   });
 });

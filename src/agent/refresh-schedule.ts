@@ -4,6 +4,8 @@
  * (BENCHMARKS.md, "Work outside the tick").
  */
 
+import type { Target } from "../sampler/types.js";
+
 /** Ticks between refreshes while a running container has no cgroup found, or a sampled cgroup vanished. */
 export const UNSETTLED_REFRESH_EVERY_TICKS = 10;
 /** Ticks between refreshes otherwise: a safety net for a pod watch that missed something. */
@@ -37,4 +39,11 @@ export class TargetRefreshSchedule {
     this.ticksSinceRefresh++;
     if (vanished > 0) this.settled = false;
   }
+}
+
+/** How many of a tick's gone targets it still listed: cgroups that vanished, not targets a refresh dropped. */
+export function vanishedTargets(gone: readonly string[], listed: readonly Target[]): number {
+  if (gone.length === 0) return 0;
+  const keys = new Set(listed.map((target) => target.key));
+  return gone.filter((key) => keys.has(key)).length;
 }

@@ -5,7 +5,6 @@
  */
 import type { AnalysisResult } from "../analysis/analyzer.js";
 import type { EffectivePolicy } from "../api/policy.js";
-import type { Target } from "../sampler/types.js";
 import type { NodeEngine } from "../engine/node-engine.js";
 import type { Logger } from "../util/log.js";
 import { sleepUntil } from "../util/time.js";
@@ -15,7 +14,7 @@ import type { AgentMetrics } from "./metrics.js";
 import { reportingOf, type Reporting } from "./node-report.js";
 import { KubeletOomKills } from "./oom-kills.js";
 import type { NodePod } from "./pods.js";
-import { TargetRefreshSchedule } from "./refresh-schedule.js";
+import { TargetRefreshSchedule, vanishedTargets } from "./refresh-schedule.js";
 import type { TargetResolver } from "./targets.js";
 import type { NodeWatches } from "./watches.js";
 
@@ -93,7 +92,8 @@ export class SamplingLoop {
     // OOM kills that ended a container are seen in the kubelet's record, since its cgroup is gone by the next read.
     const { tick, analysis, stored, historyError } = await engine.tick(targets.targets, nowMs, (sampled) => this.oomKills.missed(this.nodePods, sampled.containers, nowMs, intervalMs));
     timer();
-    this.refreshes.ticked(vanished(tick.gone, targets.targets));
+    // The list this tick sampled: a refresh happens only before a tick.
+    this.refreshes.ticked(vanishedTargets(tick.gone, targets.targets));
     this.lastSampleMs = nowMs;
     metrics.ticks.inc();
     metrics.samples.inc(tick.containers.length);
@@ -150,11 +150,4 @@ export class SamplingLoop {
     });
     logger.info({ policies: effective.map((p) => `${p.name}@${p.generation}`) }, "policies loaded");
   }
-}
-
-/** How many of the tick's gone targets it still listed: cgroups that vanished, not targets a refresh dropped. */
-function vanished(gone: readonly string[], listed: readonly Target[]): number {
-  if (gone.length === 0) return 0;
-  const keys = new Set(listed.map((target) => target.key));
-  return gone.filter((key) => keys.has(key)).length;
 }
