@@ -400,8 +400,8 @@ describe("PSI parser", () => {
     expect(!r.ok && r.error).toMatchObject({ file: "io.pressure", line: 2 });
   });
 
-  test("kernel-shaped text (the fast path) parses to exactly what the same values with other spacing parse to", () => {
-    // Decimals with any number of digits, so the fast path's exact conversion meets Number() on
+  test("kernel-shaped text (the totals' fast path) parses to exactly what the same values with other spacing parse to", () => {
+    // Decimals with any number of digits, so the fast path's checks meet the general parser's on
     // values the kernel never prints, and totals past 15 digits, which the fast path hands over.
     const decimal = fc.tuple(fc.stringMatching(/^\d{1,9}$/), fc.option(fc.stringMatching(/^\d{1,9}$/), { nil: undefined })).map(([i, f]) => (f === undefined ? i : `${i}.${f}`));
     const line = (kind: string) =>
@@ -416,6 +416,8 @@ describe("PSI parser", () => {
         const got = parsePressure(kernel);
         expect(got.ok).toBe(true);
         expect(got).toEqual(parsePressure(other));
+        const totals = parsePressureTotals(kernel);
+        expect(totals).toEqual(got.ok ? { ok: true, value: psiTotals(got.value) } : got);
       }),
       { numRuns: 500 },
     );

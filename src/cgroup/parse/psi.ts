@@ -24,9 +24,8 @@ export interface Pressure {
 
 const AVG_RE = /^\d+(?:\.\d+)?$/;
 
+/** The general parser: any spacing, key order and line kinds. The sampler reads through `parsePressureTotals`. */
 export function parsePressure(text: string, file = "pressure"): Result<Pressure, ParseError> {
-  const kernelShaped = parseKernelPressure(text);
-  if (kernelShaped !== undefined) return ok(kernelShaped);
   let some: PsiLine | undefined;
   let full: PsiLine | undefined;
   let bad: ParseError | undefined;
@@ -78,27 +77,6 @@ function decimal(raw: string): number | undefined {
 }
 
 /**
- * The fast path for text exactly as the kernel prints it (psi_show: `some` then optionally `full`,
- * "%s avg10=%lu.%02lu avg60=%lu.%02lu avg300=%lu.%02lu total=%llu\n"). Three of these files are
- * parsed per container per tick; scanning character codes instead of tokenising measured about
- * three times faster and allocates nothing but the result. Anything else — other spacing, key
- * order, line kinds, numbers too long to convert exactly here — is undefined and takes the general
- * path, which gives the same values for the same text.
- */
-function parseKernelPressure(text: string): Pressure | undefined {
-  if (!text.startsWith("some", 0)) return undefined;
-  at.pos = 4;
-  const some = kernelPsiLine(text);
-  if (some === undefined) return undefined;
-  if (at.pos === text.length) return { some };
-  if (!text.startsWith("full", at.pos)) return undefined;
-  at.pos += 4;
-  const full = kernelPsiLine(text);
-  if (full === undefined || at.pos !== text.length) return undefined;
-  return { some, full };
-}
-
-/**
  * The totals of `parsePressure(text, file)`, as `psiTotals` gives them, and its error otherwise. What the sampler
  * reads of three files per container per tick: on the kernel's own text the averages are checked but not kept,
  * so nothing is allocated but the totals and the result.
@@ -110,7 +88,14 @@ export function parsePressureTotals(text: string, file = "pressure"): Result<Psi
   return parsed.ok ? ok(psiTotals(parsed.value)) : parsed;
 }
 
-/** `parseKernelPressure`'s totals alone; undefined where it is. */
+/**
+ * The totals alone, fast, from text exactly as the kernel prints it (psi_show: `some` then optionally `full`,
+ * "%s avg10=%lu.%02lu avg60=%lu.%02lu avg300=%lu.%02lu total=%llu\n"). Three of these files are
+ * parsed per container per tick; scanning character codes instead of tokenising measured about
+ * three times faster, and keeping only the totals allocates nothing but them. Anything else — other spacing, key
+ * order, line kinds, numbers too long to convert exactly here — is undefined and takes the general
+ * path, which gives the same values for the same text.
+ */
 function kernelPressureTotals(text: string): PsiTotals | undefined {
   if (!text.startsWith("some", 0)) return undefined;
   at.pos = 4;
@@ -127,17 +112,7 @@ function kernelPressureTotals(text: string): PsiTotals | undefined {
 /** Where the kernel-shaped parse is in its text; module state, as parsing is synchronous (see `scanned`). */
 const at = { pos: 0 };
 
-/** ` avg10=D avg60=D avg300=D total=N` and a newline (or the end), from `at.pos`; advances it past the line. */
-function kernelPsiLine(text: string): PsiLine | undefined {
-  const avg10 = kernelField(text, " avg10=", true);
-  const avg60 = avg10 === undefined ? undefined : kernelField(text, " avg60=", true);
-  const avg300 = avg60 === undefined ? undefined : kernelField(text, " avg300=", true);
-  const totalUsec = avg300 === undefined ? undefined : kernelField(text, " total=", false);
-  if (avg10 === undefined || avg60 === undefined || avg300 === undefined || totalUsec === undefined || !kernelLineEnd(text)) return undefined;
-  return { avg10, avg60, avg300, totalUsec };
-}
-
-/** The same line as `kernelPsiLine`, keeping only its total. */
+/** ` avg10=D avg60=D avg300=D total=N` and a newline (or the end), from `at.pos`, advancing it past the line: its total. */
 function kernelPsiTotal(text: string): number | undefined {
   if (kernelField(text, " avg10=", true) === undefined || kernelField(text, " avg60=", true) === undefined || kernelField(text, " avg300=", true) === undefined) return undefined;
   const totalUsec = kernelField(text, " total=", false);
